@@ -1,0 +1,44 @@
+"""The reporting period, always written YYYY-TWn (e.g. 2024-TW2)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tasks.errors import PeriodError
+
+ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+_PATTERN = re.compile(r"^(\d{4})-TW([1-4])$")
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    tahun: int
+    triwulan: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.tahun}-TW{self.triwulan}"
+
+    @property
+    def roman(self) -> str:
+        """How people write it in text: 'TW II'."""
+        return f"TW {ROMAN[self.triwulan]}"
+
+    @property
+    def long(self) -> str:
+        return f"Triwulan {ROMAN[self.triwulan]} Tahun {self.tahun}"
+
+    def previous(self) -> list[Period]:
+        """Earlier quarters of the same budget year, oldest first."""
+        return [Period(self.tahun, q) for q in range(1, self.triwulan)]
+
+
+def parse_period(text: str) -> Period:
+    match = _PATTERN.match(text.strip()) if isinstance(text, str) else None
+    if not match:
+        raise PeriodError(
+            f"Periode '{text}' tidak dikenali. Tulis periode sebagai TAHUN-TWn, "
+            "misalnya 2024-TW2 (triwulan 1 sampai 4)."
+        )
+    return Period(int(match.group(1)), int(match.group(2)))
