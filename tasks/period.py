@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -42,3 +43,9 @@ def parse_period(text: str) -> Period:
             "misalnya 2024-TW2 (triwulan 1 sampai 4)."
         )
     return Period(int(match.group(1)), int(match.group(2)))
+
+
+def last_completed_quarter(today: dt.date) -> Period:
+    """The quarter a quarter-end run reports on: the last one that has ended by `today`."""
+    quarter = (today.month - 1) // 3 + 1
+    return Period(today.year - 1, 4) if quarter == 1 else Period(today.year, quarter - 1)

@@ -1,0 +1,198 @@
+"""Targets against realisation, over whole frames (all units at once).
+
+Money stays int64 rupiah end to end; a percentage is computed from the integer sums with integer
+arithmetic and rounded half-up to two decimals, so 1/3 of a rupiah never drifts into a total.
+Percentages are NaN where the denominator is zero (e.g. no target in that quarter).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+MONEY = [
+    "pagu",
+    "target_keuangan_tw",
+    "realisasi_keuangan_tw",
+    "target_keuangan_sd_tw",
+    "realisasi_keuangan_sd_tw",
+]
+LEVEL_KEYS = {
+    "unit": ["unit", "nama_unit"],
+    "program": ["kode_program", "nama_program"],
+    "kegiatan": ["kode_program", "kode_kegiatan", "nama_kegiatan"],
+}
+TOTAL_KEYS = [
+    *MONEY,
+    "capaian_keuangan_tw_persen",
+    "capaian_keuangan_sd_tw_persen",
+    "serapan_pagu_persen",
+    "realisasi_fisik_persen",
+    "deviasi_persen",
+    "predikat_keuangan_sd_tw",
+]
+
+
+def percent(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    """numerator / denominator x 100, exact on integers, half-up to 2 decimals; NaN when /0."""
+    num = np.asarray(numerator, dtype="int64")
+    den = np.asarray(denominator, dtype="int64")
+    safe = np.where(den == 0, 1, den)
+    sign = np.sign(num) * np.sign(safe)
+    hundredths = (np.abs(num) * 20000 + np.abs(safe)) // (2 * np.abs(safe))
+    out = sign * hundredths / 100.0
+    return pd.Series(np.where(den == 0, np.nan, out), index=getattr(numerator, "index", None))
+
+
+def predikat(values: pd.Series, bands: pd.DataFrame) -> pd.Series:
+    """Band label of each capaian (bands: predikat, batas_bawah; highest band first); '-' if NaN."""
+    ordered = bands.sort_values("batas_bawah", ascending=False)
+
+    def label(value: float) -> str:
+        if pd.isna(value):
+            return "-"
+        for band in ordered.itertuples(index=False):
+            if value >= band.batas_bawah:
+                return str(band.predikat)
+        return str(ordered.iloc[-1]["predikat"])
+
+    return values.map(label).astype(object)
+
+
+def quarter_detail(
+    plan: pd.DataFrame,
+    realisasi: pd.DataFrame,
+    units: list[str],
+    triwulan: int,
+    unit_names: dict[str, str],
+    bands: pd.DataFrame,
+) -> pd.DataFrame:
+    """One row per sub-kegiatan of the given (accepted) units with the quarter's figures.
+
+    plan: plan_for_quarter(ref, triwulan); realisasi: stored accepted rows of quarters 1..triwulan.
+    """
+    rows = plan[plan["unit"].isin(units)].copy()
+    key = ["unit", "kode_sub_kegiatan"]
+    stored = realisasi[realisasi["unit"].isin(units)]
+    current = stored[stored["triwulan"] == triwulan].set_index(key)
+    cumulative = (
+        stored.groupby(key)[["realisasi_keuangan", "realisasi_keluaran"]].sum()
+        if not stored.empty
+        else pd.DataFrame(columns=["realisasi_keuangan", "realisasi_keluaran"])
+    )
+    rows = rows.set_index(key)
+    rows["nama_unit"] = rows.index.get_level_values("unit").map(unit_names)
+    rows["target_keuangan_tw"] = rows["target_keuangan"].astype("int64")
+    rows["target_keuangan_sd_tw"] = rows["target_sd"].astype("int64")
+    rows["realisasi_keuangan_tw"] = current["realisasi_keuangan"].reindex(rows.index).fillna(0).astype("int64")
+    rows["realisasi_keuangan_sd_tw"] = (
+        cumulative["realisasi_keuangan"].reindex(rows.index).fillna(0).astype("int64")
+    )
+    rows["realisasi_fisik_persen"] = current["realisasi_fisik"].reindex(rows.index).astype(float)
+    rows["realisasi_keluaran_tw"] = current["realisasi_keluaran"].reindex(rows.index).fillna(0).astype(float)
+    rows["realisasi_keluaran_sd_tw"] = (
+        cumulative["realisasi_keluaran"].reindex(rows.index).fillna(0).astype(float)
+    )
+    for text in ("kendala", "tindak_lanjut"):
+        rows[text] = current[text].reindex(rows.index).fillna("").astype(str)
+    rows = rows.reset_index()
+    rows["pagu"] = rows["pagu"].astype("int64")
+    rows = add_rates(rows, bands)
+    target = rows["target_keluaran"].astype(float)
+    rows["capaian_keluaran_persen"] = np.where(
+        target > 0, (rows["realisasi_keluaran_sd_tw"] / target.where(target > 0, 1) * 100).round(2), np.nan
+    )
+    columns = [
+        "unit",
+        "nama_unit",
+        "kode_program",
+        "nama_program",
+        "kode_kegiatan",
+        "nama_kegiatan",
+        "kode_sub_kegiatan",
+        "nama_sub_kegiatan",
+        "indikator_keluaran",
+        "satuan",
+        "target_keluaran",
+        *MONEY,
+        "capaian_keuangan_tw_persen",
+        "capaian_keuangan_sd_tw_persen",
+        "serapan_pagu_persen",
+        "realisasi_fisik_persen",
+        "deviasi_persen",
+        "realisasi_keluaran_tw",
+        "realisasi_keluaran_sd_tw",
+        "capaian_keluaran_persen",
+        "predikat_keuangan_sd_tw",
+        "kendala",
+        "tindak_lanjut",
+    ]
+    return rows[columns]
+
+
+def add_rates(frame: pd.DataFrame, bands: pd.DataFrame) -> pd.DataFrame:
+    """Percentages derived from the integer money columns (and fisik, already per row)."""
+    out = frame.copy()
+    out["capaian_keuangan_tw_persen"] = percent(out["realisasi_keuangan_tw"], out["target_keuangan_tw"])
+    out["capaian_keuangan_sd_tw_persen"] = percent(
+        out["realisasi_keuangan_sd_tw"], out["target_keuangan_sd_tw"]
+    )
+    out["serapan_pagu_persen"] = percent(out["realisasi_keuangan_sd_tw"], out["pagu"])
+    # deviasi: planned cumulative share of pagu minus realised share; positive = behind plan
+    out["deviasi_persen"] = percent(out["target_keuangan_sd_tw"] - out["realisasi_keuangan_sd_tw"], out["pagu"])
+    out["predikat_keuangan_sd_tw"] = predikat(out["capaian_keuangan_sd_tw_persen"], bands)
+    return out
+
+
+def weighted_fisik(frame: pd.DataFrame) -> float:
+    """Σ(pagu × fisik) / Σ pagu, rounded to 2 decimals; NaN when there is no pagu."""
+    pagu = frame["pagu"].astype(float)
+    fisik = frame["realisasi_fisik_persen"].astype(float)
+    total = pagu.sum()
+    return round(float((pagu * fisik).sum() / total), 2) if total > 0 else float("nan")
+
+
+def aggregate(detail: pd.DataFrame, level: str, bands: pd.DataFrame) -> pd.DataFrame:
+    """Sum money per level (unit, program, kegiatan), then derive rates from the sums."""
+    keys = LEVEL_KEYS[level]
+    if detail.empty:
+        return pd.DataFrame(columns=[*keys, *TOTAL_KEYS])
+    grouped = detail.groupby(keys, sort=False)
+    sums = grouped[MONEY].sum().astype("int64")
+    sums["realisasi_fisik_persen"] = grouped[["pagu", "realisasi_fisik_persen"]].apply(weighted_fisik)
+    sums["jumlah_sub_kegiatan"] = grouped.size()
+    out = add_rates(sums.reset_index(), bands)
+    sort_key = "kode_kegiatan" if level == "kegiatan" else keys[0]
+    return out.sort_values(sort_key, kind="stable").reset_index(drop=True) if level != "unit" else out
+
+
+def totals(detail: pd.DataFrame, bands: pd.DataFrame) -> dict[str, object]:
+    """The summary.json totals block: ints for rupiah, 2-decimal floats (None when undefined)."""
+    if detail.empty:
+        money = {k: 0 for k in MONEY}
+        frame = pd.DataFrame([{**money, "realisasi_fisik_persen": np.nan}])
+    else:
+        money = {k: int(detail[k].sum()) for k in MONEY}
+        frame = pd.DataFrame([{**money, "realisasi_fisik_persen": weighted_fisik(detail)}])
+    frame = add_rates(frame, bands)
+    row = frame.iloc[0]
+    out: dict[str, object] = {k: int(row[k]) for k in MONEY}
+    for k in TOTAL_KEYS[len(MONEY) :]:
+        value = row[k]
+        if isinstance(value, str):
+            out[k] = value
+        else:
+            out[k] = None if pd.isna(value) else round(float(value), 2)
+    return out
+
+
+def furthest_behind(detail: pd.DataFrame, limit: int = 5) -> pd.DataFrame:
+    """Sub-kegiatan most behind their cumulative plan (deviasi in % of pagu), worst first."""
+    behind = detail[(detail["deviasi_persen"] > 0)]
+    gap = behind["target_keuangan_sd_tw"] - behind["realisasi_keuangan_sd_tw"]
+    return (
+        behind.assign(selisih_rupiah=gap)
+        .sort_values(["deviasi_persen", "selisih_rupiah"], ascending=False)
+        .head(limit)
+        .reset_index(drop=True)
+    )

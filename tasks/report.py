@@ -1,0 +1,593 @@
+"""Render the consolidated quarter: leadership email, feedback email, full HTML report, xlsx rekap.
+
+Inputs follow the consolidation contract: `summary` (also saved as summary.json), `detail` (one
+row per accepted sub-kegiatan), `levels` ("unit", "program", "kegiatan" aggregates) and `behind`
+(the furthest-behind sub-kegiatan). Everything a person reads is Bahasa Indonesia.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from babel.numbers import format_decimal
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from tasks import fmt
+from tasks.period import Period, parse_period
+from triwulan.paths import TEMPLATES_DIR
+
+WIB = ZoneInfo("Asia/Jakarta")
+
+STATUS_LABEL = {"accepted": "Diterima", "rejected": "Ditolak", "missing": "Belum mengirim"}
+
+MONEY_COLS = [
+    "pagu",
+    "target_keuangan_tw",
+    "realisasi_keuangan_tw",
+    "target_keuangan_sd_tw",
+    "realisasi_keuangan_sd_tw",
+]
+PERCENT_COLS = [
+    "capaian_keuangan_tw_persen",
+    "capaian_keuangan_sd_tw_persen",
+    "serapan_pagu_persen",
+    "realisasi_fisik_persen",
+    "deviasi_persen",
+]
+LEVEL_KEYS = {
+    "unit": ("unit", "nama_unit"),
+    "program": ("kode_program", "nama_program"),
+    "kegiatan": ("kode_kegiatan", "nama_kegiatan"),
+}
+REASON_MAX = 140
+
+
+# --- value helpers -------------------------------------------------------------------------------
+
+
+def is_missing(value: object) -> bool:
+    """None, NaN, pd.NA and NaT all mean 'undefined' (shown as '-')."""
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _clean(value: Any) -> Any:
+    """Plain Python value: None for undefined, numpy scalars unwrapped."""
+    if is_missing(value):
+        return None
+    if hasattr(value, "item") and not isinstance(value, str):
+        return value.item()
+    return value
+
+
+def _rupiah(value: Any) -> str:
+    value = _clean(value)
+    return fmt.rupiah(None if value is None else int(value))
+
+
+def _persen(value: Any) -> str:
+    value = _clean(value)
+    return fmt.persen(None if value is None else float(value))
+
+
+def _angka(value: Any, decimals: int = 0) -> str:
+    value = _clean(value)
+    return fmt.angka(value, decimals)
+
+
+def _jumlah(value: Any) -> str:
+    """An output volume: '2.218', '0,5', '-' (no trailing zeros)."""
+    value = _clean(value)
+    if value is None:
+        return "-"
+    return format_decimal(value, format="#,##0.##", locale=fmt.LOCALE)
+
+
+def _tanggal(value: Any) -> str:
+    value = _clean(value)
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return fmt.tanggal(value)
+
+
+def waktu(value: Any) -> str:
+    """ISO timestamp -> '10 Juli 2024 pukul 08.15 WIB' (naive timestamps are taken as WIB)."""
+    value = _clean(value)
+    if value is None:
+        return "-"
+    try:
+        moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    moment = moment.replace(tzinfo=WIB) if moment.tzinfo is None else moment.astimezone(WIB)
+    return f"{fmt.tanggal(moment.date())} pukul {moment:%H.%M} WIB"
+
+
+def _teks(value: Any) -> str:
+    """Free text for a table cell; '-' when empty."""
+    value = _clean(value)
+    text = "" if value is None else str(value).strip()
+    return text or "-"
+
+
+def _bar_width(value: Any) -> int:
+    """Percentage clamped to 0..100, for inline progress bars."""
+    value = _clean(value)
+    if value is None:
+        return 0
+    return max(0, min(100, round(float(value))))
+
+
+def predikat_color(predikat: Any) -> str:
+    """Text colour for a predikat (green good, amber middling, red low)."""
+    text = str(_clean(predikat) or "").strip().lower()
+    if text in {"sangat tinggi", "tinggi"}:
+        return "#166534"
+    if text == "sedang":
+        return "#92400e"
+    if text in {"rendah", "sangat rendah"}:
+        return "#b91c1c"
+    return "#374151"
+
+
+def _shorten(text: str, limit: int = REASON_MAX) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def completeness_line(counts: Mapping[str, int]) -> str:
+    """'6 dari 7 unit diterima'."""
+    return f"{int(counts.get('accepted', 0))} dari {int(counts.get('total', 0))} unit diterima"
+
+
+def unit_reason(unit: Mapping[str, Any]) -> str:
+    """Short Indonesian reason for a unit that is not accepted."""
+    status = unit.get("status")
+    if status == "missing":
+        return "Belum mengirim berkas"
+    if status == "rejected":
+        problems = unit.get("problems") or []
+        where = f" pada berkas {unit['file']}" if unit.get("file") else ""
+        if not problems:
+            return f"Berkas ditolak{where}"
+        first = problems[0]
+        example = _shorten(str(first.get("message", "")))
+        row = f"baris {first['row']}: " if not is_missing(first.get("row")) else ""
+        return f"Ditolak — {len(problems)} masalah{where}, antara lain {row}{example}"
+    return "Diterima"
+
+
+def email_subject(summary: Mapping[str, Any]) -> str:
+    """'[DRAF] Realisasi Fisik dan Keuangan TW II 2024 — Kecamatan X (6 dari 7 unit diterima)'."""
+    period = parse_period(summary["period"])
+    return (
+        f"[DRAF] Realisasi Fisik dan Keuangan {period.roman} {period.tahun} — "
+        f"{summary['kecamatan']} ({completeness_line(summary['counts'])})"
+    )
+
+
+def records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
+    """DataFrame -> list of plain dicts, NaN/NA as None (templates show '-')."""
+    if frame is None or frame.empty:
+        return []
+    return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def strip_newlines(html: str) -> str:
+    """Remove raw newlines (yagmail turns each one into <br>).
+
+    A newline and the whitespace around it become one space, which HTML renders the same way.
+    Inside <pre> (not used by our templates) newlines become '&#10;' so the layout survives.
+    """
+
+    def _pre(match: re.Match[str]) -> str:
+        return match.group(0).replace("\r\n", "\n").replace("\r", "\n").replace("\n", "&#10;")
+
+    html = re.sub(r"<pre\b.*?</pre>", _pre, html, flags=re.IGNORECASE | re.DOTALL)
+    html = re.sub(r"[ \t]*[\r\n]+\s*", " ", html)
+    return html.strip()
+
+
+# --- Jinja environment ---------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """Templates from TEMPLATES_DIR; autoescape on for *.html and *.html.j2."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(
+            enabled_extensions=("html", "htm", "html.j2"), default_for_string=True
+        ),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters.update(
+        rupiah=_rupiah,
+        persen=_persen,
+        angka=_angka,
+        tanggal=_tanggal,
+        waktu=waktu,
+        jumlah=_jumlah,
+        teks=_teks,
+        bar=_bar_width,
+        predikat_color=predikat_color,
+        shorten=_shorten,
+    )
+    env.globals.update(status_label=STATUS_LABEL, unit_reason=unit_reason)
+    return env
+
+
+def _context(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """What every template gets: the summary, its period and the completeness picture."""
+    period = parse_period(summary["period"])
+    units = list(summary.get("units") or [])
+    return {
+        "summary": summary,
+        "period": period,
+        "totals": summary.get("totals") or {},
+        "counts": summary.get("counts") or {},
+        "completeness": completeness_line(summary.get("counts") or {}),
+        "units": units,
+        "not_accepted": [u for u in units if u.get("status") != "accepted"],
+    }
+
+
+# --- renderers -----------------------------------------------------------------------------------
+
+
+def render_email_summary(summary: Mapping[str, Any], behind: pd.DataFrame | None) -> str:
+    """HTML email body for leadership (phone-friendly, inline CSS), newlines already stripped."""
+    context = _context(summary) | {"behind": records(behind)}
+    html = environment().get_template("email_summary.html.j2").render(context)
+    return strip_newlines(html)
+
+
+def render_email_text(summary: Mapping[str, Any], behind: pd.DataFrame | None = None) -> str:
+    """Plain-text fallback of the leadership email."""
+    context = _context(summary) | {"behind": records(behind)}
+    text = environment().get_template("email_summary.txt.j2").render(context)
+    return text.strip() + "\n"
+
+
+def render_problems_email(
+    unit_name: str,
+    period: str | Period,
+    problems: Iterable[Mapping[str, Any]],
+    file: str | None,
+    *,
+    kecamatan: str | None = None,
+) -> str:
+    """HTML feedback to a unit whose file was rejected (newlines already stripped)."""
+    period = parse_period(period) if isinstance(period, str) else period
+    rows = [{k: _clean(v) for k, v in dict(p).items()} for p in problems]
+    html = (
+        environment()
+        .get_template("problems_email.html.j2")
+        .render(
+            unit_name=unit_name, period=period, problems=rows, file=file, kecamatan=kecamatan
+        )
+    )
+    return strip_newlines(html)
+
+
+def _level_rows(levels: Mapping[str, pd.DataFrame], name: str) -> list[dict[str, Any]]:
+    kode, nama = LEVEL_KEYS[name]
+    rows = records(levels.get(name))
+    for row in rows:
+        row["_kode"], row["_nama"] = row.get(kode), row.get(nama)
+    return rows
+
+
+def rfk_groups(detail: pd.DataFrame, levels: Mapping[str, pd.DataFrame]) -> list[dict[str, Any]]:
+    """Detail rows nested program > kegiatan > sub-kegiatan, with the level totals attached."""
+    if detail is None or detail.empty:
+        return []
+    program_totals = {r["kode_program"]: r for r in records(levels.get("program"))}
+    kegiatan_totals = {r["kode_kegiatan"]: r for r in records(levels.get("kegiatan"))}
+    ordered = detail.sort_values(
+        ["kode_program", "kode_kegiatan", "kode_sub_kegiatan", "unit"], kind="stable"
+    )
+    groups: list[dict[str, Any]] = []
+    for (kode_program, nama_program), program_frame in ordered.groupby(
+        ["kode_program", "nama_program"], sort=False
+    ):
+        kegiatan = []
+        for (kode_kegiatan, nama_kegiatan), kegiatan_frame in program_frame.groupby(
+            ["kode_kegiatan", "nama_kegiatan"], sort=False
+        ):
+            kegiatan.append(
+                {
+                    "kode": kode_kegiatan,
+                    "nama": nama_kegiatan,
+                    "totals": kegiatan_totals.get(kode_kegiatan),
+                    "rows": records(kegiatan_frame),
+                }
+            )
+        groups.append(
+            {
+                "kode": kode_program,
+                "nama": nama_program,
+                "totals": program_totals.get(kode_program),
+                "kegiatan": kegiatan,
+            }
+        )
+    return groups
+
+
+def render_full_report(
+    summary: Mapping[str, Any],
+    detail: pd.DataFrame,
+    levels: Mapping[str, pd.DataFrame],
+    behind: pd.DataFrame | None,
+) -> str:
+    """The standalone, print-friendly HTML report (laporan.html)."""
+    context = _context(summary) | {
+        "behind": records(behind),
+        "unit_rows": _level_rows(levels, "unit"),
+        "program_rows": _level_rows(levels, "program"),
+        "kegiatan_rows": _level_rows(levels, "kegiatan"),
+        "groups": rfk_groups(detail, levels),
+        "detail_count": 0 if detail is None else len(detail),
+    }
+    return environment().get_template("report.html.j2").render(context)
+
+
+# --- xlsx rekap ----------------------------------------------------------------------------------
+
+MONEY_FORMAT = "#,##0"
+PERCENT_FORMAT = "0.00"
+TITLE_FONT = Font(bold=True, size=13, color="B91C1C")
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="E5E7EB")
+WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+HEADER_ROW = 4  # rows 1-2: title and note, 3 blank, 4 header
+
+
+def _money_headers(period: Period) -> list[tuple[str, str, str]]:
+    tw = period.roman
+    return [
+        ("pagu", "Pagu (Rp)", "money"),
+        ("target_keuangan_tw", f"Target Keuangan {tw} (Rp)", "money"),
+        ("realisasi_keuangan_tw", f"Realisasi Keuangan {tw} (Rp)", "money"),
+        ("capaian_keuangan_tw_persen", f"Capaian Keuangan {tw} (%)", "percent"),
+        ("target_keuangan_sd_tw", f"Target Keuangan s.d. {tw} (Rp)", "money"),
+        ("realisasi_keuangan_sd_tw", f"Realisasi Keuangan s.d. {tw} (Rp)", "money"),
+        ("capaian_keuangan_sd_tw_persen", f"Capaian Keuangan s.d. {tw} (%)", "percent"),
+        ("serapan_pagu_persen", "Serapan Pagu (%)", "percent"),
+        ("realisasi_fisik_persen", "Realisasi Fisik (%)", "percent"),
+        ("deviasi_persen", "Deviasi (%)", "percent"),
+    ]
+
+
+def _cell_value(value: Any, kind: str) -> Any:
+    value = _clean(value)
+    if value is None:
+        return None
+    if kind == "money":
+        return int(value)
+    if kind in {"percent", "number"}:
+        return float(value)
+    return str(value)
+
+
+def _title(ws: Worksheet, title: str, summary: Mapping[str, Any]) -> None:
+    ws.cell(row=1, column=1, value=f"DRAF — {title}").font = TITLE_FONT
+    note = (
+        f"Draf otomatis — belum final, mohon diperiksa. Versi {summary.get('version', '-')}, "
+        f"disusun {waktu(summary.get('generated_at'))}. "
+        f"{completeness_line(summary.get('counts') or {})}."
+    )
+    ws.cell(row=2, column=1, value=note).font = Font(italic=True, color="6B7280")
+
+
+def _header(ws: Worksheet, row: int, headers: list[str]) -> None:
+    for col, text in enumerate(headers, start=1):
+        cell = ws.cell(row=row, column=col, value=text)
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+
+
+def _write_row(ws: Worksheet, row: int, values: list[tuple[Any, str]], bold: bool = False) -> None:
+    for col, (value, kind) in enumerate(values, start=1):
+        cell = ws.cell(row=row, column=col, value=_cell_value(value, kind))
+        if kind == "money":
+            cell.number_format = MONEY_FORMAT
+        elif kind == "percent":
+            cell.number_format = PERCENT_FORMAT
+        elif kind == "longtext":
+            cell.alignment = WRAP_TOP
+        if bold:
+            cell.font = HEADER_FONT
+
+
+def _widths(ws: Worksheet, first_row: int, minimum: int = 8, maximum: int = 50) -> None:
+    """Column widths from the longest cell at or below the header (title rows ignored)."""
+    for col_cells in ws.iter_cols(min_row=first_row):
+        longest = minimum
+        for cell in col_cells:
+            if cell.value is None:
+                continue
+            if isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
+                length = len(f"{cell.value:,.2f}")
+            else:
+                length = max(len(part) for part in str(cell.value).split("\n"))
+            if cell.row == first_row:
+                length = min(length, 24)  # headers wrap
+            longest = max(longest, length + 2)
+        ws.column_dimensions[get_column_letter(col_cells[0].column)].width = min(longest, maximum)
+
+
+def _table_sheet(
+    ws: Worksheet,
+    title: str,
+    summary: Mapping[str, Any],
+    columns: list[tuple[str, str, str]],
+    rows: list[dict[str, Any]],
+    total: Mapping[str, Any] | None,
+) -> None:
+    """Title rows, a frozen bold header, one row per record and an optional bold 'Jumlah' row."""
+    _title(ws, title, summary)
+    _header(ws, HEADER_ROW, [header for _, header, _ in columns])
+    ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1)
+    row_no = HEADER_ROW
+    for record in rows:
+        row_no += 1
+        _write_row(ws, row_no, [(record.get(key), kind) for key, _, kind in columns])
+    if total is not None and rows:
+        row_no += 1
+        values = [(total.get(key), kind) for key, _, kind in columns]
+        values[0] = ("Jumlah", "text")
+        _write_row(ws, row_no, values, bold=True)
+    _widths(ws, HEADER_ROW)
+    ws.row_dimensions[HEADER_ROW].height = 45
+
+
+def write_rekap_xlsx(
+    path: str | Path,
+    summary: Mapping[str, Any],
+    detail: pd.DataFrame,
+    levels: Mapping[str, pd.DataFrame],
+) -> None:
+    """Write the rekap workbook: Ringkasan, Per Unit, Per Program, Per Kegiatan, Per Sub Kegiatan."""
+    period = parse_period(summary["period"])
+    totals = summary.get("totals") or {}
+    base = f"{summary.get('kecamatan', '')} {period.long}".strip()
+    money = _money_headers(period)
+    total_row = dict(totals)
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Ringkasan"
+    _ringkasan(ws, summary, period, base)
+
+    sheets = [
+        ("Per Unit", "unit", [("unit", "Kode Unit", "text"), ("nama_unit", "Nama Unit", "text")]),
+        (
+            "Per Program",
+            "program",
+            [("kode_program", "Kode Program", "text"), ("nama_program", "Nama Program", "text")],
+        ),
+        (
+            "Per Kegiatan",
+            "kegiatan",
+            [
+                ("kode_kegiatan", "Kode Kegiatan", "text"),
+                ("nama_kegiatan", "Nama Kegiatan", "text"),
+            ],
+        ),
+    ]
+    for sheet_name, level, keys in sheets:
+        extra = [("predikat_keuangan_sd_tw", f"Predikat Keuangan s.d. {period.roman}", "text")]
+        frame = levels.get(level)
+        has_predikat = frame is not None and "predikat_keuangan_sd_tw" in frame.columns
+        columns = keys + money + (extra if has_predikat else [])
+        _table_sheet(
+            wb.create_sheet(sheet_name),
+            f"Rekap Realisasi {sheet_name} — {base}",
+            summary,
+            columns,
+            records(frame),
+            total_row,
+        )
+
+    tw = period.roman
+    detail_columns = (
+        [
+            ("nama_unit", "Unit", "text"),
+            ("kode_program", "Kode Program", "text"),
+            ("nama_program", "Nama Program", "text"),
+            ("kode_kegiatan", "Kode Kegiatan", "text"),
+            ("nama_kegiatan", "Nama Kegiatan", "text"),
+            ("kode_sub_kegiatan", "Kode Sub Kegiatan", "text"),
+            ("nama_sub_kegiatan", "Nama Sub Kegiatan", "longtext"),
+        ]
+        + money
+        + [
+            ("predikat_keuangan_sd_tw", f"Predikat Keuangan s.d. {tw}", "text"),
+            ("indikator_keluaran", "Indikator Keluaran", "longtext"),
+            ("satuan", "Satuan", "text"),
+            ("target_keluaran", "Target Keluaran (Tahun)", "number"),
+            ("realisasi_keluaran_tw", f"Realisasi Keluaran {tw}", "number"),
+            ("realisasi_keluaran_sd_tw", f"Realisasi Keluaran s.d. {tw}", "number"),
+            ("capaian_keluaran_persen", "Capaian Keluaran (%)", "percent"),
+            ("kendala", "Kendala/Permasalahan", "longtext"),
+            ("tindak_lanjut", "Tindak Lanjut", "longtext"),
+        ]
+    )
+    detail_sorted = (
+        detail.sort_values(["kode_program", "kode_kegiatan", "kode_sub_kegiatan", "unit"])
+        if detail is not None and not detail.empty
+        else detail
+    )
+    _table_sheet(
+        wb.create_sheet("Per Sub Kegiatan"),
+        f"Realisasi Fisik dan Keuangan per Sub Kegiatan — {base}",
+        summary,
+        detail_columns,
+        records(detail_sorted),
+        total_row,
+    )
+    wb.save(Path(path))
+
+
+def _ringkasan(ws: Worksheet, summary: Mapping[str, Any], period: Period, base: str) -> None:
+    """Headline totals (Uraian | Nilai), then the unit status table."""
+    totals = summary.get("totals") or {}
+    tw = period.roman
+    _title(ws, f"Ringkasan Realisasi Fisik dan Keuangan {base}", summary)
+    _header(ws, HEADER_ROW, ["Uraian", "Nilai"])
+    ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1)
+    lines = [(label, key, kind) for key, label, kind in _money_headers(period)]
+    lines.append((f"Predikat Keuangan s.d. {tw}", "predikat_keuangan_sd_tw", "text"))
+    row = HEADER_ROW
+    for label, key, kind in lines:
+        row += 1
+        _write_row(ws, row, [(label, "text"), (totals.get(key), kind)])
+    row += 1
+    _write_row(ws, row, [("Kelengkapan", "text"), (completeness_line(summary["counts"]), "text")])
+
+    row += 2
+    _header(ws, row, ["Unit", "Nama Unit", "Status", "Berkas", "Jumlah Masalah", "Keterangan"])
+    for unit in summary.get("units") or []:
+        row += 1
+        status = unit.get("status")
+        reason = "" if status == "accepted" else unit_reason(unit)
+        _write_row(
+            ws,
+            row,
+            [
+                (unit.get("unit"), "text"),
+                (unit.get("nama"), "text"),
+                (STATUS_LABEL.get(status, status), "text"),
+                (unit.get("file"), "text"),
+                (len(unit.get("problems") or []), "number"),
+                (reason, "longtext"),
+            ],
+        )
+        ws.cell(row=row, column=5).number_format = "0"
+    _widths(ws, HEADER_ROW, maximum=60)
+    ws.column_dimensions["A"].width = 40

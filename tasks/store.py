@@ -1,0 +1,207 @@
+"""The store: raw files kept byte-for-byte by sha256, accepted rows and the run ledger in SQL.
+
+SQLite under the out folder by default; any SQLAlchemy URL through TRIWULAN_DB_URL (PostgreSQL
+works: only portable types, BigInteger for rupiah). Accepted rows of a (unit, quarter) are
+replaced as a whole when a corrected file is accepted; rows are never updated in place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    create_engine,
+    delete,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.engine import Engine
+
+from tasks.ingest import sha256_file
+
+metadata = MetaData()
+
+berkas = Table(
+    "berkas",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("nama_berkas", String(500), nullable=False),
+    Column("ukuran", BigInteger, nullable=False),
+    Column("lokasi", String(1000), nullable=False),
+    Column("diterima_pada", DateTime(timezone=True), nullable=False),
+)
+
+realisasi = Table(
+    "realisasi",
+    metadata,
+    Column("tahun", Integer, primary_key=True),
+    Column("triwulan", Integer, primary_key=True),
+    Column("unit", String(100), primary_key=True),
+    Column("kode_sub_kegiatan", String(40), primary_key=True),
+    Column("realisasi_keuangan", BigInteger, nullable=False),
+    Column("realisasi_fisik", Float, nullable=False),
+    Column("realisasi_keluaran", Float, nullable=False),
+    Column("kendala", Text, nullable=False, default=""),
+    Column("tindak_lanjut", Text, nullable=False, default=""),
+    Column("sha256", String(64), nullable=False),
+    Column("nama_berkas", String(500), nullable=False),
+    Column("baris", Integer, nullable=False),
+    Column("versi_laporan", Integer, nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("periode", String(10), nullable=False),
+    Column("versi", Integer, nullable=False),
+    Column("mulai", DateTime(timezone=True), nullable=False),
+    Column("selesai", DateTime(timezone=True)),
+    Column("status", String(20), nullable=False),
+    Column("diterima", Integer),
+    Column("ditolak", Integer),
+    Column("tidak_ada", Integer),
+    Column("folder", String(1000)),
+)
+
+ROW_COLUMNS = [
+    "realisasi_keuangan",
+    "realisasi_fisik",
+    "realisasi_keluaran",
+    "kendala",
+    "tindak_lanjut",
+]
+
+
+def db_url(out: Path) -> str:
+    return os.environ.get("TRIWULAN_DB_URL") or f"sqlite:///{(out / 'triwulan.sqlite').resolve()}"
+
+
+def open_store(url: str) -> Engine:
+    engine = create_engine(url, future=True)
+    metadata.create_all(engine)
+    return engine
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def keep_raw(engine: Engine, path: Path, raw_dir: Path) -> str:
+    """Copy a received file into the content-addressed raw store once; return its sha256."""
+    digest = sha256_file(path)
+    target = raw_dir / digest[:2] / f"{digest}{path.suffix.lower()}"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(target.suffix + ".tmp")
+        shutil.copyfile(path, tmp)
+        tmp.replace(target)
+        target.chmod(0o444)
+    with engine.begin() as conn:
+        known = conn.execute(select(berkas.c.sha256).where(berkas.c.sha256 == digest)).first()
+        if not known:
+            conn.execute(
+                insert(berkas).values(
+                    sha256=digest,
+                    nama_berkas=path.name,
+                    ukuran=path.stat().st_size,
+                    lokasi=str(target),
+                    diterima_pada=now(),
+                )
+            )
+    return digest
+
+
+def save_accepted(engine: Engine, tahun: int, triwulan: int, rows: pd.DataFrame, version: int) -> int:
+    """Replace the stored rows of each accepted unit for this quarter with the new file's rows."""
+    if rows.empty:
+        return 0
+    records = [
+        {
+            "tahun": tahun,
+            "triwulan": triwulan,
+            "unit": r.unit,
+            "kode_sub_kegiatan": r.kode_sub_kegiatan,
+            "realisasi_keuangan": int(r.realisasi_keuangan),
+            "realisasi_fisik": float(r.realisasi_fisik),
+            "realisasi_keluaran": float(r.realisasi_keluaran),
+            "kendala": str(r.kendala or ""),
+            "tindak_lanjut": str(r.tindak_lanjut or ""),
+            "sha256": r.sha256,
+            "nama_berkas": r._file,
+            "baris": int(r._row),
+            "versi_laporan": version,
+        }
+        for r in rows.itertuples(index=False)
+    ]
+    units = sorted(set(rows["unit"]))
+    with engine.begin() as conn:
+        conn.execute(
+            delete(realisasi).where(
+                and_(
+                    realisasi.c.tahun == tahun,
+                    realisasi.c.triwulan == triwulan,
+                    realisasi.c.unit.in_(units),
+                )
+            )
+        )
+        conn.execute(insert(realisasi), records)
+    return len(records)
+
+
+def load_realisasi(engine: Engine, tahun: int, upto_triwulan: int) -> pd.DataFrame:
+    """Accepted rows of quarters 1..upto_triwulan of a year: what the cumulative figures use."""
+    query = select(realisasi).where(
+        and_(realisasi.c.tahun == tahun, realisasi.c.triwulan <= upto_triwulan)
+    )
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(query).mappings().all())
+    if frame.empty:
+        return pd.DataFrame(columns=[c.name for c in realisasi.columns])
+    return frame.astype({"realisasi_keuangan": "int64"})
+
+
+def next_version(engine: Engine, periode: str, folder: Path) -> int:
+    """Versions count up per period; the folder is checked too so a lost DB never overwrites."""
+    with engine.connect() as conn:
+        db_max = conn.execute(select(func.max(runs.c.versi)).where(runs.c.periode == periode)).scalar()
+    on_disk = [int(p.name[1:]) for p in folder.glob("v*") if p.name[1:].isdigit()] if folder.is_dir() else []
+    return max([db_max or 0, *on_disk]) + 1
+
+
+def start_run(engine: Engine, periode: str, versi: int, folder: Path) -> int:
+    with engine.begin() as conn:
+        result = conn.execute(
+            insert(runs).values(periode=periode, versi=versi, mulai=now(), status="berjalan", folder=str(folder))
+        )
+        return int(result.inserted_primary_key[0])
+
+
+def finish_run(engine: Engine, run_id: int, status: str, counts: dict[str, int]) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            runs.update()
+            .where(runs.c.id == run_id)
+            .values(
+                selesai=now(),
+                status=status,
+                diterima=counts.get("accepted", 0),
+                ditolak=counts.get("rejected", 0),
+                tidak_ada=counts.get("missing", 0),
+            )
+        )
