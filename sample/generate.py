@@ -7,7 +7,8 @@ adds up exactly to the seed, then plants a few documented faults (with their cor
 the validator must catch.
 
 Run: `.venv/bin/python sample/generate.py` (deterministic; seed `SEED`).
-Pure functions compute the numbers and frames; only `write_sample` and `main` touch the disk.
+Pure functions compute the numbers and frames; only `load_seed`, `write_sample` and `main` touch
+the disk.
 """
 
 from __future__ import annotations
@@ -23,15 +24,18 @@ import numpy as np
 import pandas as pd
 
 from tasks.fmt import rupiah
+from tasks.ingest import read_submission
 from tasks.period import ROMAN, Period
 from tasks.reference import QUARTERS, Reference, load_reference, plan_for_quarter
 from tasks.submission import prefilled_frame
+from tasks.template import write_xlsx
 
 SEED = 20240101
 TAHUN = 2024
 SAMPLE_DIR = Path(__file__).resolve().parent
 SEED_CSV = SAMPLE_DIR / "seed_realisasi_2024.csv"
 KEY = ["unit", "kode_sub_kegiatan"]
+Frames = dict[tuple[str, int], pd.DataFrame]  # (unit, triwulan) -> submission frame
 MANIFEST_COLUMNS = ["periode", "unit", "berkas", "jenis_kesalahan", "keterangan", "baris", "kolom"]
 
 # File names as each clerk tends to name them: inconsistent on purpose (the unit comes from the
@@ -108,8 +112,8 @@ class Fault:
 class Sample:
     """Correct frames of every (unit, TW), the faulty versions and where they are."""
 
-    correct: dict[tuple[str, int], pd.DataFrame]
-    faulty: dict[tuple[str, int], pd.DataFrame]  # what lands in the inbox instead of `correct`
+    correct: Frames
+    faulty: Frames  # what lands in the inbox instead of `correct`
     faults: list[Fault]
 
     def late(self) -> set[tuple[str, int]]:
@@ -253,7 +257,7 @@ def _row_rng(seed: int, unit: str, kode: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(f"{unit}|{kode}".encode())])
 
 
-def generate_year(ref: Reference, seed_frame: pd.DataFrame, seed: int = SEED) -> dict:
+def generate_year(ref: Reference, seed_frame: pd.DataFrame, seed: int = SEED) -> Frames:
     """Correct submission frames {(unit, triwulan): frame} for the whole year."""
     plans = {q: plan_for_quarter(ref, q).set_index(KEY) for q in QUARTERS}
     seed_idx = seed_frame.set_index(KEY)
@@ -284,7 +288,7 @@ def generate_year(ref: Reference, seed_frame: pd.DataFrame, seed: int = SEED) ->
                 "tindak_lanjut": tindak,
             }
 
-    frames: dict[tuple[str, int], pd.DataFrame] = {}
+    frames: Frames = {}
     for unit in ref.units["unit"]:
         for q in QUARTERS:
             frame = prefilled_frame(ref, Period(TAHUN, q), unit)
@@ -300,12 +304,11 @@ def generate_year(ref: Reference, seed_frame: pd.DataFrame, seed: int = SEED) ->
 
 
 def _set(frame: pd.DataFrame, kode: str, kolom: str, value: object) -> pd.DataFrame:
+    """A copy with one cell changed; the correct frame stays untouched for the corrections."""
     out = frame.copy()
     rows = out.index[out["kode_sub_kegiatan"] == kode]
     if len(rows) != 1:
         raise ValueError(f"sub kegiatan {kode} tidak tepat satu baris")
-    if kolom == "realisasi_keuangan":
-        out[kolom] = out[kolom].astype("int64")
     out.loc[rows[0], kolom] = value
     return out
 
@@ -314,9 +317,9 @@ def _value(frame: pd.DataFrame, kode: str, kolom: str) -> object:
     return frame.loc[frame["kode_sub_kegiatan"] == kode, kolom].iloc[0]
 
 
-def plant_faults(correct: dict[tuple[str, int], pd.DataFrame]) -> tuple[dict, list[Fault]]:
+def plant_faults(correct: Frames) -> tuple[Frames, list[Fault]]:
     """The faulty inbox versions and the fault list (a late file has no faulty version)."""
-    faulty: dict[tuple[str, int], pd.DataFrame] = {}
+    faulty: Frames = {}
     faults: list[Fault] = []
 
     # TW I: kaliabang-tengah typed two digits of a code the wrong way round.
@@ -404,9 +407,12 @@ def keterangan(fault: Fault, ref: Reference, baris: int | None) -> str:
             f"{fault.benar} jadi tidak dilaporkan."
         )
     if fault.kolom == "realisasi_keuangan":
+        plan = plan_for_quarter(ref, fault.triwulan).set_index(KEY)
+        pagu = int(plan.at[(fault.unit, fault.kode_sub_kegiatan), "pagu"])
         return (
             f"{where} (sub kegiatan {fault.kode_sub_kegiatan}): tertulis {rupiah(fault.salah)}, "
-            f"melebihi pagu (kelebihan satu angka nol); seharusnya {rupiah(fault.benar)}."
+            f"melebihi pagu {rupiah(pagu)} (kelebihan satu angka nol); seharusnya "
+            f"{rupiah(fault.benar)}."
         )
     return (
         f"{where} (sub kegiatan {fault.kode_sub_kegiatan}): tertulis {_angka(fault.salah)}%, "
@@ -419,8 +425,6 @@ def keterangan(fault: Fault, ref: Reference, baris: int | None) -> str:
 
 def _excel_row(path: Path, kode: str) -> int:
     """Row number of a sub-kegiatan as the user sees it in Excel, read back from the file."""
-    from tasks.ingest import read_submission
-
     frame, problem = read_submission(path)
     if problem:
         raise ValueError(problem.message)
@@ -431,8 +435,6 @@ def write_sample(
     sample: Sample, ref: Reference, root: Path = SAMPLE_DIR
 ) -> list[dict[str, object]]:
     """Write inbox and corrections xlsx files and corrections/manifest.csv; return manifest rows."""
-    from tasks.template import write_xlsx
-
     inbox, corrections = root / "inbox" / str(TAHUN), root / "corrections" / str(TAHUN)
     for folder in (inbox, corrections):  # drop stale files of an earlier run, nothing else
         for old in folder.glob("TW*/*.xlsx"):

@@ -10,21 +10,28 @@ from babel.numbers import format_decimal
 LOCALE = "id_ID"
 
 
+def _missing(value: object) -> bool:
+    """None, NaN and pd.NA all mean 'not defined' (e.g. a capaian with no target)."""
+    import pandas as pd
+
+    return value is None or bool(pd.isna(value))
+
+
 def rupiah(amount: int | None) -> str:
-    if amount is None:
+    if _missing(amount):
         return "-"
     return "Rp " + format_decimal(int(amount), format="#,##0", locale=LOCALE)
 
 
 def angka(value: float | int | None, decimals: int = 0) -> str:
-    if value is None:
+    if _missing(value):
         return "-"
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
     return format_decimal(value, format=pattern, locale=LOCALE)
 
 
 def persen(value: float | None) -> str:
-    if value is None:
+    if _missing(value):
         return "-"
     return angka(value, 2) + "%"
 

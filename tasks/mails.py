@@ -10,10 +10,10 @@ from tasks.deliver import Mail
 from tasks.period import Period
 from tasks.reference import Reference
 from tasks.report import (
+    email_subject,
     render_email_summary,
     render_email_text,
     render_problems_email,
-    strip_newlines,
 )
 
 
@@ -37,9 +37,9 @@ def leadership_mail(
         key=f"{period.label}/v{version}/pimpinan",
         to=to,
         cc=cc,
-        subject=f"[DRAF] Laporan Realisasi {period.roman} {period.tahun} — {ref.kecamatan_name} (versi {version})",
-        html=strip_newlines(render_email_summary(summary, behind)),
-        text=render_email_text(summary),
+        subject=f"{email_subject(summary)} — versi {version}",
+        html=render_email_summary(summary, behind),
+        text=render_email_text(summary, behind),
         attachments=attachments,
     )
 
@@ -51,7 +51,9 @@ def unit_feedback_mails(ref: Reference, period: Period, summary: dict[str, objec
     for unit in summary["units"]:
         if unit["status"] != "rejected":
             continue
-        html = render_problems_email(unit["nama"], period, unit["problems"], unit["file"])
+        html = render_problems_email(
+            unit["nama"], period, unit["problems"], unit["file"], kecamatan=ref.kecamatan_name
+        )
         lines = [f"- Baris {p['row'] or '-'}, kolom {p['column'] or '-'}: {p['message']}" for p in unit["problems"]]
         text = (
             f"Berkas {unit['file']} untuk {period.long} belum dapat diterima.\n\n"
@@ -64,7 +66,7 @@ def unit_feedback_mails(ref: Reference, period: Period, summary: dict[str, objec
                 to=_emails(contacts[unit["unit"]]),
                 cc=[],
                 subject=f"Perbaikan berkas realisasi {period.roman} {period.tahun} — {unit['nama']}",
-                html=strip_newlines(html),
+                html=html,
                 text=text,
                 attachments=[],
             )

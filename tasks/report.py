@@ -8,7 +8,6 @@ row per accepted sub-kegiatan), `levels` ("unit", "program", "kegiatan" aggregat
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
@@ -86,6 +85,12 @@ def _persen(value: Any) -> str:
     return fmt.persen(None if value is None else float(value))
 
 
+def _ribuan(value: Any) -> str:
+    """Rupiah amount without the 'Rp' prefix, for wide tables whose header says '(Rp)'."""
+    value = _clean(value)
+    return fmt.angka(None if value is None else int(value))
+
+
 def _angka(value: Any, decimals: int = 0) -> str:
     value = _clean(value)
     return fmt.angka(value, decimals)
@@ -138,6 +143,19 @@ def _bar_width(value: Any) -> int:
     return max(0, min(100, round(float(value))))
 
 
+def deviasi_keterangan(value: Any) -> str:
+    """Deviasi (planned minus realised, in % of pagu; positive = behind plan) in words."""
+    value = _clean(value)
+    if value is None:
+        return "-"
+    value = float(value)
+    if value > 0:
+        return f"{_persen(value)} pagu tertinggal dari rencana"
+    if value < 0:
+        return f"{_persen(-value)} pagu mendahului rencana"
+    return "sesuai rencana"
+
+
 def predikat_color(predikat: Any) -> str:
     """Text colour for a predikat (green good, amber middling, red low)."""
     text = str(_clean(predikat) or "").strip().lower()
@@ -170,10 +188,12 @@ def unit_reason(unit: Mapping[str, Any]) -> str:
         where = f" pada berkas {unit['file']}" if unit.get("file") else ""
         if not problems:
             return f"Berkas ditolak{where}"
+        if len(problems) == 1:
+            return f"1 masalah{where}: {_shorten(str(problems[0].get('message', '')))}"
         first = problems[0]
         example = _shorten(str(first.get("message", "")))
         row = f"baris {first['row']}: " if not is_missing(first.get("row")) else ""
-        return f"Ditolak — {len(problems)} masalah{where}, antara lain {row}{example}"
+        return f"{len(problems)} masalah{where}, antara lain {row}{example}"
     return "Diterima"
 
 
@@ -226,6 +246,7 @@ def environment() -> Environment:
     )
     env.filters.update(
         rupiah=_rupiah,
+        ribuan=_ribuan,
         persen=_persen,
         angka=_angka,
         tanggal=_tanggal,
@@ -234,6 +255,7 @@ def environment() -> Environment:
         teks=_teks,
         bar=_bar_width,
         predikat_color=predikat_color,
+        deviasi=deviasi_keterangan,
         shorten=_shorten,
     )
     env.globals.update(status_label=STATUS_LABEL, unit_reason=unit_reason)
@@ -269,7 +291,7 @@ def render_email_text(summary: Mapping[str, Any], behind: pd.DataFrame | None = 
     """Plain-text fallback of the leadership email."""
     context = _context(summary) | {"behind": records(behind)}
     text = environment().get_template("email_summary.txt.j2").render(context)
-    return text.strip() + "\n"
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
 def render_problems_email(
@@ -286,9 +308,7 @@ def render_problems_email(
     html = (
         environment()
         .get_template("problems_email.html.j2")
-        .render(
-            unit_name=unit_name, period=period, problems=rows, file=file, kecamatan=kecamatan
-        )
+        .render(unit_name=unit_name, period=period, problems=rows, file=file, kecamatan=kecamatan)
     )
     return strip_newlines(html)
 
@@ -429,14 +449,17 @@ def _widths(ws: Worksheet, first_row: int, minimum: int = 8, maximum: int = 50) 
     for col_cells in ws.iter_cols(min_row=first_row):
         longest = minimum
         for cell in col_cells:
-            if cell.value is None:
+            value = cell.value
+            if value is None:
                 continue
-            if isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
-                length = len(f"{cell.value:,.2f}")
+            if isinstance(value, float) and cell.number_format == PERCENT_FORMAT:
+                length = len(f"{value:.2f}")
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                length = len(f"{value:,.0f}") if float(value).is_integer() else len(f"{value:,}")
             else:
-                length = max(len(part) for part in str(cell.value).split("\n"))
-            if cell.row == first_row:
-                length = min(length, 24)  # headers wrap
+                length = max(len(part) for part in str(value).split("\n"))
+            if cell.font is not None and cell.font.b and cell.fill == HEADER_FILL:
+                length = min(length, 16)  # headers wrap
             longest = max(longest, length + 2)
         ws.column_dimensions[get_column_letter(col_cells[0].column)].width = min(longest, maximum)
 
@@ -472,7 +495,7 @@ def write_rekap_xlsx(
     detail: pd.DataFrame,
     levels: Mapping[str, pd.DataFrame],
 ) -> None:
-    """Write the rekap workbook: Ringkasan, Per Unit, Per Program, Per Kegiatan, Per Sub Kegiatan."""
+    """Write the rekap: Ringkasan, Per Unit, Per Program, Per Kegiatan, Per Sub Kegiatan."""
     period = parse_period(summary["period"])
     totals = summary.get("totals") or {}
     base = f"{summary.get('kecamatan', '')} {period.long}".strip()

@@ -135,19 +135,19 @@ def save_accepted(engine: Engine, tahun: int, triwulan: int, rows: pd.DataFrame,
         {
             "tahun": tahun,
             "triwulan": triwulan,
-            "unit": r.unit,
-            "kode_sub_kegiatan": r.kode_sub_kegiatan,
-            "realisasi_keuangan": int(r.realisasi_keuangan),
-            "realisasi_fisik": float(r.realisasi_fisik),
-            "realisasi_keluaran": float(r.realisasi_keluaran),
-            "kendala": str(r.kendala or ""),
-            "tindak_lanjut": str(r.tindak_lanjut or ""),
-            "sha256": r.sha256,
-            "nama_berkas": r._file,
-            "baris": int(r._row),
+            "unit": r["unit"],
+            "kode_sub_kegiatan": r["kode_sub_kegiatan"],
+            "realisasi_keuangan": int(r["realisasi_keuangan"]),
+            "realisasi_fisik": float(r["realisasi_fisik"]),
+            "realisasi_keluaran": float(r["realisasi_keluaran"]),
+            "kendala": str(r["kendala"] or ""),
+            "tindak_lanjut": str(r["tindak_lanjut"] or ""),
+            "sha256": r["sha256"],
+            "nama_berkas": r["_file"],
+            "baris": int(r["_row"]),
             "versi_laporan": version,
         }
-        for r in rows.itertuples(index=False)
+        for r in rows.to_dict("records")
     ]
     units = sorted(set(rows["unit"]))
     with engine.begin() as conn:

@@ -57,8 +57,10 @@ WIDE_TEXT = 40  # width of long text columns (names, indicators, free text)
 MAX_TITLE, MAX_PROMPT, MAX_ERROR = 32, 255, 225
 
 # Excel data validation per contract type of an input column: (type, operator, formula1, formula2).
-_RULES: dict[str, tuple[str, str, str, str | None]] = {
-    "rupiah": ("whole", "greaterThanOrEqual", "0", None),
+# Rupiah uses a custom formula: Excel's "whole number" rule stops at 2.147.483.647, and the
+# kecamatan's quarterly salaries alone are above 3 billion.
+_RULES: dict[str, tuple[str, str | None, str, str | None]] = {
+    "rupiah": ("custom", None, "AND(ISNUMBER({cell}),{cell}>=0,{cell}=INT({cell}))", None),
     "bulat": ("whole", "greaterThanOrEqual", "0", None),
     "persen": ("decimal", "between", "0", "100"),
     "angka": ("decimal", "greaterThanOrEqual", "0", None),
@@ -181,6 +183,7 @@ def _validation(key: str, spec: dict[str, str], cells: str) -> DataValidation:
         validation = DataValidation(showInputMessage=True, allow_blank=True)
     else:
         kind, operator, low, high = rule
+        low = low.format(cell=cells.split(":")[0].replace("$", ""))
         validation = DataValidation(
             type=kind,
             operator=operator,
@@ -190,7 +193,7 @@ def _validation(key: str, spec: dict[str, str], cells: str) -> DataValidation:
             showErrorMessage=True,
             showInputMessage=True,
             errorStyle="stop",
-            errorTitle=_clip(f"{spec['judul']} tidak sah", MAX_TITLE),
+            errorTitle="Isian tidak sah",
             error=_clip(_ERRORS[spec["tipe"]], MAX_ERROR),
         )
     validation.promptTitle = _clip(str(spec["judul"]), MAX_TITLE)
@@ -212,7 +215,10 @@ def _write_data_sheet(ws: Worksheet, frame: pd.DataFrame, ref: Reference) -> Non
     keys = columns(ref)
     data = frame.reindex(columns=keys)
     rows = [
-        [_excel_value(value, contract[key]["tipe"]) for key, value in zip(keys, record, strict=True)]
+        [
+            _excel_value(value, contract[key]["tipe"])
+            for key, value in zip(keys, record, strict=True)
+        ]
         for record in data.itertuples(index=False, name=None)
     ]
     widths: dict[str, float] = {}
@@ -352,7 +358,9 @@ def _write_guide_sheet(ws: Worksheet, ref: Reference, period: Period, unit: str,
         line += 1
 
     line += 1
-    ws.cell(row=line, column=1, value="Daftar kolom sheet realisasi").font = Font(bold=True, size=12)
+    ws.cell(row=line, column=1, value="Daftar kolom sheet realisasi").font = Font(
+        bold=True, size=12
+    )
     line += 1
     for index, title in enumerate(["No", "Kolom", "Judul", "Penjelasan", "Pengisian"], start=1):
         cell = ws.cell(row=line, column=index, value=title)
@@ -411,7 +419,9 @@ def write_template(
     """Write the pre-filled submission of one unit for one quarter; return where it went."""
     fmt = fmt.strip().lower().lstrip(".")
     if fmt not in FORMATS:
-        raise TriwulanError(f"Format '{fmt}' tidak dikenal. Pilih salah satu: {', '.join(FORMATS)}.")
+        raise TriwulanError(
+            f"Format '{fmt}' tidak dikenal. Pilih salah satu: {', '.join(FORMATS)}."
+        )
     unit = slug(unit)
     known = [str(u) for u in ref.units["unit"]]
     if unit not in known:

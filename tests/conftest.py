@@ -1,0 +1,3 @@
+"""Shared fixtures."""
+
+from tests.smtp_server import smtp_server  # noqa: F401

@@ -1,0 +1,95 @@
+"""The command line as people use it: Indonesian messages, exit 2 and no traceback on mistakes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from triwulan.cli import app
+
+runner = CliRunner()
+SLUGS = [
+    "kecamatan",
+    "perwira",
+    "harapan-jaya",
+    "marga-mulya",
+    "harapan-baru",
+    "teluk-pucung",
+    "kaliabang-tengah",
+]
+
+
+def test_units_lists_every_unit() -> None:
+    result = runner.invoke(app, ["units"])
+    assert result.exit_code == 0, result.output
+    listed = [line.split()[0] for line in result.stdout.splitlines()[1:] if line.strip()]
+    assert listed == SLUGS
+    assert "Kelurahan Kaliabang Tengah" in result.stdout
+
+
+def test_units_of_a_missing_year() -> None:
+    result = runner.invoke(app, ["units", "--tahun", "1999"])
+    assert result.exit_code == 2
+    assert "1999" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_template_writes_the_file(tmp_path: Path) -> None:
+    target = tmp_path / "x.xlsx"
+    result = runner.invoke(app, ["template", "2024-TW2", "--unit", "perwira", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert load_workbook(target).sheetnames == ["realisasi", "petunjuk"]
+    assert "x.xlsx" in result.stdout and "Triwulan II Tahun 2024" in result.stdout
+
+
+def test_template_default_name_and_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(app, ["template", "2024-TW2", "-u", "perwira"]).exit_code == 0
+    assert (tmp_path / "realisasi-2024-TW2-perwira.xlsx").is_file()
+    result = runner.invoke(app, ["template", "2024-TW2", "-u", "perwira", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    assert (
+        (tmp_path / "realisasi-2024-TW2-perwira.csv")
+        .read_text(encoding="utf-8")
+        .startswith("tahun,triwulan,unit,")
+    )
+
+
+@pytest.mark.parametrize("periode", ["2024-Q2", "TW2-2024", "2024-TW5"])
+def test_malformed_period_shows_the_right_form(tmp_path: Path, periode: str) -> None:
+    target = tmp_path / "x.xlsx"
+    result = runner.invoke(app, ["template", periode, "--unit", "perwira", "-o", str(target)])
+    assert result.exit_code == 2
+    assert "2024-TW2" in result.stderr
+    assert "Traceback" not in result.output
+    assert not target.exists()
+
+
+def test_unknown_unit(tmp_path: Path) -> None:
+    target = tmp_path / "x.xlsx"
+    result = runner.invoke(app, ["template", "2024-TW2", "--unit", "perwiraa", "-o", str(target)])
+    assert result.exit_code == 2
+    assert "tidak dikenal" in result.stderr and "harapan-jaya" in result.stderr
+    assert not target.exists()
+
+
+def test_console_script_is_installed(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "triwulan"
+    shown = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=False)
+    assert shown.returncode == 0, shown.stderr
+    assert "template" in shown.stdout and "units" in shown.stdout
+
+    refused = subprocess.run(
+        [str(script), "template", "TW2-2024", "-u", "perwira"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert refused.returncode == 2
+    assert "2024-TW2" in refused.stderr and "Traceback" not in refused.stderr

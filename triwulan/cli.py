@@ -1,0 +1,211 @@
+"""The `triwulan` command: thin shells over tasks/, every message in Indonesian.
+
+A TriwulanError is meant for the person at the keyboard: its message goes to stderr as-is and the
+exit code is 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tasks.errors import TriwulanError
+from tasks.period import parse_period
+from tasks.reference import load_reference
+from tasks.template import FORMATS, default_filename, slug, write_template
+from triwulan.paths import reference_root
+
+EXIT_USER_ERROR = 2
+
+app = typer.Typer(
+    help=(
+        "Pelaporan realisasi triwulan kecamatan: daftar unit pelapor, berkas isian realisasi "
+        "per unit per triwulan, dan konsolidasi laporan DRAF triwulan."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+
+@contextmanager
+def friendly_errors() -> Iterator[None]:
+    """Turn a TriwulanError into its message on stderr and exit code 2, without a traceback."""
+    try:
+        yield
+    except TriwulanError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(code=EXIT_USER_ERROR) from None
+
+
+def latest_tahun() -> int:
+    """The newest year folder under the reference root: the year people mean when they omit it."""
+    root = reference_root()
+    years = (
+        sorted(int(p.name) for p in root.iterdir() if p.is_dir() and re.fullmatch(r"\d{4}", p.name))
+        if root.is_dir()
+        else []
+    )
+    if not years:
+        raise TriwulanError(f"Tidak ada folder tahun (misalnya 2024) di data referensi {root}.")
+    return years[-1]
+
+
+@app.command(
+    "units", help="Tampilkan daftar unit pelapor (kode unit dan nama) dari data referensi."
+)
+def units(
+    tahun: Annotated[
+        int | None,
+        typer.Option(
+            "--tahun",
+            help="Tahun anggaran data referensi. Bawaan: tahun terbaru yang tersedia.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """List the reporting units, so people know which --unit codes exist."""
+    with friendly_errors():
+        ref = load_reference(tahun if tahun is not None else latest_tahun())
+    width = max(len(str(u)) for u in ref.units["unit"])
+    typer.echo(f"Unit pelapor tahun {ref.tahun}:")
+    for code, nama in zip(ref.units["unit"], ref.units["nama"], strict=True):
+        typer.echo(f"  {code:<{width}}  {nama}")
+
+
+@app.command(
+    "template",
+    help=(
+        "Buat berkas isian realisasi untuk satu unit dan satu triwulan, sudah terisi data "
+        "referensi (sub kegiatan, pagu, target). Contoh: triwulan template 2024-TW2 --unit perwira"
+    ),
+)
+def template(
+    periode: Annotated[
+        str,
+        typer.Argument(
+            metavar="PERIODE",
+            help="Periode laporan, ditulis TAHUN-TWn, misalnya 2024-TW2.",
+            show_default=False,
+        ),
+    ],
+    unit: Annotated[
+        str,
+        typer.Option(
+            "--unit",
+            "-u",
+            help="Kode unit pelapor, misalnya perwira (lihat: triwulan units).",
+            show_default=False,
+        ),
+    ],
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help=(
+                "Format berkas: xlsx (untuk diisi di Excel) atau csv. Bawaan: mengikuti akhiran "
+                "--output, selain itu xlsx."
+            ),
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Berkas tujuan. Bawaan: realisasi-PERIODE-UNIT.xlsx di folder saat ini.",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Write the pre-filled submission a unit fills in and sends back."""
+    with friendly_errors():
+        period = parse_period(periode)
+        ref = load_reference(period.tahun)
+        if fmt is None:
+            suffix = output.suffix.lower().lstrip(".") if output else ""
+            fmt = suffix if suffix in FORMATS else "xlsx"
+        target = output if output is not None else Path(default_filename(period, unit, fmt))
+        written = write_template(ref, period, unit, target, fmt)
+    typer.echo(
+        f"Berkas isian {ref.unit_name(slug(unit))} untuk {period.long} disimpan di "
+        f"{written.resolve()}"
+    )
+
+
+@app.command(
+    "run",
+    help=(
+        "Jalankan konsolidasi satu triwulan (flow Prefect quarterly-report): kumpulkan berkas, "
+        "validasi, simpan, hitung, buat laporan DRAF dan kirim email. Contoh: triwulan run 2024-TW2"
+    ),
+)
+def run(
+    periode: Annotated[
+        str,
+        typer.Argument(
+            metavar="PERIODE", help="Periode laporan, misalnya 2024-TW2.", show_default=False
+        ),
+    ],
+    inbox: Annotated[
+        Path | None,
+        typer.Option(
+            "--inbox",
+            help="Folder berkas masuk (<inbox>/<tahun>/TW<n>/). Bawaan: $TRIWULAN_INBOX, lalu ./inbox.",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder hasil (laporan, basis data). Bawaan: $TRIWULAN_OUT, lalu ./out.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Consolidate one quarter; exit 0 whenever a report was produced."""
+    from triwulan.run import describe, run_quarter
+
+    with friendly_errors():
+        summary = run_quarter(periode, inbox, out)
+    typer.echo("\n".join(describe(summary)))
+
+
+@app.command(
+    "demo",
+    help=(
+        "Demo dengan data contoh 2024: jalankan TW I sampai TW IV berurutan, terapkan berkas "
+        "koreksi/terlambat dari data contoh lalu jalankan ulang, dan tampilkan hasilnya."
+    ),
+)
+def demo(
+    folder: Annotated[
+        Path,
+        typer.Option(
+            "--folder", help="Folder kerja demo (dihapus dan dibuat ulang).", file_okay=False
+        ),
+    ] = Path("demo"),
+) -> None:
+    """The README's main command: the whole 2024 sample year through the real flow."""
+    from triwulan.run import run_demo
+
+    with friendly_errors():
+        lines = run_demo(folder)
+    typer.echo("\n" + "=" * 72)
+    typer.echo("RINGKASAN DEMO — data contoh Kecamatan Bekasi Utara 2024")
+    typer.echo("=" * 72)
+    typer.echo("\n".join(lines))
+    typer.echo(f"\nSemua laporan ada di {(folder / 'out').resolve()}/2024/TW<n>/v<versi>/")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,96 @@
+"""Running the quarterly flow from the command line, and the demo over the shipped sample."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+from tasks.errors import TriwulanError
+from tasks.period import parse_period
+from tasks.reference import load_reference
+from triwulan.paths import SAMPLE_DIR, inbox_dir, out_dir
+
+STATUS_WORDS = {"terkirim": "terkirim", "disimpan": "disimpan", "gagal": "GAGAL", "sudah_terkirim": "sudah terkirim"}
+
+
+def run_quarter(periode: str, inbox: Path | None = None, out: Path | None = None) -> dict:
+    """Check what can be checked cheaply first, so a typo never waits for Prefect to start."""
+    period = parse_period(periode)
+    load_reference(period.tahun)
+    inbox_path = inbox_dir(inbox)
+    if not inbox_path.is_dir():
+        raise TriwulanError(f"Folder inbox '{inbox_path}' tidak ada atau tidak dapat dibaca.")
+    from flows.quarterly import quarterly_report  # Prefect and GX load only when a run happens
+
+    return quarterly_report(period.label, str(inbox_path), str(out_dir(out)))
+
+
+def describe(summary: dict) -> list[str]:
+    """What a run found, in Indonesian, for the terminal."""
+    c = summary["counts"]
+    lines = [
+        f"{summary['period']} versi {summary['version']}: {c['accepted']} dari {c['total']} unit diterima."
+    ]
+    for unit in summary["units"]:
+        if unit["status"] == "rejected":
+            lines.append(f"  - DITOLAK {unit['nama']} ({unit['file']}): {len(unit['problems'])} masalah")
+            lines += [f"      baris {p['row'] or '-'}, kolom {p['column'] or '-'}: {p['message']}" for p in unit["problems"][:3]]
+        elif unit["status"] == "missing":
+            lines.append(f"  - BELUM MENGIRIM {unit['nama']}")
+    for bad in summary.get("unreadable_files", []):
+        lines.append(f"  - BERKAS BERMASALAH {bad['file']}: {bad['message']}")
+    t = summary["totals"]
+    from tasks.fmt import persen, rupiah
+
+    lines.append(
+        f"  Realisasi s.d. {summary['period'][-3:]}: {rupiah(t['realisasi_keuangan_sd_tw'])} "
+        f"({persen(t['capaian_keuangan_sd_tw_persen'])} dari target, serapan pagu {persen(t['serapan_pagu_persen'])})"
+    )
+    folder = Path(summary["folder"])
+    lines.append(f"  Laporan: {folder / 'laporan.html'} | rekap: {folder / 'rekap.xlsx'}")
+    sent = [d for d in summary.get("delivery", [])]
+    if sent:
+        counts: dict[str, int] = {}
+        for d in sent:
+            counts[d["status"]] = counts.get(d["status"], 0) + 1
+        text = ", ".join(f"{n} {STATUS_WORDS.get(s, s)}" for s, n in counts.items())
+        note = " (SMTP belum diatur: email disimpan sebagai .eml)" if "disimpan" in counts else ""
+        lines.append(f"  Email: {text}{note} -> {folder / 'outbox'}")
+    return lines
+
+
+def read_manifest(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def run_demo(folder: Path) -> list[str]:
+    """TW I to TW IV of the sample, applying each late or corrected file and rerunning.
+
+    The sample itself is never touched: its inbox is copied into `folder/inbox` first.
+    """
+    marker = folder / ".triwulan-demo"
+    if folder.exists():
+        if not marker.exists() and any(folder.iterdir()):
+            raise TriwulanError(f"Folder '{folder}' sudah berisi data lain; pilih folder kosong untuk demo.")
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    marker.write_text("folder demo triwulan; aman dihapus\n", encoding="utf-8")
+    inbox, out = folder / "inbox", folder / "out"
+    shutil.copytree(SAMPLE_DIR / "inbox", inbox)
+    corrections = SAMPLE_DIR / "corrections"
+    manifest = read_manifest(corrections / "manifest.csv")
+    lines: list[str] = []
+    for quarter in (1, 2, 3, 4):
+        periode = f"2024-TW{quarter}"
+        lines += describe(run_quarter(periode, inbox, out))
+        todo = [row for row in manifest if row["periode"] == periode]
+        if not todo:
+            continue
+        target = inbox / "2024" / f"TW{quarter}"
+        for row in todo:
+            shutil.copy2(corrections / "2024" / f"TW{quarter}" / row["berkas"], target / row["berkas"])
+            lines.append(f"  Koreksi diterapkan: {row['berkas']} ({row['jenis_kesalahan']}); dijalankan ulang.")
+        lines += describe(run_quarter(periode, inbox, out))
+    return lines
