@@ -26,18 +26,27 @@ def check_inbox(inbox: Path) -> None:
 
 
 @flow(name="quarterly-report", log_prints=True)
-def quarterly_report(periode: str | None = None, inbox: str | None = None, out: str | None = None) -> dict:
+def quarterly_report(
+    periode: str | None = None, inbox: str | None = None, out: str | None = None
+) -> dict:
     """Produce the draft report of one quarter from the files in the inbox now.
 
     Without a periode (the scheduled quarter-end run) it reports the quarter that just ended.
     """
-    period = parse_period(periode) if periode else last_completed_quarter(dt.datetime.now(WIB).date())
+    period = (
+        parse_period(periode) if periode else last_completed_quarter(dt.datetime.now(WIB).date())
+    )
     ref = load_reference(period.tahun)
-    inbox_path, out_path = inbox_dir(Path(inbox) if inbox else None), out_dir(Path(out) if out else None)
+    inbox_path, out_path = (
+        inbox_dir(Path(inbox) if inbox else None),
+        out_dir(Path(out) if out else None),
+    )
     check_inbox(inbox_path)
     out_path.mkdir(parents=True, exist_ok=True)
     engine = store.open_store(store.db_url(out_path))
-    version = store.next_version(engine, period.label, quarter_out(out_path, period.tahun, period.triwulan))
+    version = store.next_version(
+        engine, period.label, quarter_out(out_path, period.tahun, period.triwulan)
+    )
     folder = quarter_out(out_path, period.tahun, period.triwulan) / f"v{version}"
     folder.mkdir(parents=True)
     run_id = store.start_run(engine, period.label, version, folder)
@@ -51,7 +60,14 @@ def quarterly_report(periode: str | None = None, inbox: str | None = None, out: 
     behind = furthest_behind(detail)
     file_problems = [{"file": p.file, "message": p.message} for p in collected.file_problems]
     summary = build_summary(
-        ref, period, version, validation.status, validation.files, validation.problems, file_problems, detail
+        ref,
+        period,
+        version,
+        validation.status,
+        validation.files,
+        validation.problems,
+        file_problems,
+        detail,
     )
     attachments = steps.write_reports(folder, summary, detail, levels, behind)
 
@@ -63,7 +79,9 @@ def quarterly_report(periode: str | None = None, inbox: str | None = None, out: 
     summary["delivery"] = [
         {"key": r.key, "status": r.status, "eml": str(r.eml), "error": r.error} for r in results
     ]
-    (folder / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    (folder / "summary.json").write_text(
+        json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
     steps.publish_artifacts(summary)
     store.finish_run(engine, run_id, "selesai", summary["counts"])
     summary["folder"] = str(folder)

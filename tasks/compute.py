@@ -84,12 +84,16 @@ def quarter_detail(
     rows["nama_unit"] = rows.index.get_level_values("unit").map(unit_names)
     rows["target_keuangan_tw"] = rows["target_keuangan"].astype("int64")
     rows["target_keuangan_sd_tw"] = rows["target_sd"].astype("int64")
-    rows["realisasi_keuangan_tw"] = current["realisasi_keuangan"].reindex(rows.index).fillna(0).astype("int64")
+    rows["realisasi_keuangan_tw"] = (
+        current["realisasi_keuangan"].reindex(rows.index).fillna(0).astype("int64")
+    )
     rows["realisasi_keuangan_sd_tw"] = (
         cumulative["realisasi_keuangan"].reindex(rows.index).fillna(0).astype("int64")
     )
     rows["realisasi_fisik_persen"] = current["realisasi_fisik"].reindex(rows.index).astype(float)
-    rows["realisasi_keluaran_tw"] = current["realisasi_keluaran"].reindex(rows.index).fillna(0).astype(float)
+    rows["realisasi_keluaran_tw"] = (
+        current["realisasi_keluaran"].reindex(rows.index).fillna(0).astype(float)
+    )
     rows["realisasi_keluaran_sd_tw"] = (
         cumulative["realisasi_keluaran"].reindex(rows.index).fillna(0).astype(float)
     )
@@ -100,7 +104,9 @@ def quarter_detail(
     rows = add_rates(rows, bands)
     target = rows["target_keluaran"].astype(float)
     rows["capaian_keluaran_persen"] = np.where(
-        target > 0, (rows["realisasi_keluaran_sd_tw"] / target.where(target > 0, 1) * 100).round(2), np.nan
+        target > 0,
+        (rows["realisasi_keluaran_sd_tw"] / target.where(target > 0, 1) * 100).round(2),
+        np.nan,
     )
     columns = [
         "unit",
@@ -133,13 +139,17 @@ def quarter_detail(
 def add_rates(frame: pd.DataFrame, bands: pd.DataFrame) -> pd.DataFrame:
     """Percentages derived from the integer money columns (and fisik, already per row)."""
     out = frame.copy()
-    out["capaian_keuangan_tw_persen"] = percent(out["realisasi_keuangan_tw"], out["target_keuangan_tw"])
+    out["capaian_keuangan_tw_persen"] = percent(
+        out["realisasi_keuangan_tw"], out["target_keuangan_tw"]
+    )
     out["capaian_keuangan_sd_tw_persen"] = percent(
         out["realisasi_keuangan_sd_tw"], out["target_keuangan_sd_tw"]
     )
     out["serapan_pagu_persen"] = percent(out["realisasi_keuangan_sd_tw"], out["pagu"])
     # deviasi: planned cumulative share of pagu minus realised share; positive = behind plan
-    out["deviasi_persen"] = percent(out["target_keuangan_sd_tw"] - out["realisasi_keuangan_sd_tw"], out["pagu"])
+    out["deviasi_persen"] = percent(
+        out["target_keuangan_sd_tw"] - out["realisasi_keuangan_sd_tw"], out["pagu"]
+    )
     out["predikat_keuangan_sd_tw"] = predikat(out["capaian_keuangan_sd_tw_persen"], bands)
     return out
 
@@ -159,11 +169,15 @@ def aggregate(detail: pd.DataFrame, level: str, bands: pd.DataFrame) -> pd.DataF
         return pd.DataFrame(columns=[*keys, *TOTAL_KEYS])
     grouped = detail.groupby(keys, sort=False)
     sums = grouped[MONEY].sum().astype("int64")
-    sums["realisasi_fisik_persen"] = grouped[["pagu", "realisasi_fisik_persen"]].apply(weighted_fisik)
+    sums["realisasi_fisik_persen"] = grouped[["pagu", "realisasi_fisik_persen"]].apply(
+        weighted_fisik
+    )
     sums["jumlah_sub_kegiatan"] = grouped.size()
     out = add_rates(sums.reset_index(), bands)
     sort_key = "kode_kegiatan" if level == "kegiatan" else keys[0]
-    return out.sort_values(sort_key, kind="stable").reset_index(drop=True) if level != "unit" else out
+    return (
+        out.sort_values(sort_key, kind="stable").reset_index(drop=True) if level != "unit" else out
+    )
 
 
 def totals(detail: pd.DataFrame, bands: pd.DataFrame) -> dict[str, object]:

@@ -68,7 +68,11 @@ def _rows_to_frame(rows: list[list[object]], name: str) -> pd.DataFrame:
         if any(cells):
             body.append([*cells[: len(header)], name, number])
     keep = [i for i, h in enumerate(header) if h]  # drop unnamed trailing columns
-    frame = pd.DataFrame(body, columns=[*header, *META_COLS]) if body else pd.DataFrame(columns=[*header, *META_COLS])
+    frame = (
+        pd.DataFrame(body, columns=[*header, *META_COLS])
+        if body
+        else pd.DataFrame(columns=[*header, *META_COLS])
+    )
     return frame[[header[i] for i in keep] + META_COLS]
 
 
@@ -87,16 +91,19 @@ def read_submission(path: Path) -> tuple[pd.DataFrame, FileProblem | None]:
             book = CalamineWorkbook.from_path(str(path))
             if SHEET not in book.sheet_names:
                 return pd.DataFrame(columns=META_COLS), FileProblem(
-                    name, f"Berkas {name} tidak punya sheet '{SHEET}' (ada: {', '.join(book.sheet_names)})."
+                    name,
+                    f"Berkas {name} tidak punya sheet '{SHEET}' (ada: {', '.join(book.sheet_names)}).",
                 )
             rows = book.get_sheet_by_name(SHEET).to_python(skip_empty_area=False)
     except UnicodeDecodeError:
         return pd.DataFrame(columns=META_COLS), FileProblem(
-            name, f"Berkas {name} bukan CSV UTF-8. Simpan ulang sebagai 'CSV UTF-8 (Comma delimited)'."
+            name,
+            f"Berkas {name} bukan CSV UTF-8. Simpan ulang sebagai 'CSV UTF-8 (Comma delimited)'.",
         )
     except Exception as exc:  # any parser failure means the file is unreadable for the user
         return pd.DataFrame(columns=META_COLS), FileProblem(
-            name, f"Berkas {name} tidak dapat dibaca sebagai {path.suffix.lower()[1:]} ({type(exc).__name__})."
+            name,
+            f"Berkas {name} tidak dapat dibaca sebagai {path.suffix.lower()[1:]} ({type(exc).__name__}).",
         )
     frame = _rows_to_frame(rows, name)
     if frame.empty:

@@ -54,7 +54,10 @@ def unit_feedback_mails(ref: Reference, period: Period, summary: dict[str, objec
         html = render_problems_email(
             unit["nama"], period, unit["problems"], unit["file"], kecamatan=ref.kecamatan_name
         )
-        lines = [f"- Baris {p['row'] or '-'}, kolom {p['column'] or '-'}: {p['message']}" for p in unit["problems"]]
+        lines = [
+            f"- Baris {p['row'] or '-'}, kolom {p['column'] or '-'}: {p['message']}"
+            for p in unit["problems"]
+        ]
         text = (
             f"Berkas {unit['file']} untuk {period.long} belum dapat diterima.\n\n"
             + "\n".join(lines)

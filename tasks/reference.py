@@ -37,7 +37,14 @@ FILES: dict[str, list[str]] = {
         "target_keluaran",
     ],
     "anggaran.csv": ["unit", "kode_sub_kegiatan", "versi", "berlaku_mulai_tw", *MONEY_COLS],
-    "iku.csv": ["kode", "nama", "satuan", "arah", "target_tahunan", *[f"target_tw{q}" for q in QUARTERS]],
+    "iku.csv": [
+        "kode",
+        "nama",
+        "satuan",
+        "arah",
+        "target_tahunan",
+        *[f"target_tw{q}" for q in QUARTERS],
+    ],
     "zona_k3.csv": ["no", "nama_zona", "kelurahan"],
 }
 
@@ -107,9 +114,13 @@ def check_frames(tahun: int, frames: dict[str, pd.DataFrame]) -> list[str]:
                 f"{_where('units.csv', r['_baris'])}: jenis '{r['jenis']}' harus kecamatan atau kelurahan."
             )
         if "@" not in r["email"]:
-            problems.append(f"{_where('units.csv', r['_baris'])}: email unit '{r['unit']}' kosong atau tidak sah.")
+            problems.append(
+                f"{_where('units.csv', r['_baris'])}: email unit '{r['unit']}' kosong atau tidak sah."
+            )
     for _, r in units[units.duplicated("unit", keep="first")].iterrows():
-        problems.append(f"{_where('units.csv', r['_baris'])}: unit '{r['unit']}' tercatat dua kali.")
+        problems.append(
+            f"{_where('units.csv', r['_baris'])}: unit '{r['unit']}' tercatat dua kali."
+        )
 
     programs = set(frames["programs.csv"]["kode_program"])
     kegiatan = set(frames["kegiatan.csv"]["kode_kegiatan"])
@@ -123,12 +134,18 @@ def check_frames(tahun: int, frames: dict[str, pd.DataFrame]) -> list[str]:
             problems.append(f"{where}: kode '{code}' tidak berbentuk 7.01.PP.2.KK.SSSS.")
         else:
             if code[:7] not in programs:
-                problems.append(f"{where}: program {code[:7]} dari kode '{code}' tidak ada di programs.csv.")
+                problems.append(
+                    f"{where}: program {code[:7]} dari kode '{code}' tidak ada di programs.csv."
+                )
             if code[:12] not in kegiatan:
-                problems.append(f"{where}: kegiatan {code[:12]} dari kode '{code}' tidak ada di kegiatan.csv.")
+                problems.append(
+                    f"{where}: kegiatan {code[:12]} dari kode '{code}' tidak ada di kegiatan.csv."
+                )
         target = r["target_keluaran"].replace(",", ".")
         if not re.fullmatch(r"\d+(\.\d+)?", target):
-            problems.append(f"{where}: target_keluaran '{r['target_keluaran']}' harus angka tidak negatif.")
+            problems.append(
+                f"{where}: target_keluaran '{r['target_keluaran']}' harus angka tidak negatif."
+            )
     for _, r in sub[sub.duplicated(["unit", "kode_sub_kegiatan"], keep="first")].iterrows():
         problems.append(
             f"{_where('sub_kegiatan.csv', r['_baris'])}: kode '{r['kode_sub_kegiatan']}' untuk unit "
@@ -143,18 +160,24 @@ def check_frames(tahun: int, frames: dict[str, pd.DataFrame]) -> list[str]:
         if r["unit"] not in known_units:
             problems.append(f"{where}: unit '{r['unit']}' tidak ada di units.csv.")
         elif key not in sub_keys:
-            problems.append(f"{where}: sub kegiatan '{key[1]}' unit '{key[0]}' tidak ada di sub_kegiatan.csv.")
+            problems.append(
+                f"{where}: sub kegiatan '{key[1]}' unit '{key[0]}' tidak ada di sub_kegiatan.csv."
+            )
         if r["versi"] not in ("murni", "perubahan"):
             problems.append(f"{where}: versi '{r['versi']}' harus murni atau perubahan.")
         start = _parse_int(r["berlaku_mulai_tw"])
         if start not in QUARTERS:
-            problems.append(f"{where}: berlaku_mulai_tw '{r['berlaku_mulai_tw']}' harus 1 sampai 4.")
+            problems.append(
+                f"{where}: berlaku_mulai_tw '{r['berlaku_mulai_tw']}' harus 1 sampai 4."
+            )
         elif r["versi"] == "murni" and start != 1:
             problems.append(f"{where}: anggaran murni harus berlaku mulai TW 1.")
         money = {c: _parse_int(r[c]) for c in MONEY_COLS}
         for col, value in money.items():
             if value is None:
-                problems.append(f"{where}: kolom {col} '{r[col]}' harus rupiah bilangan bulat tanpa pemisah.")
+                problems.append(
+                    f"{where}: kolom {col} '{r[col]}' harus rupiah bilangan bulat tanpa pemisah."
+                )
             elif value < 0:
                 problems.append(f"{where}: kolom {col} bernilai negatif ({value}).")
         if all(v is not None for v in money.values()):
@@ -164,12 +187,19 @@ def check_frames(tahun: int, frames: dict[str, pd.DataFrame]) -> list[str]:
                     f"{where}: alokasi TW I–IV berjumlah {alloc:,} tetapi pagu {money['pagu']:,} "
                     f"(selisih {alloc - money['pagu']:,}).".replace(",", ".")
                 )
-    for _, r in ang[ang.duplicated(["unit", "kode_sub_kegiatan", "versi"], keep="first")].iterrows():
+    for _, r in ang[
+        ang.duplicated(["unit", "kode_sub_kegiatan", "versi"], keep="first")
+    ].iterrows():
         problems.append(
             f"{_where('anggaran.csv', r['_baris'])}: versi {r['versi']} untuk '{r['kode_sub_kegiatan']}' "
             f"unit '{r['unit']}' tercatat dua kali."
         )
-    murni_keys = set(zip(*[ang.loc[ang["versi"] == "murni", c] for c in ("unit", "kode_sub_kegiatan")], strict=True))
+    murni_keys = set(
+        zip(
+            *[ang.loc[ang["versi"] == "murni", c] for c in ("unit", "kode_sub_kegiatan")],
+            strict=True,
+        )
+    )
     for _, r in sub.iterrows():
         if (r["unit"], r["kode_sub_kegiatan"]) not in murni_keys:
             problems.append(
@@ -180,10 +210,14 @@ def check_frames(tahun: int, frames: dict[str, pd.DataFrame]) -> list[str]:
 
     for _, r in frames["zona_k3.csv"].iterrows():
         if r["kelurahan"] not in known_units:
-            problems.append(f"{_where('zona_k3.csv', r['_baris'])}: kelurahan '{r['kelurahan']}' tidak ada di units.csv.")
+            problems.append(
+                f"{_where('zona_k3.csv', r['_baris'])}: kelurahan '{r['kelurahan']}' tidak ada di units.csv."
+            )
     for _, r in frames["iku.csv"].iterrows():
         if r["arah"] not in ("naik", "turun"):
-            problems.append(f"{_where('iku.csv', r['_baris'])}: arah '{r['arah']}' harus naik atau turun.")
+            problems.append(
+                f"{_where('iku.csv', r['_baris'])}: arah '{r['arah']}' harus naik atau turun."
+            )
     return problems
 
 
@@ -207,7 +241,9 @@ def _check_revisions(ang: pd.DataFrame) -> list[str]:
     return problems
 
 
-def _typed(frames: dict[str, pd.DataFrame], tahun: int, shared: dict[str, pd.DataFrame]) -> Reference:
+def _typed(
+    frames: dict[str, pd.DataFrame], tahun: int, shared: dict[str, pd.DataFrame]
+) -> Reference:
     sub = frames["sub_kegiatan.csv"].drop(columns="_baris").copy()
     sub["target_keluaran"] = sub["target_keluaran"].str.replace(",", ".").astype(float)
     sub["kode_program"] = sub["kode_sub_kegiatan"].str[:7]
@@ -241,7 +277,9 @@ def load_reference(tahun: int) -> Reference:
     """Read and check one year's reference data; raise ReferenceDataError with every problem."""
     folder = reference_dir(tahun)
     if not folder.is_dir():
-        raise ReferenceDataError([f"Tidak ada data referensi untuk tahun {tahun} (folder {folder} tidak ada)."])
+        raise ReferenceDataError(
+            [f"Tidak ada data referensi untuk tahun {tahun} (folder {folder} tidak ada)."]
+        )
     frames: dict[str, pd.DataFrame] = {}
     problems = []
     for name in FILES:
@@ -250,9 +288,14 @@ def load_reference(tahun: int) -> Reference:
             problems.append(f"{tahun}/{name}: berkas tidak ada.")
             continue
         frames[name] = _read_csv(path)
-    shared = {name: _read_csv(reference_root() / name) for name in ("predikat.csv", "kolom_pengajuan.csv")}
+    shared = {
+        name: _read_csv(reference_root() / name) for name in ("predikat.csv", "kolom_pengajuan.csv")
+    }
     if not problems:
-        problems = [f"{tahun}/{p}" if not p.startswith(f"{tahun}/") else p for p in check_frames(tahun, frames)]
+        problems = [
+            f"{tahun}/{p}" if not p.startswith(f"{tahun}/") else p
+            for p in check_frames(tahun, frames)
+        ]
     if problems:
         raise ReferenceDataError(problems)
     return _typed(frames, tahun, shared)
@@ -264,18 +307,28 @@ def plan_for_quarter(ref: Reference, triwulan: int) -> pd.DataFrame:
     Adds `target_sd` (cumulative allocation of quarters 1..triwulan under the version in force).
     """
     ang = ref.anggaran[ref.anggaran["berlaku_mulai_tw"] <= triwulan]
-    ang = ang.sort_values("berlaku_mulai_tw").groupby(["unit", "kode_sub_kegiatan"], as_index=False).last()
+    ang = (
+        ang.sort_values("berlaku_mulai_tw")
+        .groupby(["unit", "kode_sub_kegiatan"], as_index=False)
+        .last()
+    )
     ang = ang.assign(
         target_keuangan=ang[f"tw{triwulan}"],
         target_sd=ang[[f"tw{q}" for q in range(1, triwulan + 1)]].sum(axis=1).astype("int64"),
         versi_anggaran=ang["versi"],
     )
     plan = ref.sub_kegiatan.merge(
-        ang[["unit", "kode_sub_kegiatan", "pagu", "target_keuangan", "target_sd", "versi_anggaran"]],
+        ang[
+            ["unit", "kode_sub_kegiatan", "pagu", "target_keuangan", "target_sd", "versi_anggaran"]
+        ],
         on=["unit", "kode_sub_kegiatan"],
         how="left",
         validate="one_to_one",
     )
     order = {u: i for i, u in enumerate(ref.units["unit"])}
-    plan = plan.assign(_o=plan["unit"].map(order)).sort_values(["_o", "kode_sub_kegiatan"]).drop(columns="_o")
+    plan = (
+        plan.assign(_o=plan["unit"].map(order))
+        .sort_values(["_o", "kode_sub_kegiatan"])
+        .drop(columns="_o")
+    )
     return plan.reset_index(drop=True)

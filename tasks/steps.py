@@ -51,14 +51,18 @@ def validate(raw: pd.DataFrame, ref: Reference, period: Period) -> Validation:
 
 
 @task(name="simpan", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
-def save(engine: Engine, period: Period, accepted: pd.DataFrame, shas: dict[str, str], version: int) -> int:
+def save(
+    engine: Engine, period: Period, accepted: pd.DataFrame, shas: dict[str, str], version: int
+) -> int:
     """Accepted rows replace the unit's earlier rows of this quarter (a correction)."""
     rows = accepted.assign(sha256=accepted["_file"].map(shas))
     return store.save_accepted(engine, period.tahun, period.triwulan, rows, version)
 
 
 @task(name="hitung", cache_policy=NO_CACHE)
-def compute_quarter(engine: Engine, ref: Reference, period: Period, units: list[str]) -> pd.DataFrame:
+def compute_quarter(
+    engine: Engine, ref: Reference, period: Period, units: list[str]
+) -> pd.DataFrame:
     """Figures of the quarter and cumulative to date, from the stored accepted rows."""
     stored = store.load_realisasi(engine, period.tahun, period.triwulan)
     names = dict(zip(ref.units["unit"], ref.units["nama"], strict=True))
@@ -114,10 +118,14 @@ def publish_artifacts(summary: dict[str, object]) -> None:
     rows = [
         {
             "unit": u["nama"],
-            "status": {"accepted": "diterima", "rejected": "ditolak", "missing": "belum mengirim"}[u["status"]],
+            "status": {"accepted": "diterima", "rejected": "ditolak", "missing": "belum mengirim"}[
+                u["status"]
+            ],
             "berkas": u["file"] or "-",
             "masalah": len(u["problems"]),
-            "realisasi s.d. TW": rupiah(u["totals"]["realisasi_keuangan_sd_tw"]) if u["totals"] else "-",
+            "realisasi s.d. TW": rupiah(u["totals"]["realisasi_keuangan_sd_tw"])
+            if u["totals"]
+            else "-",
         }
         for u in summary["units"]
     ]

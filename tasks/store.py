@@ -127,7 +127,9 @@ def keep_raw(engine: Engine, path: Path, raw_dir: Path) -> str:
     return digest
 
 
-def save_accepted(engine: Engine, tahun: int, triwulan: int, rows: pd.DataFrame, version: int) -> int:
+def save_accepted(
+    engine: Engine, tahun: int, triwulan: int, rows: pd.DataFrame, version: int
+) -> int:
     """Replace the stored rows of each accepted unit for this quarter with the new file's rows."""
     if rows.empty:
         return 0
@@ -179,15 +181,23 @@ def load_realisasi(engine: Engine, tahun: int, upto_triwulan: int) -> pd.DataFra
 def next_version(engine: Engine, periode: str, folder: Path) -> int:
     """Versions count up per period; the folder is checked too so a lost DB never overwrites."""
     with engine.connect() as conn:
-        db_max = conn.execute(select(func.max(runs.c.versi)).where(runs.c.periode == periode)).scalar()
-    on_disk = [int(p.name[1:]) for p in folder.glob("v*") if p.name[1:].isdigit()] if folder.is_dir() else []
+        db_max = conn.execute(
+            select(func.max(runs.c.versi)).where(runs.c.periode == periode)
+        ).scalar()
+    on_disk = (
+        [int(p.name[1:]) for p in folder.glob("v*") if p.name[1:].isdigit()]
+        if folder.is_dir()
+        else []
+    )
     return max([db_max or 0, *on_disk]) + 1
 
 
 def start_run(engine: Engine, periode: str, versi: int, folder: Path) -> int:
     with engine.begin() as conn:
         result = conn.execute(
-            insert(runs).values(periode=periode, versi=versi, mulai=now(), status="berjalan", folder=str(folder))
+            insert(runs).values(
+                periode=periode, versi=versi, mulai=now(), status="berjalan", folder=str(folder)
+            )
         )
         return int(result.inserted_primary_key[0])
 

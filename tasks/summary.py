@@ -43,7 +43,9 @@ def build_summary(
     generated_at: dt.datetime | None = None,
 ) -> dict[str, object]:
     """Assemble the summary from the validation outcome and the computed detail rows."""
-    by_unit = aggregate(detail, "unit", ref.predikat).set_index("unit") if not detail.empty else None
+    by_unit = (
+        aggregate(detail, "unit", ref.predikat).set_index("unit") if not detail.empty else None
+    )
     units = []
     for unit, nama in zip(ref.units["unit"], ref.units["nama"], strict=True):
         state = status.get(unit, "missing")
@@ -60,14 +62,23 @@ def build_summary(
                 "totals": unit_totals,
             }
         )
-    counts = {s: sum(1 for u in units if u["status"] == s) for s in ("accepted", "rejected", "missing")}
+    orphans = problems[problems["unit"].isna()]
+    file_problems = [
+        *file_problems,
+        *({"file": r["file"], "message": r["message"]} for _, r in orphans.iterrows()),
+    ]
+    counts = {
+        s: sum(1 for u in units if u["status"] == s) for s in ("accepted", "rejected", "missing")
+    }
     counts["total"] = len(units)
     return {
         "period": period.label,
         "version": version,
         "complete": counts["accepted"] == counts["total"],
         "kecamatan": ref.kecamatan_name,
-        "generated_at": (generated_at or dt.datetime.now(WIB)).astimezone(WIB).isoformat(timespec="seconds"),
+        "generated_at": (generated_at or dt.datetime.now(WIB))
+        .astimezone(WIB)
+        .isoformat(timespec="seconds"),
         "counts": counts,
         "units": units,
         "unreadable_files": file_problems,

@@ -11,7 +11,12 @@ from tasks.period import parse_period
 from tasks.reference import load_reference
 from triwulan.paths import SAMPLE_DIR, inbox_dir, out_dir
 
-STATUS_WORDS = {"terkirim": "terkirim", "disimpan": "disimpan", "gagal": "GAGAL", "sudah_terkirim": "sudah terkirim"}
+STATUS_WORDS = {
+    "terkirim": "terkirim",
+    "disimpan": "disimpan",
+    "gagal": "GAGAL",
+    "sudah_terkirim": "sudah terkirim",
+}
 
 
 def run_quarter(periode: str, inbox: Path | None = None, out: Path | None = None) -> dict:
@@ -34,8 +39,13 @@ def describe(summary: dict) -> list[str]:
     ]
     for unit in summary["units"]:
         if unit["status"] == "rejected":
-            lines.append(f"  - DITOLAK {unit['nama']} ({unit['file']}): {len(unit['problems'])} masalah")
-            lines += [f"      baris {p['row'] or '-'}, kolom {p['column'] or '-'}: {p['message']}" for p in unit["problems"][:3]]
+            lines.append(
+                f"  - DITOLAK {unit['nama']} ({unit['file']}): {len(unit['problems'])} masalah"
+            )
+            lines += [
+                f"      baris {p['row'] or '-'}, kolom {p['column'] or '-'}: {p['message']}"
+                for p in unit["problems"][:3]
+            ]
         elif unit["status"] == "missing":
             lines.append(f"  - BELUM MENGIRIM {unit['nama']}")
     for bad in summary.get("unreadable_files", []):
@@ -73,7 +83,9 @@ def run_demo(folder: Path) -> list[str]:
     marker = folder / ".triwulan-demo"
     if folder.exists():
         if not marker.exists() and any(folder.iterdir()):
-            raise TriwulanError(f"Folder '{folder}' sudah berisi data lain; pilih folder kosong untuk demo.")
+            raise TriwulanError(
+                f"Folder '{folder}' sudah berisi data lain; pilih folder kosong untuk demo."
+            )
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     marker.write_text("folder demo triwulan; aman dihapus\n", encoding="utf-8")
@@ -90,7 +102,11 @@ def run_demo(folder: Path) -> list[str]:
             continue
         target = inbox / "2024" / f"TW{quarter}"
         for row in todo:
-            shutil.copy2(corrections / "2024" / f"TW{quarter}" / row["berkas"], target / row["berkas"])
-            lines.append(f"  Koreksi diterapkan: {row['berkas']} ({row['jenis_kesalahan']}); dijalankan ulang.")
+            shutil.copy2(
+                corrections / "2024" / f"TW{quarter}" / row["berkas"], target / row["berkas"]
+            )
+            lines.append(
+                f"  Koreksi diterapkan: {row['berkas']} ({row['jenis_kesalahan']}); dijalankan ulang."
+            )
         lines += describe(run_quarter(periode, inbox, out))
     return lines

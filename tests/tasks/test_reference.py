@@ -121,7 +121,10 @@ def test_duplicate_code_unknown_unit_and_negative_money(broken_reference):
     with pytest.raises(ReferenceDataError) as excinfo:
         load_reference(2024)
     text = _problems(excinfo)
-    assert "sub_kegiatan.csv baris 3: kode '7.01.01.2.01.0006' untuk unit 'kecamatan' tercatat dua kali" in text
+    assert (
+        "sub_kegiatan.csv baris 3: kode '7.01.01.2.01.0006' untuk unit 'kecamatan' tercatat dua kali"
+        in text
+    )
     assert "sub_kegiatan.csv baris 4: unit 'bekasi-timur' tidak ada di units.csv" in text
     assert "anggaran.csv baris 6: kolom pagu bernilai negatif" in text
     assert str(excinfo.value).startswith("Data referensi tidak konsisten")
@@ -131,7 +134,9 @@ def test_money_with_separators_is_refused(broken_reference):
     _edit(broken_reference / "anggaran.csv", lambda f: f.loc.__setitem__((0, "pagu"), "3.000.000"))
     with pytest.raises(ReferenceDataError) as excinfo:
         load_reference(2024)
-    assert "anggaran.csv baris 2: kolom pagu '3.000.000' harus rupiah bilangan bulat" in _problems(excinfo)
+    assert "anggaran.csv baris 2: kolom pagu '3.000.000' harus rupiah bilangan bulat" in _problems(
+        excinfo
+    )
 
 
 def test_revision_may_not_rewrite_past_quarters(broken_reference):

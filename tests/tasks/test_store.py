@@ -34,7 +34,9 @@ def test_raw_file_kept_once_by_content(tmp_path):
     assert digest == hashlib.sha256(b"isi berkas").hexdigest()
     kept = tmp_path / "raw" / digest[:2] / f"{digest}.xlsx"
     assert kept.read_bytes() == b"isi berkas"
-    assert store.keep_raw(engine, received, tmp_path / "raw") == digest  # second time: no error, no copy
+    assert (
+        store.keep_raw(engine, received, tmp_path / "raw") == digest
+    )  # second time: no error, no copy
     received.write_bytes(b"isi berkas diperbaiki")
     other = store.keep_raw(engine, received, tmp_path / "raw")
     assert other != digest and kept.read_bytes() == b"isi berkas"  # the earlier file is untouched
@@ -42,7 +44,9 @@ def test_raw_file_kept_once_by_content(tmp_path):
 
 def test_correction_replaces_only_that_units_rows(tmp_path):
     engine = store.open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    store.save_accepted(engine, 2024, 1, pd.concat([accepted("perwira", 100), accepted("kecamatan", 7)]), 1)
+    store.save_accepted(
+        engine, 2024, 1, pd.concat([accepted("perwira", 100), accepted("kecamatan", 7)]), 1
+    )
     store.save_accepted(engine, 2024, 2, accepted("perwira", 300), 1)
     store.save_accepted(engine, 2024, 1, accepted("perwira", 150, "koreksi.xlsx"), 2)
     rows = store.load_realisasi(engine, 2024, 1)
