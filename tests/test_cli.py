@@ -93,3 +93,23 @@ def test_console_script_is_installed(tmp_path: Path) -> None:
     )
     assert refused.returncode == 2
     assert "2024-TW2" in refused.stderr and "Traceback" not in refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["run", "2024-Q2"], "2024-TW2"),
+        (["run", "2023-TW1"], "Tidak ada data referensi untuk tahun 2023"),
+        (["run", "2024-TW1", "--inbox", "tidak-ada"], "Folder inbox 'tidak-ada' tidak ada"),
+    ],
+)
+def test_run_fails_with_one_indonesian_line_when_nothing_can_be_produced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], expected: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "inbox").mkdir()
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert expected in result.stderr
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()  # nothing was produced

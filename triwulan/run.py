@@ -54,7 +54,7 @@ def describe(summary: dict) -> list[str]:
     from tasks.fmt import persen, rupiah
 
     lines.append(
-        f"  Realisasi s.d. {summary['period'][-3:]}: {rupiah(t['realisasi_keuangan_sd_tw'])} "
+        f"  Realisasi s.d. {parse_period(summary['period']).roman}: {rupiah(t['realisasi_keuangan_sd_tw'])} "
         f"({persen(t['capaian_keuangan_sd_tw_persen'])} dari target, serapan pagu {persen(t['serapan_pagu_persen'])})"
     )
     folder = Path(summary["folder"])

@@ -1,0 +1,190 @@
+"""Integration: the real flow on sample files, a real SMTP server, a real SQLite store.
+
+Figures are checked against sums computed here straight from the submitted xlsx files (read with
+openpyxl, not with the project's reader), so the flow cannot agree with itself by accident.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+from collections import defaultdict
+from fractions import Fraction
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from tests.smtp_server import SmtpTestServer
+from triwulan.paths import SAMPLE_DIR
+
+LEADERS = {"camat.bekasiutara@example.go.id", "sekcam.bekasiutara@example.go.id"}
+KALIABANG = "kel.kaliabangtengah@example.go.id"
+
+
+def read_xlsx_rows(path: Path) -> list[dict]:
+    sheet = openpyxl.load_workbook(path, read_only=True, data_only=True)["realisasi"]
+    rows = list(sheet.iter_rows(values_only=True))
+    header = list(rows[0])
+    return [dict(zip(header, r, strict=False)) for r in rows[1:] if any(v is not None for v in r)]
+
+
+def figures_from_files(folder: Path) -> dict[str, dict[str, int]]:
+    """Per unit: pagu, target and realisation of the quarter, summed from the files themselves."""
+    out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for path in folder.glob("*.xlsx"):
+        for row in read_xlsx_rows(path):
+            unit = out[row["unit"]]
+            unit["pagu"] += int(row["pagu"])
+            unit["target"] += int(row["target_keuangan"])
+            unit["realisasi"] += int(row["realisasi_keuangan"])
+    return out
+
+
+def pct(numerator: int, denominator: int) -> float:
+    """Half-up to 2 decimals, computed with exact fractions."""
+    value = Fraction(numerator * 100, denominator)
+    return float(Fraction(int(value * 100 + Fraction(1, 2)), 100))
+
+
+@pytest.fixture(scope="module")
+def world(prefect_api, tmp_path_factory):
+    """TW I then TW II of the sample inbox (as shipped, with its faults) through the real flow."""
+    from flows.quarterly import quarterly_report
+
+    root = tmp_path_factory.mktemp("dunia")
+    inbox, out = root / "inbox", root / "out"
+    for q in (1, 2):
+        shutil.copytree(SAMPLE_DIR / "inbox" / "2024" / f"TW{q}", inbox / "2024" / f"TW{q}")
+    with SmtpTestServer() as server, pytest.MonkeyPatch.context() as mp:
+        for key, value in server.env(login=True).items():
+            mp.setenv(key, value)
+        mp.setenv(
+            "TRIWULAN_MAIL_FROM", "Sekretariat Kecamatan Bekasi Utara <sekretariat@example.go.id>"
+        )
+        tw1 = quarterly_report("2024-TW1", str(inbox), str(out))
+        mails_tw1 = list(server.messages)
+        tw2 = quarterly_report("2024-TW2", str(inbox), str(out))
+        mails_tw2 = list(server.messages)[len(mails_tw1) :]
+    return {
+        "inbox": inbox,
+        "out": out,
+        "tw1": tw1,
+        "tw2": tw2,
+        "mails_tw1": mails_tw1,
+        "mails_tw2": mails_tw2,
+    }
+
+
+def test_outputs_of_a_version_folder(world):
+    folder = world["out"] / "2024" / "TW1" / "v1"
+    for name in ("summary.json", "laporan.html", "rekap.xlsx", "outbox"):
+        assert (folder / name).exists(), name
+    assert world["tw1"]["period"] == "2024-TW1" and world["tw1"]["version"] == 1
+    assert world["tw1"]["complete"] is False
+
+
+def test_tw1_totals_match_sums_of_the_submitted_files(world):
+    summary = world["tw1"]
+    files = figures_from_files(world["inbox"] / "2024" / "TW1")
+    accepted = [u["unit"] for u in summary["units"] if u["status"] == "accepted"]
+    assert sorted(accepted) == sorted(set(files) - {"kaliabang-tengah"})
+    pagu = sum(files[u]["pagu"] for u in accepted)
+    target = sum(files[u]["target"] for u in accepted)
+    real = sum(files[u]["realisasi"] for u in accepted)
+    t = summary["totals"]
+    assert (t["pagu"], t["target_keuangan_tw"], t["realisasi_keuangan_tw"]) == (pagu, target, real)
+    # in TW I the cumulative figures are the quarter's own
+    assert (t["target_keuangan_sd_tw"], t["realisasi_keuangan_sd_tw"]) == (target, real)
+    assert t["capaian_keuangan_tw_persen"] == pct(real, target)
+    assert t["serapan_pagu_persen"] == pct(real, pagu)
+    for unit in summary["units"]:
+        if unit["status"] == "accepted":
+            f = files[unit["unit"]]
+            assert unit["totals"]["realisasi_keuangan_tw"] == f["realisasi"]
+            assert unit["totals"]["capaian_keuangan_tw_persen"] == pct(f["realisasi"], f["target"])
+
+
+def test_rejected_unit_is_out_of_the_totals_and_gets_its_problems(world):
+    by_unit = {u["unit"]: u for u in world["tw1"]["units"]}
+    kaliabang = by_unit["kaliabang-tengah"]
+    assert kaliabang["status"] == "rejected" and kaliabang["totals"] is None
+    wrong_code = [p for p in kaliabang["problems"] if p["row"] == 4]
+    assert wrong_code and wrong_code[0]["column"] == "kode_sub_kegiatan"
+    assert "7.01.03.2.02.0030" in wrong_code[0]["message"]
+
+    feedback = [m for m in world["mails_tw1"] if KALIABANG in m.rcpt_tos]
+    assert len(feedback) == 1
+    message = feedback[0].parse()
+    assert "Kaliabang Tengah" in message["Subject"] and "TW I" in message["Subject"]
+    body = message.get_body(("html",)).get_content()
+    assert "7.01.03.2.02.0030" in body and "bukan milik unit" in body
+
+
+def test_leadership_email_names_quarter_and_kecamatan_and_attachments_open(world):
+    leaders = [m for m in world["mails_tw1"] if LEADERS <= set(m.rcpt_tos)]
+    assert len(leaders) == 1
+    message = leaders[0].parse()
+    assert "TW I 2024" in message["Subject"] and "Kecamatan Bekasi Utara" in message["Subject"]
+    assert "DRAF" in message["Subject"]
+    assert message["From"].addresses[0].addr_spec == "sekretariat@example.go.id"
+    html = message.get_body(("html",)).get_content()
+    assert "6 dari 7 unit diterima" in html and "Kaliabang Tengah" in html
+    plain = message.get_body(("plain",)).get_content()
+    assert "6 dari 7 unit diterima" in plain and "<html" not in plain.lower()
+    attachments = {a.get_filename(): a.get_content() for a in message.iter_attachments()}
+    assert set(attachments) == {"laporan.html", "rekap.xlsx"}
+    book = openpyxl.load_workbook(io.BytesIO(attachments["rekap.xlsx"]))
+    assert "Per Unit" in book.sheetnames
+    laporan = attachments["laporan.html"]
+    laporan = laporan.decode() if isinstance(laporan, bytes) else laporan
+    assert "DRAF" in laporan and "Penyediaan Gaji dan Tunjangan ASN" in laporan
+
+
+def test_tw2_cumulative_includes_tw1(world):
+    tw1_files = figures_from_files(world["inbox"] / "2024" / "TW1")
+    tw2_files = figures_from_files(world["inbox"] / "2024" / "TW2")
+    accepted_tw1 = {u["unit"] for u in world["tw1"]["units"] if u["status"] == "accepted"}
+    summary = world["tw2"]
+    by_unit = {u["unit"]: u for u in summary["units"]}
+    assert by_unit["harapan-baru"]["status"] == "missing"  # its TW II file comes late
+    expected_total = 0
+    for unit, info in by_unit.items():
+        if info["status"] != "accepted":
+            continue
+        earlier = tw1_files[unit]["realisasi"] if unit in accepted_tw1 else 0
+        expected = earlier + tw2_files[unit]["realisasi"]
+        assert info["totals"]["realisasi_keuangan_sd_tw"] == expected, unit
+        assert info["totals"]["realisasi_keuangan_tw"] == tw2_files[unit]["realisasi"]
+        expected_total += expected
+    assert summary["totals"]["realisasi_keuangan_sd_tw"] == expected_total
+    assert (
+        summary["totals"]["realisasi_keuangan_sd_tw"] > summary["totals"]["realisasi_keuangan_tw"]
+    )
+    leaders = [m for m in world["mails_tw2"] if LEADERS <= set(m.rcpt_tos)]
+    assert len(leaders) == 1 and "TW II 2024" in leaders[0].parse()["Subject"]
+
+
+def test_every_mail_is_in_the_outbox_and_the_ledger(world):
+    outbox = world["out"] / "2024" / "TW1" / "v1" / "outbox"
+    assert len(list(outbox.glob("*.eml"))) == len(world["mails_tw1"]) == 2
+    assert {d["status"] for d in world["tw1"]["delivery"]} == {"terkirim"}
+    assert (outbox / "terkirim.json").exists()
+
+
+def test_demo_year_reaches_the_seed_realisation(prefect_api, tmp_path):
+    """The README's main job: four quarters, corrections applied, final total = seed's 3.11."""
+    import json
+
+    from triwulan.run import run_demo
+
+    lines = run_demo(tmp_path / "demo")
+    final = json.loads(
+        (tmp_path / "demo" / "out" / "2024" / "TW4" / "v2" / "summary.json").read_text()
+    )
+    assert final["complete"] is True
+    assert final["totals"]["realisasi_keuangan_sd_tw"] == 44_704_453_656  # LKIP 2024, Tabel 3.11
+    assert final["totals"]["pagu"] == 46_754_089_520
+    assert final["totals"]["serapan_pagu_persen"] == 95.62
+    assert sum("Koreksi diterapkan" in line for line in lines) == 4
+    assert any("DITOLAK Kelurahan Marga Mulya" in line for line in lines)
