@@ -171,6 +171,32 @@ def test_xlsx_round_trip(tmp_path: Path, ref: Reference, period: Period) -> None
     _check_round_trip(frame, ref, period)
 
 
+def test_filling_only_input_columns_gives_a_valid_submission(
+    tmp_path: Path, ref: Reference, period: Period
+) -> None:
+    """A clerk fills the yellow columns with plausible figures; the real validator accepts it."""
+    from tasks.validate import validate_quarter
+
+    path = write_template(ref, period, UNIT, tmp_path / "diisi.xlsx", "xlsx")
+    book = load_workbook(path)
+    ws = book["realisasi"]
+    keys = columns(ref)
+    col = {k: keys.index(k) + 1 for k in keys}
+    for row in range(2, ws.max_row + 1):
+        target = ws.cell(row=row, column=col["target_keuangan"]).value
+        ws.cell(row=row, column=col["realisasi_keuangan"], value=int(target * 0.9))
+        ws.cell(row=row, column=col["realisasi_fisik"], value=47.5)
+        ws.cell(row=row, column=col["realisasi_keluaran"], value=1)
+    book.save(path)
+
+    frame, problem = read_submission(path)
+    assert problem is None
+    validation = validate_quarter(frame, ref, period)
+    assert validation.problems.empty, validation.problems.to_dict("records")
+    assert validation.status == {UNIT: "accepted"}
+    assert len(validation.accepted) == len(frame) == 4
+
+
 def test_csv_round_trip(tmp_path: Path, ref: Reference, period: Period) -> None:
     path = write_template(ref, period, UNIT, tmp_path / "t.csv", "csv")
     text = path.read_text(encoding="utf-8")
