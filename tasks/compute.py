@@ -47,16 +47,14 @@ def percent(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
 def predikat(values: pd.Series, bands: pd.DataFrame) -> pd.Series:
     """Band label of each capaian (bands: predikat, batas_bawah; highest band first); '-' if NaN."""
     ordered = bands.sort_values("batas_bawah", ascending=False)
-
-    def label(value: float) -> str:
-        if pd.isna(value):
-            return "-"
-        for band in ordered.itertuples(index=False):
-            if value >= band.batas_bawah:
-                return str(band.predikat)
-        return str(ordered.iloc[-1]["predikat"])
-
-    return values.map(label).astype(object)
+    numbers = values.astype(float).to_numpy()
+    conditions = [numbers >= low for low in ordered["batas_bawah"]]
+    labels = np.select(
+        conditions,
+        ordered["predikat"].astype(str).tolist(),
+        default=str(ordered.iloc[-1]["predikat"]),
+    )
+    return pd.Series(np.where(np.isnan(numbers), "-", labels), index=values.index, dtype=object)
 
 
 def quarter_detail(
@@ -167,11 +165,11 @@ def aggregate(detail: pd.DataFrame, level: str, bands: pd.DataFrame) -> pd.DataF
     keys = LEVEL_KEYS[level]
     if detail.empty:
         return pd.DataFrame(columns=[*keys, *TOTAL_KEYS])
-    grouped = detail.groupby(keys, sort=False)
+    pagu_x_fisik = detail["pagu"].astype(float) * detail["realisasi_fisik_persen"].astype(float)
+    grouped = detail.assign(_pf=pagu_x_fisik).groupby(keys, sort=False)
     sums = grouped[MONEY].sum().astype("int64")
-    sums["realisasi_fisik_persen"] = grouped[["pagu", "realisasi_fisik_persen"]].apply(
-        weighted_fisik
-    )
+    pagu = sums["pagu"].astype(float)
+    sums["realisasi_fisik_persen"] = (grouped["_pf"].sum() / pagu.where(pagu > 0)).round(2)
     sums["jumlah_sub_kegiatan"] = grouped.size()
     out = add_rates(sums.reset_index(), bands)
     sort_key = "kode_kegiatan" if level == "kegiatan" else keys[0]
