@@ -53,7 +53,7 @@ def main() -> None:
         plan, stored, units = synthetic(copies, 4)
         names = {u: u for u in units}
 
-        def work() -> tuple[dict, dict]:
+        def work(plan=plan, stored=stored, units=units, names=names) -> tuple[dict, dict]:
             detail = quarter_detail(plan, stored, units, 4, names, ref.predikat)
             levels = {level: aggregate(detail, level, ref.predikat) for level in LEVEL_KEYS}
             furthest_behind(detail)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
@@ -10,19 +9,10 @@ from prefect import flow
 
 from tasks import steps, store
 from tasks.compute import LEVEL_KEYS, aggregate, furthest_behind
-from tasks.deliver import SmtpConfig
-from tasks.errors import TriwulanError
 from tasks.mails import leadership_mail, unit_feedback_mails
-from tasks.period import last_completed_quarter, parse_period
-from tasks.reference import load_reference
-from tasks.summary import WIB, build_summary
-from triwulan.paths import inbox_dir, out_dir, quarter_out
-
-
-def check_inbox(inbox: Path) -> None:
-    """An inbox that is not there is a setup mistake, not 'every unit is missing'."""
-    if not inbox.is_dir():
-        raise TriwulanError(f"Folder inbox '{inbox}' tidak ada atau tidak dapat dibaca.")
+from tasks.setup import check_setup
+from tasks.summary import build_summary
+from triwulan.paths import quarter_out
 
 
 @flow(name="quarterly-report", log_prints=True)
@@ -33,56 +23,57 @@ def quarterly_report(
 
     Without a periode (the scheduled quarter-end run) it reports the quarter that just ended.
     """
-    period = (
-        parse_period(periode) if periode else last_completed_quarter(dt.datetime.now(WIB).date())
-    )
-    ref = load_reference(period.tahun)
-    inbox_path, out_path = (
-        inbox_dir(Path(inbox) if inbox else None),
-        out_dir(Path(out) if out else None),
-    )
-    check_inbox(inbox_path)
-    out_path.mkdir(parents=True, exist_ok=True)
-    engine = store.open_store(store.db_url(out_path))
-    version = store.next_version(
-        engine, period.label, quarter_out(out_path, period.tahun, period.triwulan)
-    )
-    folder = quarter_out(out_path, period.tahun, period.triwulan) / f"v{version}"
+    setup = check_setup(periode, Path(inbox) if inbox else None, Path(out) if out else None)
+    period, ref, engine = setup.period, setup.ref, setup.engine
+    quarter_folder = quarter_out(setup.out, period.tahun, period.triwulan)
+    version = store.next_version(engine, period.label, quarter_folder)
+    folder = quarter_folder / f"v{version}"
     folder.mkdir(parents=True)
     run_id = store.start_run(engine, period.label, version, folder)
-
-    collected = steps.collect(engine, inbox_path, period, out_path / "store" / "raw")
-    validation = steps.validate(collected.raw, ref, period)
-    steps.save(engine, period, validation.accepted, collected.sha256, version)
-    accepted = [u for u, s in validation.status.items() if s == "accepted"]
-    detail = steps.compute_quarter(engine, ref, period, accepted)
-    levels = {level: aggregate(detail, level, ref.predikat) for level in LEVEL_KEYS}
-    behind = furthest_behind(detail)
-    file_problems = [{"file": p.file, "message": p.message} for p in collected.file_problems]
-    summary = build_summary(
-        ref,
-        period,
-        version,
-        validation.status,
-        validation.files,
-        validation.problems,
-        file_problems,
-        detail,
-    )
-    attachments = steps.write_reports(folder, summary, detail, levels, behind)
-
-    mails = [
-        leadership_mail(ref, period, summary, behind, attachments),
-        *unit_feedback_mails(ref, period, summary),
-    ]
-    results = steps.send(mails, folder / "outbox", SmtpConfig.from_env())
-    summary["delivery"] = [
-        {"key": r.key, "status": r.status, "eml": str(r.eml), "error": r.error} for r in results
-    ]
-    (folder / "summary.json").write_text(
-        json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8"
-    )
-    steps.publish_artifacts(summary)
+    try:
+        collected = steps.collect(engine, setup.inbox, period, setup.out / "store" / "raw")
+        earlier = store.earlier_totals(engine, period.tahun, period.triwulan)
+        validation = steps.validate(collected.raw, ref, period, earlier)
+        steps.save(engine, period, validation.accepted, collected.sha256, version)
+        # A unit whose new file is rejected keeps the rows it had accepted for this quarter.
+        sources = store.stored_sources(engine, period.tahun, period.triwulan)
+        earlier_data = {
+            unit: sources[unit]
+            for unit, state in validation.status.items()
+            if state == "rejected" and unit in sources
+        }
+        counted = [u for u, s in validation.status.items() if s == "accepted"] + list(earlier_data)
+        detail = steps.compute_quarter(engine, ref, period, counted)
+        levels = {level: aggregate(detail, level, ref.predikat) for level in LEVEL_KEYS}
+        behind = furthest_behind(detail)
+        file_problems = [{"file": p.file, "message": p.message} for p in collected.file_problems]
+        summary = build_summary(
+            ref,
+            period,
+            version,
+            validation.status,
+            validation.files,
+            validation.problems,
+            file_problems,
+            detail,
+            earlier_data,
+        )
+        attachments = steps.write_reports(folder, summary, detail, levels, behind)
+        mails = [
+            leadership_mail(ref, period, summary, behind, attachments),
+            *unit_feedback_mails(ref, period, summary, collected.sha256),
+        ]
+        results = steps.send(mails, folder / "outbox", setup.smtp, quarter_folder / "terkirim.json")
+        summary["delivery"] = [
+            {"key": r.key, "status": r.status, "eml": str(r.eml), "error": r.error} for r in results
+        ]
+        (folder / "summary.json").write_text(
+            json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+        steps.publish_artifacts(summary)
+    except BaseException:
+        store.finish_run(engine, run_id, "gagal", {})
+        raise
     store.finish_run(engine, run_id, "selesai", summary["counts"])
     summary["folder"] = str(folder)
     return summary

@@ -33,15 +33,23 @@ TOTAL_KEYS = [
 ]
 
 
+# |numerator| up to this keeps numerator * 20000 inside int64; above it (a whole province or
+# country in one sum) the same arithmetic runs on Python integers, still exact.
+_INT64_SAFE = (2**63 - 1) // 20000 - 1
+
+
 def percent(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     """numerator / denominator x 100, exact on integers, half-up to 2 decimals; NaN when /0."""
+    index = getattr(numerator, "index", None)
     num = np.asarray(numerator, dtype="int64")
     den = np.asarray(denominator, dtype="int64")
-    safe = np.where(den == 0, 1, den)
-    sign = np.sign(num) * np.sign(safe)
+    dtype = object if len(num) and int(np.abs(num).max()) > _INT64_SAFE else "int64"
+    num, den = num.astype(dtype), den.astype(dtype)
+    safe = np.where(den == 0, 1, den).astype(dtype)
+    negative = (num < 0) != (safe < 0)
     hundredths = (np.abs(num) * 20000 + np.abs(safe)) // (2 * np.abs(safe))
-    out = sign * hundredths / 100.0
-    return pd.Series(np.where(den == 0, np.nan, out), index=getattr(numerator, "index", None))
+    out = np.where(negative, -hundredths, hundredths).astype(float) / 100.0
+    return pd.Series(np.where(den == 0, np.nan, out), index=index)
 
 
 def predikat(values: pd.Series, bands: pd.DataFrame) -> pd.Series:
@@ -83,10 +91,10 @@ def quarter_detail(
     rows["target_keuangan_tw"] = rows["target_keuangan"].astype("int64")
     rows["target_keuangan_sd_tw"] = rows["target_sd"].astype("int64")
     rows["realisasi_keuangan_tw"] = (
-        current["realisasi_keuangan"].reindex(rows.index).fillna(0).astype("int64")
+        current["realisasi_keuangan"].reindex(rows.index, fill_value=0).astype("int64")
     )
     rows["realisasi_keuangan_sd_tw"] = (
-        cumulative["realisasi_keuangan"].reindex(rows.index).fillna(0).astype("int64")
+        cumulative["realisasi_keuangan"].reindex(rows.index, fill_value=0).astype("int64")
     )
     rows["realisasi_fisik_persen"] = current["realisasi_fisik"].reindex(rows.index).astype(float)
     rows["realisasi_keluaran_tw"] = (
@@ -153,10 +161,11 @@ def add_rates(frame: pd.DataFrame, bands: pd.DataFrame) -> pd.DataFrame:
 
 
 def weighted_fisik(frame: pd.DataFrame) -> float:
-    """Σ(pagu × fisik) / Σ pagu, rounded to 2 decimals; NaN when there is no pagu."""
-    pagu = frame["pagu"].astype(float)
-    fisik = frame["realisasi_fisik_persen"].astype(float)
+    """Σ(pagu × fisik) / Σ pagu over rows that report fisik; NaN when there is no such pagu."""
+    reported = frame[frame["realisasi_fisik_persen"].notna()]
+    pagu = reported["pagu"].astype(float)
     total = pagu.sum()
+    fisik = reported["realisasi_fisik_persen"].astype(float)
     return round(float((pagu * fisik).sum() / total), 2) if total > 0 else float("nan")
 
 
@@ -165,10 +174,13 @@ def aggregate(detail: pd.DataFrame, level: str, bands: pd.DataFrame) -> pd.DataF
     keys = LEVEL_KEYS[level]
     if detail.empty:
         return pd.DataFrame(columns=[*keys, *TOTAL_KEYS])
-    pagu_x_fisik = detail["pagu"].astype(float) * detail["realisasi_fisik_persen"].astype(float)
-    grouped = detail.assign(_pf=pagu_x_fisik).groupby(keys, sort=False)
+    fisik = detail["realisasi_fisik_persen"].astype(float)
+    reported_pagu = detail["pagu"].astype(float).where(fisik.notna(), 0.0)
+    grouped = detail.assign(_pf=reported_pagu * fisik.fillna(0.0), _pr=reported_pagu).groupby(
+        keys, sort=False
+    )
     sums = grouped[MONEY].sum().astype("int64")
-    pagu = sums["pagu"].astype(float)
+    pagu = grouped["_pr"].sum()
     sums["realisasi_fisik_persen"] = (grouped["_pf"].sum() / pagu.where(pagu > 0)).round(2)
     sums["jumlah_sub_kegiatan"] = grouped.size()
     out = add_rates(sums.reset_index(), bands)

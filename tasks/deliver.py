@@ -31,6 +31,7 @@ import yagmail
 from yagmail.error import YagAddressError, YagInvalidEmailAddress
 
 from tasks.errors import TriwulanError
+from tasks.fmt import WIB
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +136,7 @@ class SmtpConfig:
             )
 
         if problems:
-            raise TriwulanError("Pengaturan SMTP tidak valid:\n- " + "\n- ".join(problems))
+            raise TriwulanError("Pengaturan SMTP tidak valid: " + " ".join(problems))
         return cls(
             host=host,
             port=port,
@@ -154,8 +155,12 @@ def deliver(
     *,
     attempts: int = 3,
     backoff_s: float = 1.0,
+    ledger: Path | None = None,
 ) -> list[DeliveryResult]:
     """Archive every mail as .eml, then send the ones not yet in the ledger.
+
+    The ledger defaults to outbox/terkirim.json; pass a shared one (e.g. per quarter) so that a
+    rerun in a new version folder still knows what went out before.
 
     A failing mail never stops the run and never raises: it comes back as "gagal" with its .eml
     kept. Only unusable input (bad mails, unreadable ledger, no outbox) raises TriwulanError,
@@ -170,15 +175,15 @@ def deliver(
         outbox.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise TriwulanError(f"Folder outbox '{outbox}' tidak dapat dibuat: {exc}") from exc
-    ledger_path = outbox / LEDGER_NAME
-    ledger = _load_ledger(ledger_path)
+    ledger_path = ledger or outbox / LEDGER_NAME
+    sent = _load_ledger(ledger_path)
 
     results: list[DeliveryResult] = []
     for mail in mails:
         eml_path = outbox / _eml_name(mail.key)
-        done = ledger.get(mail.key)
+        done = sent.get(mail.key)
         if done is not None:
-            recorded = outbox / str(done.get("eml", eml_path.name))
+            recorded = ledger_path.parent / str(done.get("eml", eml_path.name))
             results.append(DeliveryResult(mail.key, "sudah_terkirim", recorded))
             continue
 
@@ -197,14 +202,14 @@ def deliver(
 
         result = _send_with_retries(mail, message, config, eml_path, attempts, backoff_s)
         if result.status == "terkirim":
-            ledger[mail.key] = {
-                "waktu": datetime.now().astimezone().isoformat(timespec="seconds"),
-                "eml": eml_path.name,
+            sent[mail.key] = {
+                "waktu": datetime.now(WIB).isoformat(timespec="seconds"),
+                "eml": os.path.relpath(eml_path, ledger_path.parent),
                 "message_id": str(message["Message-ID"]),
                 "kepada": [*mail.to, *mail.cc],
             }
             try:
-                _write_atomic(ledger_path, _ledger_bytes(ledger))
+                _write_atomic(ledger_path, _ledger_bytes(sent))
             except OSError as exc:
                 note = (
                     f"Terkirim, tetapi {LEDGER_NAME} tidak dapat diperbarui ({exc}); "

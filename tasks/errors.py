@@ -10,8 +10,17 @@ class PeriodError(TriwulanError, ValueError):
 
 
 class ReferenceDataError(TriwulanError):
-    """Reference data is missing or inconsistent; carries every problem found, not just the first."""
+    """Reference data is missing or inconsistent; carries every problem found, not just one.
+
+    str() is a single line (the CLI contract); `problems` keeps them apart for tests and tools.
+    """
 
     def __init__(self, problems: list[str]):
         self.problems = problems
-        super().__init__("Data referensi tidak konsisten:\n- " + "\n- ".join(problems))
+        if len(problems) == 1:
+            message = problems[0]
+        else:
+            message = f"Data referensi tidak konsisten ({len(problems)} masalah): " + "; ".join(
+                problems
+            )
+        super().__init__(message)

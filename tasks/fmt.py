@@ -1,37 +1,54 @@
-"""Indonesian number and date formats (dot thousands, comma decimals)."""
+"""Indonesian number and date formats (dot thousands, comma decimals) and shared vocabulary."""
 
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
+import numpy as np
+import pandas as pd
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
 LOCALE = "id_ID"
 
+WIB = ZoneInfo("Asia/Jakarta")
 
-def _missing(value: object) -> bool:
-    """None, NaN and pd.NA all mean 'not defined' (e.g. a capaian with no target)."""
-    import pandas as pd
+STATUS_LABEL = {"accepted": "Diterima", "rejected": "Ditolak", "missing": "Belum mengirim"}
 
-    return value is None or bool(pd.isna(value))
+
+def is_missing(value: object) -> bool:
+    """True for None, NaN, pd.NA and NaT ('not defined', shown as '-').
+
+    Values pd.isna cannot judge as one scalar (lists, dicts, arbitrary objects) are not missing.
+    """
+    if value is None:
+        return True
+    try:
+        result = pd.isna(value)
+    except (TypeError, ValueError):
+        return False
+    return bool(result) if isinstance(result, bool | np.bool_) else False
 
 
 def rupiah(amount: int | None) -> str:
-    if _missing(amount):
+    """'Rp 46.754.089.520'; '-' when missing."""
+    if is_missing(amount):
         return "-"
     return "Rp " + format_decimal(int(amount), format="#,##0", locale=LOCALE)
 
 
 def angka(value: float | int | None, decimals: int = 0) -> str:
-    if _missing(value):
+    """'1.234' or '1.234,50' with `decimals` places; '-' when missing."""
+    if is_missing(value):
         return "-"
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
     return format_decimal(value, format=pattern, locale=LOCALE)
 
 
 def persen(value: float | None) -> str:
-    if _missing(value):
+    """'12,34%'; '-' when missing."""
+    if is_missing(value):
         return "-"
     return angka(value, 2) + "%"
 
@@ -39,3 +56,11 @@ def persen(value: float | None) -> str:
 def tanggal(day: dt.date) -> str:
     """'10 Januari 2025'."""
     return format_date(day, format="d MMMM y", locale="id")
+
+
+def problem_line(problem: dict) -> str:
+    """'baris 6, kolom realisasi_fisik: …' — one problem as people read it in text."""
+    row = problem.get("row")
+    row_text = "-" if is_missing(row) else str(int(row))
+    column = problem.get("column") or "-"
+    return f"baris {row_text}, kolom {column}: {problem.get('message')}"

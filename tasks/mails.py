@@ -1,12 +1,20 @@
-"""Which emails a run sends: the draft to leadership, and feedback to each rejected unit."""
+"""Which emails a run sends: the draft to leadership, and feedback to each rejected unit.
+
+Mail keys are derived from content, not from the run's version: a rerun that changes nothing
+produces the same keys, and the quarter's ledger then sends nothing twice. A corrected figure or a
+new rejected file makes a new key, so that mail does go out.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import pandas as pd
 
 from tasks.deliver import Mail
+from tasks.fmt import problem_line
 from tasks.period import Period
 from tasks.reference import Reference
 from tasks.report import (
@@ -14,7 +22,14 @@ from tasks.report import (
     render_email_summary,
     render_email_text,
     render_problems_email,
+    split_problems,
 )
+
+
+def content_key(payload: object) -> str:
+    """Short stable digest of JSON-able content."""
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def _emails(cell: str) -> list[str]:
@@ -34,7 +49,7 @@ def leadership_mail(
     kecamatan_units = ref.units[ref.units["jenis"] == "kecamatan"]["email"]
     cc = [e for cell in kecamatan_units for e in _emails(cell)]
     return Mail(
-        key=f"{period.label}/v{version}/pimpinan",
+        key=f"{period.label}/pimpinan/{content_key(_report_content(summary))}",
         to=to,
         cc=cc,
         subject=f"{email_subject(summary)} — versi {version}",
@@ -44,8 +59,22 @@ def leadership_mail(
     )
 
 
-def unit_feedback_mails(ref: Reference, period: Period, summary: dict[str, object]) -> list[Mail]:
-    """One mail per rejected unit listing its problems, to the unit's contact address(es)."""
+def _report_content(summary: dict[str, object]) -> dict[str, object]:
+    """What the draft says: unit outcomes and figures, without run metadata (version, time)."""
+    units = [
+        {k: u.get(k) for k in ("unit", "status", "file", "problems", "totals", "data_sebelumnya")}
+        for u in summary["units"]
+    ]
+    return {"units": units, "totals": summary["totals"], "berkas": summary.get("unreadable_files")}
+
+
+def unit_feedback_mails(
+    ref: Reference, period: Period, summary: dict[str, object], shas: dict[str, str]
+) -> list[Mail]:
+    """One mail per rejected unit listing its problems, to the unit's contact address(es).
+
+    Keyed on the rejected file's bytes and its problems: the same bad file is reported once.
+    """
     mails = []
     contacts = dict(zip(ref.units["unit"], ref.units["email"], strict=True))
     for unit in summary["units"]:
@@ -54,18 +83,17 @@ def unit_feedback_mails(ref: Reference, period: Period, summary: dict[str, objec
         html = render_problems_email(
             unit["nama"], period, unit["problems"], unit["file"], kecamatan=ref.kecamatan_name
         )
-        lines = [
-            f"- Baris {p['row'] or '-'}, kolom {p['column'] or '-'}: {p['message']}"
-            for p in unit["problems"]
-        ]
-        text = (
-            f"Berkas {unit['file']} untuk {period.long} belum dapat diterima.\n\n"
-            + "\n".join(lines)
-            + "\n\nMohon perbaiki berkas lalu kirim ulang ke sekretariat kecamatan."
-        )
+        errors, warnings = split_problems(unit["problems"])
+        text = f"Berkas {unit['file']} untuk {period.long} belum dapat diterima.\n\n"
+        text += "Kesalahan yang harus diperbaiki:\n"
+        text += "\n".join(f"- {problem_line(p)}" for p in errors)
+        if warnings:
+            text += "\n\nPeringatan (tidak menyebabkan penolakan):\n"
+            text += "\n".join(f"- {problem_line(p)}" for p in warnings)
+        text += "\n\nMohon perbaiki berkas lalu kirim ulang ke sekretariat kecamatan."
         mails.append(
             Mail(
-                key=f"{period.label}/v{summary['version']}/unit/{unit['unit']}",
+                key=f"{period.label}/unit/{unit['unit']}/{content_key(_feedback_content(unit, shas))}",
                 to=_emails(contacts[unit["unit"]]),
                 cc=[],
                 subject=f"Perbaikan berkas realisasi {period.roman} {period.tahun} — {unit['nama']}",
@@ -75,3 +103,8 @@ def unit_feedback_mails(ref: Reference, period: Period, summary: dict[str, objec
             )
         )
     return mails
+
+
+def _feedback_content(unit: dict[str, object], shas: dict[str, str]) -> dict[str, object]:
+    files = [f.strip() for f in str(unit["file"] or "").split(",") if f.strip()]
+    return {"sha256": sorted(shas.get(f, f) for f in files), "problems": unit["problems"]}

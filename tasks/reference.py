@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from tasks.errors import ReferenceDataError
+from tasks.parse import parse_int
 from triwulan.paths import reference_dir, reference_root
 
 QUARTERS = (1, 2, 3, 4)
@@ -85,10 +86,6 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 def _where(name: str, row: int) -> str:
     return f"{name} baris {row}"
-
-
-def _parse_int(value: str) -> int | None:
-    return int(value) if re.fullmatch(r"-?\d+", value or "") else None
 
 
 def check_frames(tahun: int, frames: dict[str, pd.DataFrame]) -> list[str]:
@@ -165,14 +162,14 @@ def check_frames(tahun: int, frames: dict[str, pd.DataFrame]) -> list[str]:
             )
         if r["versi"] not in ("murni", "perubahan"):
             problems.append(f"{where}: versi '{r['versi']}' harus murni atau perubahan.")
-        start = _parse_int(r["berlaku_mulai_tw"])
+        start = parse_int(r["berlaku_mulai_tw"])
         if start not in QUARTERS:
             problems.append(
                 f"{where}: berlaku_mulai_tw '{r['berlaku_mulai_tw']}' harus 1 sampai 4."
             )
         elif r["versi"] == "murni" and start != 1:
             problems.append(f"{where}: anggaran murni harus berlaku mulai TW 1.")
-        money = {c: _parse_int(r[c]) for c in MONEY_COLS}
+        money = {c: parse_int(r[c]) for c in MONEY_COLS}
         for col, value in money.items():
             if value is None:
                 problems.append(
@@ -227,7 +224,7 @@ def _check_revisions(ang: pd.DataFrame) -> list[str]:
     murni = ang[ang["versi"] == "murni"].set_index(["unit", "kode_sub_kegiatan"])
     for _, r in ang[ang["versi"] == "perubahan"].iterrows():
         key = (r["unit"], r["kode_sub_kegiatan"])
-        start = _parse_int(r["berlaku_mulai_tw"])
+        start = parse_int(r["berlaku_mulai_tw"])
         if key not in murni.index or start not in QUARTERS:
             continue
         base = murni.loc[key]

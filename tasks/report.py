@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 from babel.numbers import format_decimal
@@ -24,51 +23,22 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from tasks import fmt
+from tasks.compute import LEVEL_KEYS, MONEY
 from tasks.period import Period, parse_period
 from triwulan.paths import TEMPLATES_DIR
 
-WIB = ZoneInfo("Asia/Jakarta")
-
-STATUS_LABEL = {"accepted": "Diterima", "rejected": "Ditolak", "missing": "Belum mengirim"}
-
-MONEY_COLS = [
-    "pagu",
-    "target_keuangan_tw",
-    "realisasi_keuangan_tw",
-    "target_keuangan_sd_tw",
-    "realisasi_keuangan_sd_tw",
-]
-PERCENT_COLS = [
-    "capaian_keuangan_tw_persen",
-    "capaian_keuangan_sd_tw_persen",
-    "serapan_pagu_persen",
-    "realisasi_fisik_persen",
-    "deviasi_persen",
-]
-LEVEL_KEYS = {
-    "unit": ("unit", "nama_unit"),
-    "program": ("kode_program", "nama_program"),
-    "kegiatan": ("kode_kegiatan", "nama_kegiatan"),
-}
+DRAF_NOTE = "DRAF — dibuat otomatis, belum final, mohon diperiksa"
 REASON_MAX = 140
+ERRORS_TITLE = "Kesalahan yang harus diperbaiki"
+WARNINGS_TITLE = "Peringatan (tidak menyebabkan penolakan)"
 
 
 # --- value helpers -------------------------------------------------------------------------------
 
 
-def is_missing(value: object) -> bool:
-    """None, NaN, pd.NA and NaT all mean 'undefined' (shown as '-')."""
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
 def _clean(value: Any) -> Any:
-    """Plain Python value: None for undefined, numpy scalars unwrapped."""
-    if is_missing(value):
+    """Plain Python value: None when fmt.is_missing, numpy scalars unwrapped."""
+    if fmt.is_missing(value):
         return None
     if hasattr(value, "item") and not isinstance(value, str):
         return value.item()
@@ -91,11 +61,6 @@ def _ribuan(value: Any) -> str:
     return fmt.angka(None if value is None else int(value))
 
 
-def _angka(value: Any, decimals: int = 0) -> str:
-    value = _clean(value)
-    return fmt.angka(value, decimals)
-
-
 def _jumlah(value: Any) -> str:
     """An output volume: '2.218', '0,5', '-' (no trailing zeros)."""
     value = _clean(value)
@@ -104,15 +69,14 @@ def _jumlah(value: Any) -> str:
     return format_decimal(value, format="#,##0.##", locale=fmt.LOCALE)
 
 
-def _tanggal(value: Any) -> str:
+def _baris(value: Any) -> str:
+    """An Excel row number ('5', not '5.0'); '-' when the problem has no row."""
     value = _clean(value)
-    if value is None:
+    if value is None or str(value).strip() == "":
         return "-"
-    if isinstance(value, str):
-        value = dt.date.fromisoformat(value[:10])
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    return fmt.tanggal(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def waktu(value: Any) -> str:
@@ -124,7 +88,7 @@ def waktu(value: Any) -> str:
         moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
     except ValueError:
         return str(value)
-    moment = moment.replace(tzinfo=WIB) if moment.tzinfo is None else moment.astimezone(WIB)
+    moment = moment.replace(tzinfo=fmt.WIB) if moment.tzinfo is None else moment.astimezone(fmt.WIB)
     return f"{fmt.tanggal(moment.date())} pukul {moment:%H.%M} WIB"
 
 
@@ -143,17 +107,23 @@ def _bar_width(value: Any) -> int:
     return max(0, min(100, round(float(value))))
 
 
-def deviasi_keterangan(value: Any) -> str:
-    """Deviasi (planned minus realised, in % of pagu; positive = behind plan) in words."""
+def deviasi_keterangan(value: Any, subject: str = "") -> str:
+    """Deviasi (planned minus realised, in % of pagu; positive = behind plan) in words.
+
+    'tertinggal 1,05% dari pagu dibanding rencana'; with subject 'Realisasi keuangan' the phrase
+    becomes a sentence. '-' when undefined (the subject is then left out too).
+    """
     value = _clean(value)
     if value is None:
         return "-"
     value = float(value)
     if value > 0:
-        return f"{_persen(value)} pagu tertinggal dari rencana"
-    if value < 0:
-        return f"{_persen(-value)} pagu mendahului rencana"
-    return "sesuai rencana"
+        phrase = f"tertinggal {_persen(value)} dari pagu dibanding rencana"
+    elif value < 0:
+        phrase = f"lebih cepat {_persen(-value)} dari pagu dibanding rencana"
+    else:
+        phrase = "sesuai rencana"
+    return f"{subject} {phrase}" if subject else phrase
 
 
 def predikat_color(predikat: Any) -> str:
@@ -173,28 +143,93 @@ def _shorten(text: str, limit: int = REASON_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+# --- units and problems --------------------------------------------------------------------------
+
+
 def completeness_line(counts: Mapping[str, int]) -> str:
     """'6 dari 7 unit diterima'."""
     return f"{int(counts.get('accepted', 0))} dari {int(counts.get('total', 0))} unit diterima"
 
 
-def unit_reason(unit: Mapping[str, Any]) -> str:
-    """Short Indonesian reason for a unit that is not accepted."""
+def is_warning(problem: Mapping[str, Any]) -> bool:
+    """A problem whose severity is 'warning'; anything else (or no severity) is an error."""
+    return str(_clean(problem.get("severity")) or "error").strip().lower() == "warning"
+
+
+def split_problems(
+    problems: Iterable[Mapping[str, Any]] | None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(errors, warnings) as plain dicts, in their original order."""
+    rows = [{k: _clean(v) for k, v in dict(p).items()} for p in problems or []]
+    return [p for p in rows if not is_warning(p)], [p for p in rows if is_warning(p)]
+
+
+def problem_counts(unit: Mapping[str, Any]) -> dict[str, int]:
+    """{'errors': n, 'warnings': m} of a unit's problems."""
+    errors, warnings = split_problems(unit.get("problems"))
+    return {"errors": len(errors), "warnings": len(warnings)}
+
+
+def previous_data_note(unit: Mapping[str, Any]) -> str:
+    """'memakai data berkas X yang diterima pada versi 2', or '' without data_sebelumnya."""
+    previous = unit.get("data_sebelumnya")
+    if not isinstance(previous, Mapping):
+        return ""
+    file = _clean(previous.get("file"))
+    versi = _clean(previous.get("versi"))
+    berkas = f"berkas {file}" if file else "berkas"
+    pada = f" pada versi {versi}" if versi is not None else " sebelumnya"
+    return f"memakai data {berkas} yang diterima{pada}"
+
+
+def status_text(unit: Mapping[str, Any]) -> str:
+    """'Ditolak', or 'Ditolak — memakai data berkas X yang diterima pada versi 2'."""
     status = unit.get("status")
-    if status == "missing":
-        return "Belum mengirim berkas"
-    if status == "rejected":
-        problems = unit.get("problems") or []
-        where = f" pada berkas {unit['file']}" if unit.get("file") else ""
-        if not problems:
-            return f"Berkas ditolak{where}"
-        if len(problems) == 1:
-            return f"1 masalah{where}: {_shorten(str(problems[0].get('message', '')))}"
-        first = problems[0]
-        example = _shorten(str(first.get("message", "")))
-        row = f"baris {first['row']}: " if not is_missing(first.get("row")) else ""
-        return f"{len(problems)} masalah{where}, antara lain {row}{example}"
-    return "Diterima"
+    label = fmt.STATUS_LABEL.get(str(status), str(status or "-"))
+    note = previous_data_note(unit)
+    return f"{label} — {note}" if note else label
+
+
+def _first_problem(problems: list[dict[str, Any]]) -> str:
+    """'baris 5: message' (no trailing full stop, so it can be followed by '; …')."""
+    first = problems[0]
+    message = _shorten(str(first.get("message") or "")).strip()
+    if message.endswith(".") and not message.endswith(".."):
+        message = message[:-1]
+    row = _baris(first.get("row"))
+    return f"baris {row}: {message}" if row != "-" else message
+
+
+def unit_reason(unit: Mapping[str, Any]) -> str:
+    """Short Indonesian detail of a unit's status ('' when there is nothing to add).
+
+    Rejected: its errors ('2 kesalahan pada berkas X, antara lain baris 5: …'); any unit: the
+    number of warnings. The status itself comes from status_text.
+    """
+    errors, warnings = split_problems(unit.get("problems"))
+    parts: list[str] = []
+    if unit.get("status") == "rejected":
+        file = unit.get("file")
+        where = f" pada berkas {file}" if file else ""
+        if not errors:
+            parts.append(f"Berkas {file} ditolak" if file else "Berkas ditolak")
+        elif len(errors) == 1:
+            first = _first_problem(errors)
+            sep = ", " if first.startswith("baris ") else ": "
+            parts.append(f"1 kesalahan{where}{sep}{first}")
+        else:
+            parts.append(f"{len(errors)} kesalahan{where}, antara lain {_first_problem(errors)}")
+    if warnings:
+        parts.append(f"{len(warnings)} peringatan (tidak menyebabkan penolakan)")
+    return "; ".join(parts)
+
+
+def scope_note(units: Iterable[Mapping[str, Any]]) -> str:
+    """What the figures cover when not every unit is accepted ('hanya mencakup …')."""
+    note = "hanya mencakup unit yang diterima"
+    if any(previous_data_note(u) for u in units):
+        note += " (dan data yang diterima sebelumnya untuk unit yang berkas barunya ditolak)"
+    return note
 
 
 def email_subject(summary: Mapping[str, Any]) -> str:
@@ -214,7 +249,7 @@ def records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
 
 
 def strip_newlines(html: str) -> str:
-    """Remove raw newlines (yagmail turns each one into <br>).
+    """Remove raw newlines (yagmail turns each one into <br>); every email renderer uses this.
 
     A newline and the whitespace around it become one space, which HTML renders the same way.
     Inside <pre> (not used by our templates) newlines become '&#10;' so the layout survives.
@@ -248,17 +283,25 @@ def environment() -> Environment:
         rupiah=_rupiah,
         ribuan=_ribuan,
         persen=_persen,
-        angka=_angka,
-        tanggal=_tanggal,
         waktu=waktu,
         jumlah=_jumlah,
+        baris=_baris,
         teks=_teks,
         bar=_bar_width,
         predikat_color=predikat_color,
         deviasi=deviasi_keterangan,
         shorten=_shorten,
     )
-    env.globals.update(status_label=STATUS_LABEL, unit_reason=unit_reason)
+    env.globals.update(
+        status_label=fmt.STATUS_LABEL,
+        status_text=status_text,
+        previous_data_note=previous_data_note,
+        unit_reason=unit_reason,
+        problem_counts=problem_counts,
+        draf_note=DRAF_NOTE,
+        errors_title=ERRORS_TITLE,
+        warnings_title=WARNINGS_TITLE,
+    )
     return env
 
 
@@ -266,14 +309,30 @@ def _context(summary: Mapping[str, Any]) -> dict[str, Any]:
     """What every template gets: the summary, its period and the completeness picture."""
     period = parse_period(summary["period"])
     units = list(summary.get("units") or [])
+    counts = summary.get("counts") or {}
+    has_data = bool(counts.get("accepted")) or any(
+        u.get("status") == "accepted" or previous_data_note(u) for u in units
+    )
+    unreadable = [
+        {"file": _teks(item.get("file")), "message": _teks(item.get("message"))}
+        for item in summary.get("unreadable_files") or []
+    ]
     return {
         "summary": summary,
         "period": period,
         "totals": summary.get("totals") or {},
-        "counts": summary.get("counts") or {},
-        "completeness": completeness_line(summary.get("counts") or {}),
+        "counts": counts,
+        "complete": bool(summary.get("complete", counts.get("accepted") == counts.get("total"))),
+        "completeness": completeness_line(counts),
+        "scope": scope_note(units),
         "units": units,
         "not_accepted": [u for u in units if u.get("status") != "accepted"],
+        "unreadable": unreadable,
+        "behind_empty": (
+            "Semua sub kegiatan sesuai atau mendahului rencana."
+            if has_data
+            else "Belum ada data sub kegiatan dari unit yang diterima."
+        ),
     }
 
 
@@ -281,14 +340,17 @@ def _context(summary: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def render_email_summary(summary: Mapping[str, Any], behind: pd.DataFrame | None) -> str:
-    """HTML email body for leadership (phone-friendly, inline CSS), newlines already stripped."""
+    """HTML email body for leadership (phone-friendly, inline CSS).
+
+    Returned already passed through strip_newlines (no raw newlines), ready for yagmail.
+    """
     context = _context(summary) | {"behind": records(behind)}
     html = environment().get_template("email_summary.html.j2").render(context)
     return strip_newlines(html)
 
 
 def render_email_text(summary: Mapping[str, Any], behind: pd.DataFrame | None = None) -> str:
-    """Plain-text fallback of the leadership email."""
+    """Plain-text alternative of the leadership email (newlines kept; blank runs collapsed)."""
     context = _context(summary) | {"behind": records(behind)}
     text = environment().get_template("email_summary.txt.j2").render(context)
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
@@ -301,32 +363,57 @@ def render_problems_email(
     file: str | None,
     *,
     kecamatan: str | None = None,
+    accepted: bool = False,
 ) -> str:
-    """HTML feedback to a unit whose file was rejected (newlines already stripped)."""
+    """HTML feedback to a unit: errors first, then warnings (which never cause rejection).
+
+    `accepted` words the email for a unit whose file was accepted but has warnings.
+    Returned already passed through strip_newlines (no raw newlines), ready for yagmail.
+    """
     period = parse_period(period) if isinstance(period, str) else period
-    rows = [{k: _clean(v) for k, v in dict(p).items()} for p in problems]
+    errors, warnings = split_problems(problems)
     html = (
         environment()
         .get_template("problems_email.html.j2")
-        .render(unit_name=unit_name, period=period, problems=rows, file=file, kecamatan=kecamatan)
+        .render(
+            unit_name=unit_name,
+            period=period,
+            errors=errors,
+            warnings=warnings,
+            file=file,
+            kecamatan=kecamatan,
+            accepted=accepted,
+        )
     )
     return strip_newlines(html)
 
 
+def _code_and_name(level: str) -> tuple[str, str]:
+    """The code and name columns of a level (the last two of compute.LEVEL_KEYS)."""
+    kode, nama = LEVEL_KEYS[level][-2:]
+    return kode, nama
+
+
 def _level_rows(levels: Mapping[str, pd.DataFrame], name: str) -> list[dict[str, Any]]:
-    kode, nama = LEVEL_KEYS[name]
+    kode, nama = _code_and_name(name)
     rows = records(levels.get(name))
     for row in rows:
-        row["_kode"], row["_nama"] = row.get(kode), row.get(nama)
+        row["_kode"], row["_nama"], row["_catatan"] = row.get(kode), row.get(nama), ""
     return rows
+
+
+def _totals_by_key(levels: Mapping[str, pd.DataFrame], level: str) -> dict[tuple, dict[str, Any]]:
+    """Level totals keyed by the level's code columns (compute.LEVEL_KEYS without the name)."""
+    keys = LEVEL_KEYS[level][:-1]
+    return {tuple(r.get(k) for k in keys): r for r in records(levels.get(level))}
 
 
 def rfk_groups(detail: pd.DataFrame, levels: Mapping[str, pd.DataFrame]) -> list[dict[str, Any]]:
     """Detail rows nested program > kegiatan > sub-kegiatan, with the level totals attached."""
     if detail is None or detail.empty:
         return []
-    program_totals = {r["kode_program"]: r for r in records(levels.get("program"))}
-    kegiatan_totals = {r["kode_kegiatan"]: r for r in records(levels.get("kegiatan"))}
+    program_totals = _totals_by_key(levels, "program")
+    kegiatan_totals = _totals_by_key(levels, "kegiatan")
     ordered = detail.sort_values(
         ["kode_program", "kode_kegiatan", "kode_sub_kegiatan", "unit"], kind="stable"
     )
@@ -342,7 +429,7 @@ def rfk_groups(detail: pd.DataFrame, levels: Mapping[str, pd.DataFrame]) -> list
                 {
                     "kode": kode_kegiatan,
                     "nama": nama_kegiatan,
-                    "totals": kegiatan_totals.get(kode_kegiatan),
+                    "totals": kegiatan_totals.get((kode_program, kode_kegiatan)),
                     "rows": records(kegiatan_frame),
                 }
             )
@@ -350,7 +437,7 @@ def rfk_groups(detail: pd.DataFrame, levels: Mapping[str, pd.DataFrame]) -> list
             {
                 "kode": kode_program,
                 "nama": nama_program,
-                "totals": program_totals.get(kode_program),
+                "totals": program_totals.get((kode_program,)),
                 "kegiatan": kegiatan,
             }
         )
@@ -363,14 +450,25 @@ def render_full_report(
     levels: Mapping[str, pd.DataFrame],
     behind: pd.DataFrame | None,
 ) -> str:
-    """The standalone, print-friendly HTML report (laporan.html)."""
-    context = _context(summary) | {
+    """The standalone, print-friendly HTML report (laporan.html); a file, so newlines stay."""
+    context = _context(summary)
+    notes = {u.get("unit"): previous_data_note(u) for u in context["units"]}
+    unit_rows = _level_rows(levels, "unit")
+    for row in unit_rows:
+        row["_catatan"] = notes.get(row["_kode"]) or ""
+    problem_units = []
+    for unit in context["units"]:
+        errors, warnings = split_problems(unit.get("problems"))
+        if errors or warnings:
+            problem_units.append({"unit": unit, "errors": errors, "warnings": warnings})
+    context |= {
         "behind": records(behind),
-        "unit_rows": _level_rows(levels, "unit"),
+        "unit_rows": unit_rows,
         "program_rows": _level_rows(levels, "program"),
         "kegiatan_rows": _level_rows(levels, "kegiatan"),
         "groups": rfk_groups(detail, levels),
         "detail_count": 0 if detail is None else len(detail),
+        "problem_units": problem_units,
     }
     return environment().get_template("report.html.j2").render(context)
 
@@ -384,22 +482,32 @@ HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="E5E7EB")
 WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 HEADER_ROW = 4  # rows 1-2: title and note, 3 blank, 4 header
+KEY_HEADERS = {
+    "unit": "Kode Unit",
+    "nama_unit": "Nama Unit",
+    "kode_program": "Kode Program",
+    "nama_program": "Nama Program",
+    "kode_kegiatan": "Kode Kegiatan",
+    "nama_kegiatan": "Nama Kegiatan",
+}
 
 
 def _money_headers(period: Period) -> list[tuple[str, str, str]]:
+    """(column, header, kind) of the money and percentage columns; kind from compute.MONEY."""
     tw = period.roman
-    return [
-        ("pagu", "Pagu (Rp)", "money"),
-        ("target_keuangan_tw", f"Target Keuangan {tw} (Rp)", "money"),
-        ("realisasi_keuangan_tw", f"Realisasi Keuangan {tw} (Rp)", "money"),
-        ("capaian_keuangan_tw_persen", f"Capaian Keuangan {tw} (%)", "percent"),
-        ("target_keuangan_sd_tw", f"Target Keuangan s.d. {tw} (Rp)", "money"),
-        ("realisasi_keuangan_sd_tw", f"Realisasi Keuangan s.d. {tw} (Rp)", "money"),
-        ("capaian_keuangan_sd_tw_persen", f"Capaian Keuangan s.d. {tw} (%)", "percent"),
-        ("serapan_pagu_persen", "Serapan Pagu (%)", "percent"),
-        ("realisasi_fisik_persen", "Realisasi Fisik (%)", "percent"),
-        ("deviasi_persen", "Deviasi (%)", "percent"),
+    headers = [
+        ("pagu", "Pagu (Rp)"),
+        ("target_keuangan_tw", f"Target Keuangan {tw} (Rp)"),
+        ("realisasi_keuangan_tw", f"Realisasi Keuangan {tw} (Rp)"),
+        ("capaian_keuangan_tw_persen", f"Capaian Keuangan {tw} (%)"),
+        ("target_keuangan_sd_tw", f"Target Keuangan s.d. {tw} (Rp)"),
+        ("realisasi_keuangan_sd_tw", f"Realisasi Keuangan s.d. {tw} (Rp)"),
+        ("capaian_keuangan_sd_tw_persen", f"Capaian Keuangan s.d. {tw} (%)"),
+        ("serapan_pagu_persen", "Serapan Pagu (%)"),
+        ("realisasi_fisik_persen", "Realisasi Fisik (%)"),
+        ("deviasi_persen", "Deviasi (%)"),
     ]
+    return [(key, header, "money" if key in MONEY else "percent") for key, header in headers]
 
 
 def _cell_value(value: Any, kind: str) -> Any:
@@ -416,7 +524,7 @@ def _cell_value(value: Any, kind: str) -> Any:
 def _title(ws: Worksheet, title: str, summary: Mapping[str, Any]) -> None:
     ws.cell(row=1, column=1, value=f"DRAF — {title}").font = TITLE_FONT
     note = (
-        f"Draf otomatis — belum final, mohon diperiksa. Versi {summary.get('version', '-')}, "
+        f"Dibuat otomatis, belum final, mohon diperiksa. Versi {summary.get('version', '-')}, "
         f"disusun {waktu(summary.get('generated_at'))}. "
         f"{completeness_line(summary.get('counts') or {})}."
     )
@@ -507,23 +615,9 @@ def write_rekap_xlsx(
     ws.title = "Ringkasan"
     _ringkasan(ws, summary, period, base)
 
-    sheets = [
-        ("Per Unit", "unit", [("unit", "Kode Unit", "text"), ("nama_unit", "Nama Unit", "text")]),
-        (
-            "Per Program",
-            "program",
-            [("kode_program", "Kode Program", "text"), ("nama_program", "Nama Program", "text")],
-        ),
-        (
-            "Per Kegiatan",
-            "kegiatan",
-            [
-                ("kode_kegiatan", "Kode Kegiatan", "text"),
-                ("nama_kegiatan", "Nama Kegiatan", "text"),
-            ],
-        ),
-    ]
-    for sheet_name, level, keys in sheets:
+    sheets = [("Per Unit", "unit"), ("Per Program", "program"), ("Per Kegiatan", "kegiatan")]
+    for sheet_name, level in sheets:
+        keys = [(key, KEY_HEADERS[key], "text") for key in _code_and_name(level)]
         extra = [("predikat_keuangan_sd_tw", f"Predikat Keuangan s.d. {period.roman}", "text")]
         frame = levels.get(level)
         has_predikat = frame is not None and "predikat_keuangan_sd_tw" in frame.columns
@@ -594,23 +688,32 @@ def _ringkasan(ws: Worksheet, summary: Mapping[str, Any], period: Period, base: 
     _write_row(ws, row, [("Kelengkapan", "text"), (completeness_line(summary["counts"]), "text")])
 
     row += 2
-    _header(ws, row, ["Unit", "Nama Unit", "Status", "Berkas", "Jumlah Masalah", "Keterangan"])
+    headers = ["Unit", "Nama Unit", "Status", "Berkas", "Kesalahan", "Peringatan", "Keterangan"]
+    _header(ws, row, headers)
     for unit in summary.get("units") or []:
         row += 1
-        status = unit.get("status")
-        reason = "" if status == "accepted" else unit_reason(unit)
+        counts = problem_counts(unit)
         _write_row(
             ws,
             row,
             [
                 (unit.get("unit"), "text"),
                 (unit.get("nama"), "text"),
-                (STATUS_LABEL.get(status, status), "text"),
+                (status_text(unit), "longtext"),
                 (unit.get("file"), "text"),
-                (len(unit.get("problems") or []), "number"),
-                (reason, "longtext"),
+                (counts["errors"], "number"),
+                (counts["warnings"], "number"),
+                (unit_reason(unit) or None, "longtext"),
             ],
         )
         ws.cell(row=row, column=5).number_format = "0"
+        ws.cell(row=row, column=6).number_format = "0"
+    unreadable = summary.get("unreadable_files") or []
+    if unreadable:
+        row += 2
+        _header(ws, row, ["Berkas yang tidak dapat diproses", "Keterangan"])
+        for item in unreadable:
+            row += 1
+            _write_row(ws, row, [(item.get("file"), "text"), (item.get("message"), "longtext")])
     _widths(ws, HEADER_ROW, maximum=60)
     ws.column_dimensions["A"].width = 40

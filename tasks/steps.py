@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from tasks import compute, store
 from tasks.deliver import DeliveryResult, Mail, SmtpConfig, deliver
-from tasks.fmt import persen, rupiah
+from tasks.fmt import STATUS_LABEL, persen, rupiah
 from tasks.ingest import FileProblem, find_submissions, read_quarter
 from tasks.period import Period
 from tasks.reference import Reference, plan_for_quarter
@@ -45,9 +45,11 @@ def collect(engine: Engine, inbox: Path, period: Period, raw_dir: Path) -> Colle
 
 
 @task(name="validasi", cache_policy=NO_CACHE)
-def validate(raw: pd.DataFrame, ref: Reference, period: Period) -> Validation:
-    """Great Expectations over all units of the quarter in one batch."""
-    return validate_quarter(raw, ref, period)
+def validate(
+    raw: pd.DataFrame, ref: Reference, period: Period, earlier: pd.DataFrame
+) -> Validation:
+    """Great Expectations over all units of the quarter in one batch (earlier quarters for s.d.)."""
+    return validate_quarter(raw, ref, period, earlier=earlier)
 
 
 @task(name="simpan", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
@@ -90,10 +92,12 @@ def write_reports(
     return [laporan, rekap]
 
 
-@task(name="kirim", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10)
-def send(mails: list[Mail], outbox: Path, config: SmtpConfig | None) -> list[DeliveryResult]:
-    """Idempotent: the outbox ledger skips mails already sent, so a task retry never resends."""
-    return deliver(mails, outbox, config)
+@task(name="kirim", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=10)
+def send(
+    mails: list[Mail], outbox: Path, config: SmtpConfig | None, ledger: Path
+) -> list[DeliveryResult]:
+    """Idempotent: the quarter's ledger skips mails already sent, so retries and reruns never resend."""
+    return deliver(mails, outbox, config, ledger=ledger)
 
 
 @task(name="artefak", cache_policy=NO_CACHE)
@@ -118,9 +122,7 @@ def publish_artifacts(summary: dict[str, object]) -> None:
     rows = [
         {
             "unit": u["nama"],
-            "status": {"accepted": "diterima", "rejected": "ditolak", "missing": "belum mengirim"}[
-                u["status"]
-            ],
+            "status": STATUS_LABEL[u["status"]],
             "berkas": u["file"] or "-",
             "masalah": len(u["problems"]),
             "realisasi s.d. TW": rupiah(u["totals"]["realisasi_keuangan_sd_tw"])

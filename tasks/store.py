@@ -79,14 +79,6 @@ runs = Table(
     Column("folder", String(1000)),
 )
 
-ROW_COLUMNS = [
-    "realisasi_keuangan",
-    "realisasi_fisik",
-    "realisasi_keluaran",
-    "kendala",
-    "tindak_lanjut",
-]
-
 
 def db_url(out: Path) -> str:
     return os.environ.get("TRIWULAN_DB_URL") or f"sqlite:///{(out / 'triwulan.sqlite').resolve()}"
@@ -151,7 +143,15 @@ def save_accepted(
         }
         for r in rows.to_dict("records")
     ]
-    units = sorted(set(rows["unit"]))
+    stored = {
+        unit: sha for unit, sha in _stored_files(engine, tahun, triwulan).items() if sha is not None
+    }
+    incoming = rows.groupby("unit")["sha256"].first().to_dict()
+    # the same file accepted again (a rerun) is left as it is, with its original version
+    units = sorted(u for u, sha in incoming.items() if stored.get(u) != sha)
+    records = [r for r in records if r["unit"] in units]
+    if not records:
+        return 0
     with engine.begin() as conn:
         conn.execute(
             delete(realisasi).where(
@@ -176,6 +176,40 @@ def load_realisasi(engine: Engine, tahun: int, upto_triwulan: int) -> pd.DataFra
     if frame.empty:
         return pd.DataFrame(columns=[c.name for c in realisasi.columns])
     return frame.astype({"realisasi_keuangan": "int64"})
+
+
+def _stored_files(engine: Engine, tahun: int, triwulan: int) -> dict[str, str | None]:
+    """Per unit, the sha256 of the file whose rows are stored for this quarter."""
+    query = (
+        select(realisasi.c.unit, realisasi.c.sha256)
+        .where(and_(realisasi.c.tahun == tahun, realisasi.c.triwulan == triwulan))
+        .distinct()
+    )
+    with engine.connect() as conn:
+        return dict(conn.execute(query).all())
+
+
+def stored_sources(engine: Engine, tahun: int, triwulan: int) -> dict[str, dict[str, object]]:
+    """Per unit, the accepted file whose rows are stored for this quarter (and its run version)."""
+    query = (
+        select(realisasi.c.unit, realisasi.c.nama_berkas, realisasi.c.versi_laporan)
+        .where(and_(realisasi.c.tahun == tahun, realisasi.c.triwulan == triwulan))
+        .distinct()
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return {unit: {"file": name, "versi": int(versi)} for unit, name, versi in rows}
+
+
+def earlier_totals(engine: Engine, tahun: int, triwulan: int) -> pd.DataFrame:
+    """Stored accepted realisation of quarters before `triwulan`, summed per sub-kegiatan."""
+    columns = ["unit", "kode_sub_kegiatan", "realisasi_keuangan"]
+    if triwulan <= 1:
+        return pd.DataFrame(columns=columns).astype({"realisasi_keuangan": "int64"})
+    stored = load_realisasi(engine, tahun, triwulan - 1)
+    if stored.empty:
+        return pd.DataFrame(columns=columns).astype({"realisasi_keuangan": "int64"})
+    return stored.groupby(columns[:2], as_index=False)["realisasi_keuangan"].sum()
 
 
 def next_version(engine: Engine, periode: str, folder: Path) -> int:

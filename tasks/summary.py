@@ -3,32 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from tasks.compute import aggregate, totals
+from tasks.compute import totals
+from tasks.fmt import WIB, is_missing
 from tasks.period import Period
 from tasks.reference import Reference
-
-WIB = ZoneInfo("Asia/Jakarta")
 
 
 def _clean(value: object) -> object:
     """JSON-safe scalars: NaN -> None, numpy ints/floats -> Python."""
-    if value is None:
+    if is_missing(value):
         return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if hasattr(value, "item"):
-        return _clean(value.item())
-    return value
+    return value.item() if hasattr(value, "item") else value
 
 
 def problem_records(problems: pd.DataFrame) -> list[dict[str, object]]:
-    cols = ["row", "column", "rule", "message"]
-    return [{c: _clean(r[c]) for c in cols} for _, r in problems.iterrows()]
+    cols = ["row", "column", "rule", "severity", "message"]
+    return [{c: _clean(r.get(c)) for c in cols} for _, r in problems.iterrows()]
 
 
 def build_summary(
@@ -40,17 +33,20 @@ def build_summary(
     problems: pd.DataFrame,
     file_problems: list[dict[str, str]],
     detail: pd.DataFrame,
+    earlier_data: dict[str, dict[str, object]] | None = None,
     generated_at: dt.datetime | None = None,
 ) -> dict[str, object]:
-    """Assemble the summary from the validation outcome and the computed detail rows."""
-    by_unit = (
-        aggregate(detail, "unit", ref.predikat).set_index("unit") if not detail.empty else None
-    )
+    """Assemble the summary from the validation outcome and the computed detail rows.
+
+    earlier_data: rejected units whose figures come from a file accepted in an earlier version.
+    """
+    earlier_data = earlier_data or {}
+    counted = set(detail["unit"]) if not detail.empty else set()
     units = []
     for unit, nama in zip(ref.units["unit"], ref.units["nama"], strict=True):
         state = status.get(unit, "missing")
         unit_totals = None
-        if state == "accepted" and by_unit is not None and unit in by_unit.index:
+        if unit in counted:
             unit_totals = totals(detail[detail["unit"] == unit], ref.predikat)
         units.append(
             {
@@ -60,6 +56,7 @@ def build_summary(
                 "file": files.get(unit),
                 "problems": problem_records(problems[problems["unit"] == unit]),
                 "totals": unit_totals,
+                "data_sebelumnya": earlier_data.get(unit) if state == "rejected" else None,
             }
         )
     orphans = problems[problems["unit"].isna()]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import math
 import numbers
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -26,6 +25,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from tasks.errors import TriwulanError
 from tasks.ingest import SHEET
+from tasks.parse import parse_int, parse_number
 from tasks.period import Period
 from tasks.reference import Reference
 from tasks.submission import columns, input_columns, prefilled_frame
@@ -73,9 +73,6 @@ _ERRORS = {
     "angka": "Isi angka tidak negatif (misalnya 3 atau 2,5).",
 }
 
-_INT_RE = re.compile(r"-?\d+")
-_DECIMAL_RE = re.compile(r"-?\d+\.\d+")
-
 
 def slug(unit: str) -> str:
     """Units are typed by people: 'Perwira ' means perwira."""
@@ -108,11 +105,9 @@ def _as_number(value: object) -> int | float | None:
             return None
         return int(number) if number.is_integer() else number
     if isinstance(value, str):
-        text = value.strip()
-        if _INT_RE.fullmatch(text):
-            return int(text)
-        if _DECIMAL_RE.fullmatch(text):
-            return float(text)
+        # the validator's parsers: what it reads as a number is written as one
+        whole = parse_int(value)
+        return whole if whole is not None else parse_number(value)
     return None
 
 

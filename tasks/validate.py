@@ -14,7 +14,6 @@ import json
 import math
 import numbers
 import os
-import re
 import string
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +23,8 @@ from typing import Any
 import pandas as pd
 
 from tasks.fmt import rupiah
+from tasks.ingest import HEADER_SEP
+from tasks.parse import parse_int, parse_number
 from tasks.period import Period
 from tasks.reference import Reference, plan_for_quarter
 from triwulan.paths import EXPECTATIONS_DIR
@@ -42,45 +43,26 @@ ACCEPTED_COLUMNS = [
     "_row",
 ]
 SEVERITIES = ("error", "warning")
-LEVELS = ("row", "file")
+# row: one problem per failing row; file_rows: one per file (first row, {jumlah} rows);
+# file: one per unit and file, no row; unit: one per unit, naming all its files.
+LEVELS = ("row", "file_rows", "file", "unit")
 FORMATS = ("teks", "polos", "rupiah", "angka")
-PLACEHOLDERS = frozenset({"value", "expected", "column", "judul", "row", "file", "unit"})
+PLACEHOLDERS = frozenset(
+    {"value", "expected", "column", "judul", "row", "file", "unit", "tw", "jumlah", "baris"}
+)
 INDEX_COLUMNS = ["_idx", "_file", "_row"]  # _idx = position in the working frame
 EMPTY = "(kosong)"
 
-_INT_RE = re.compile(r"-?[0-9]+")
-_NUMBER_RE = re.compile(r"-?[0-9]+(?:[.,][0-9]+)?")
-_INT64_MAX = 2**63 - 1
 # Input columns: raw text kept as <col>_teks, parse flag as <col>_ok, typed value as <col>.
 _INPUTS: dict[str, str] = {
     "realisasi_keuangan": "Int64",
     "realisasi_fisik": "float64",
     "realisasi_keluaran": "float64",
 }
+EARLIER_COLUMNS = ["unit", "kode_sub_kegiatan", "realisasi_keuangan"]
 
 
-# ---------------------------------------------------------------- parsing (pure)
-
-
-def parse_int(text: str | None) -> int | None:
-    """Whole rupiah: digits only, optional minus, within int64; '1.000.000', '1000000.5' are not.
-
-    A separator in a money cell is ambiguous (thousands or decimals), so it is refused, not guessed.
-    """
-    text = (text or "").strip()
-    if not _INT_RE.fullmatch(text):
-        return None
-    value = int(text)
-    return value if abs(value) <= _INT64_MAX else None
-
-
-def parse_number(text: str | None) -> float | None:
-    """Number with at most one decimal separator, comma or dot ('82,5', '82.5')."""
-    text = (text or "").strip()
-    if not _NUMBER_RE.fullmatch(text):
-        return None
-    value = float(text.replace(",", "."))
-    return value if math.isfinite(value) else None
+# ---------------------------------------------------------------- display (pure)
 
 
 def show(value: Any, fmt: str = "teks") -> str:
@@ -117,10 +99,12 @@ class Rule:
     value: str | None = None  # "<working-frame column>|<format>"
     expected: str | None = None
     level: str = "row"
+    fields: tuple[tuple[str, str], ...] = ()  # more placeholders: (name, "<column>|<format>")
 
     @classmethod
     def from_meta(cls, meta: Mapping[str, Any], where: str = "") -> Rule:
         """Read and check meta; a broken suite entry must fail loudly, not skip a rule."""
+        fields = meta.get("fields") or {}
         rule = cls(
             rule=str(meta.get("rule") or ""),
             severity=str(meta.get("severity") or ""),
@@ -129,14 +113,17 @@ class Rule:
             value=meta.get("value"),
             expected=meta.get("expected"),
             level=meta.get("level", "row"),
+            fields=tuple(fields.items()) if isinstance(fields, Mapping) else (),
         )
         problems = []
+        if not isinstance(fields, Mapping):
+            problems.append("meta.fields harus objek {nama: 'kolom|format'}")
         if not rule.rule:
             problems.append("meta.rule kosong")
         if rule.severity not in SEVERITIES:
             problems.append(f"meta.severity '{rule.severity}' harus error atau warning")
         if rule.level not in LEVELS:
-            problems.append(f"meta.level '{rule.level}' harus row atau file")
+            problems.append(f"meta.level '{rule.level}' harus salah satu dari {', '.join(LEVELS)}")
         if not rule.message:
             problems.append("meta.message kosong")
         names: set[str] = set()
@@ -144,9 +131,10 @@ class Rule:
             names = {name for _, name, _, _ in string.Formatter().parse(rule.message) if name}
         except ValueError as exc:
             problems.append(f"meta.message tidak sah ({exc})")
-        if names - PLACEHOLDERS:
-            problems.append(f"placeholder tidak dikenal: {', '.join(sorted(names - PLACEHOLDERS))}")
-        for spec in (rule.value, rule.expected):
+        known = PLACEHOLDERS | {name for name, _ in rule.fields}
+        if names - known:
+            problems.append(f"placeholder tidak dikenal: {', '.join(sorted(names - known))}")
+        for spec in (rule.value, rule.expected, *(spec for _, spec in rule.fields)):
             if spec and "|" in spec and spec.split("|", 1)[1] not in FORMATS:
                 problems.append(f"format '{spec}' harus salah satu dari {', '.join(FORMATS)}")
         if problems:
@@ -240,8 +228,44 @@ def file_owners(unit_cells: pd.Series, files: pd.Series) -> dict[str, str | None
     return owners
 
 
+def earlier_by_key(earlier: pd.DataFrame | None) -> dict[tuple[str, str], int]:
+    """(unit, kode) -> accepted realisation of the earlier quarters; None/empty: nothing earlier."""
+    if earlier is None or earlier.empty:
+        return {}
+    absent = [c for c in EARLIER_COLUMNS if c not in earlier.columns]
+    if absent:
+        raise ValueError(f"Data realisasi triwulan sebelumnya tanpa kolom {', '.join(absent)}.")
+    money = pd.to_numeric(earlier["realisasi_keuangan"], errors="raise").fillna(0)
+    sums = (
+        earlier.assign(realisasi_keuangan=money.astype("int64"))
+        .groupby(EARLIER_COLUMNS[:2], sort=False)["realisasi_keuangan"]
+        .sum()
+    )
+    return {(str(u), str(k)): int(v) for (u, k), v in sums.items()}
+
+
+def _within_pagu(quarter: pd.Series, before: pd.Series, pagu: pd.Series) -> pd.Series:
+    """Flag of the cumulative rule: None where it does not apply.
+
+    Not applicable without an amount or a pagu, without earlier spending (then the quarter alone is
+    the cumulative, checked by realisasi_melebihi_pagu) and when the quarter alone already exceeds
+    pagu (reported by that rule; one problem is enough).
+    """
+    flags = []
+    for q, b, p in zip(quarter, before, pagu, strict=True):
+        if pd.isna(q) or pd.isna(p) or b == 0 or q > p:
+            flags.append(None)
+        else:
+            flags.append(bool(q + b <= p))
+    return pd.Series(flags, index=quarter.index, dtype=object)
+
+
 def prepare_frame(
-    raw: pd.DataFrame, ref: Reference, period: Period, plan: pd.DataFrame | None = None
+    raw: pd.DataFrame,
+    ref: Reference,
+    period: Period,
+    plan: pd.DataFrame | None = None,
+    earlier: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The typed working frame of a quarter: one row per raw row, index = `_idx` = position.
 
@@ -252,7 +276,9 @@ def prepare_frame(
     `<col>_teks` (None if empty), `<col>_ok` (parse flag, None if empty) and typed `<col>`;
     file facts `jumlah_unit_berkas`, `daftar_unit_berkas`, `jumlah_berkas_unit`,
     `daftar_berkas_unit`, `baris_kode_sama`; `fisik_bila_belanja` (False when money was spent
-    but fisik is 0); `kendala`, `tindak_lanjut`.
+    but fisik is 0); `realisasi_sebelumnya` (accepted earlier quarters of the year, 0 if none),
+    `realisasi_kumulatif` and `kumulatif_dalam_pagu` (see _within_pagu); `kendala`,
+    `tindak_lanjut`.
     """
     raw = raw.reset_index(drop=True)
     n = len(raw)
@@ -333,6 +359,13 @@ def prepare_frame(
         dtype=object,
     )
 
+    before = earlier_by_key(earlier)
+    work["realisasi_sebelumnya"] = pd.array([before.get(k, 0) for k in keys], "Int64")
+    work["realisasi_kumulatif"] = spent + work["realisasi_sebelumnya"]
+    work["kumulatif_dalam_pagu"] = _within_pagu(
+        spent, work["realisasi_sebelumnya"], work["pagu_ref"]
+    )
+
     key = ["_file", "kode_sub_kegiatan"]
     dup = work.duplicated(key, keep=False)
     same = work[dup].groupby(key, sort=False)["_row"].agg(lambda r: ", ".join(map(str, r)))
@@ -369,7 +402,10 @@ def _problem(
     column: str | None,
     value: str = "",
     expected: str = "",
+    rows: list[int] | None = None,
+    extra: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
+    rows = rows or ([] if row is None else [row])
     fields = {
         "value": value,
         "expected": expected,
@@ -378,6 +414,10 @@ def _problem(
         "row": "-" if row is None else row,
         "file": file or "-",
         "unit": unit or "(tidak dikenal)",
+        "tw": run.period.roman,
+        "jumlah": len(rows),
+        "baris": row_ranges(rows),
+        **(extra or {}),
     }
     return {
         "unit": unit,
@@ -387,8 +427,19 @@ def _problem(
         "rule": rule.rule,
         "severity": rule.severity,
         "message": rule.message.format_map(fields),
-        "_level": rule.level,
     }
+
+
+def row_ranges(rows: Iterable[int], limit: int = 8) -> str:
+    """'2–5, 9' for rows 2, 3, 4, 5, 9: short enough for a message even for a whole file."""
+    spans: list[list[int]] = []
+    for r in sorted(set(rows)):
+        if spans and r == spans[-1][1] + 1:
+            spans[-1][1] = r
+        else:
+            spans.append([r, r])
+    parts = [str(a) if a == b else f"{a}–{b}" for a, b in spans]
+    return ", ".join(parts[:limit]) + (", …" if len(parts) > limit else "") if parts else "-"
 
 
 def _resolve(spec: str | None, record: Mapping[str, Any]) -> str:
@@ -401,17 +452,35 @@ def _resolve(spec: str | None, record: Mapping[str, Any]) -> str:
     return show(record[column], fmt or "teks")
 
 
-def missing_columns(
-    raw: pd.DataFrame, columns: Iterable[str], boleh_kosong: Iterable[str] = ()
-) -> dict[str, list[str]]:
-    """File -> contract columns it lacks, in contract order.
+def file_headers(raw: pd.DataFrame) -> dict[str, set[str]]:
+    """File -> the columns its own header had.
 
-    read_quarter fills a column absent from one file with "" when another file has it, so a
-    column that is empty in every row of a file counts as missing, except the optional ones.
+    From `_kolom` (set by tasks.ingest per file); a frame without it (built by hand) counts every
+    column of the frame as present in every file.
     """
-    columns = list(columns)
-    optional = set(boleh_kosong)
-    checked = [c for c in columns if c in raw.columns and c not in optional]
+    frame_columns = {str(c) for c in raw.columns if not str(c).startswith("_")}
+    if "_kolom" not in raw.columns:
+        return {str(f): frame_columns for f in dict.fromkeys(raw["_file"])}
+    firsts = raw.drop_duplicates("_file")
+    return {
+        str(f): set(str(k).split(HEADER_SEP)) if isinstance(k, str) and k else frame_columns
+        for f, k in zip(firsts["_file"], firsts["_kolom"], strict=True)
+    }
+
+
+def missing_columns(
+    raw: pd.DataFrame, columns: Iterable[str], optional: Iterable[str] = ()
+) -> dict[str, list[str]]:
+    """File -> required contract columns it lacks, in contract order.
+
+    Lacking means absent from the file's own header (not from the quarter's frame: read_quarter
+    fills a column of another file with "") or empty in every row of the file. Optional columns
+    may be absent or empty.
+    """
+    optional = set(optional)
+    required = [c for c in columns if c not in optional]
+    headers = file_headers(raw)
+    checked = [c for c in required if c in raw.columns]
     empty = pd.DataFrame(
         {c: raw[c].fillna("").astype(str).str.strip().eq("").to_numpy() for c in checked},
         index=raw.index,
@@ -419,9 +488,9 @@ def missing_columns(
     empty["_file"] = raw["_file"].astype(str).to_numpy()
     all_empty = empty.groupby("_file", sort=False).all().to_dict("index")
     out: dict[str, list[str]] = {}
-    for name in dict.fromkeys(empty["_file"]):
+    for name, header in headers.items():
         flags = all_empty.get(name, {})
-        lacking = [c for c in columns if c not in raw.columns or flags.get(c, False)]
+        lacking = [c for c in required if c not in header or flags.get(c, False)]
         if lacking:
             out[name] = lacking
     return out
@@ -431,11 +500,11 @@ def _check_missing_columns(
     run: _Run, kwargs: Mapping[str, Any], rule: Rule
 ) -> list[dict[str, Any]]:
     owners = run.work.drop_duplicates("_file").set_index("_file")["unit"]
-    lacking = missing_columns(run.raw, run.ref.kolom["kolom"], kwargs.get("boleh_kosong", ()))
+    lacking = missing_columns(run.raw, run.ref.kolom["kolom"], kwargs.get("opsional", ()))
     return [
         {
             **_problem(rule, run, unit=owners.get(f), file=f, row=None, column=c, value=c),
-            "_kolom": 1,
+            "_missing_column": True,
         }
         for f, cols in lacking.items()
         for c in cols
@@ -506,21 +575,36 @@ def problems_from_results(results: Iterable[Any], run: _Run) -> list[dict[str, A
         failing = result.result.get("unexpected_index_list") or []
         if not failing:  # e.g. a table-level expectation: no rows to name, still a problem
             out.append(_problem(rule, run, unit=None, file=None, row=None, column=rule.column))
-        for item in failing:
-            record = records[int(item["_idx"])]
+        for group in _groups([records[int(item["_idx"])] for item in failing], rule.level):
+            first = group[0]
+            rows = [int(r["_row"]) for r in group]
+            per_unit = rule.level == "unit" and first["unit"] is not None
             out.append(
                 _problem(
                     rule,
                     run,
-                    unit=record["unit"],
-                    file=record["_file"],
-                    row=None if rule.level == "file" else int(record["_row"]),
+                    unit=first["unit"],
+                    file=first["daftar_berkas_unit"] if per_unit else first["_file"],
+                    row=None if rule.level in ("file", "unit") else rows[0],
                     column=rule.column,
-                    value=_resolve(rule.value, record),
-                    expected=_resolve(rule.expected, record),
+                    value=", ".join(dict.fromkeys(_resolve(rule.value, r) for r in group)),
+                    expected=_resolve(rule.expected, first),
+                    rows=rows,
+                    extra={name: _resolve(spec, first) for name, spec in rule.fields},
                 )
             )
     return out
+
+
+def _groups(records: list[dict[str, Any]], level: str) -> list[list[dict[str, Any]]]:
+    """Failing rows grouped as the rule's level reports them, each group in row order."""
+    if level == "row":
+        return [[r] for r in records]
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for r in records:
+        key = (r["unit"],) if level == "unit" and r["unit"] is not None else (r["unit"], r["_file"])
+        groups.setdefault(key, []).append(r)
+    return [sorted(g, key=lambda r: (r["_file"], int(r["_row"]))) for g in groups.values()]
 
 
 def run_expectations(work: pd.DataFrame, suite: Suite) -> list[Any]:
@@ -593,16 +677,19 @@ def _empty_validation() -> Validation:
 def _finish(
     problems: list[dict[str, Any]], lacking: set[tuple[str, str]], suite: Suite, ref: Reference
 ) -> pd.DataFrame:
-    """Collapse file-level rules, drop problems of missing columns, sort into a frame."""
+    """Drop repeats and problems of missing columns, sort into a frame.
+
+    A repeat (same unit, file, row, column, rule and message) says nothing new to the unit and
+    would only lengthen its feedback mail.
+    """
     kept, seen = [], set()
     for p in problems:
-        if "_kolom" not in p and (p["file"], p["column"]) in lacking:
+        if "_missing_column" not in p and (p["file"], p["column"]) in lacking:
             continue  # the whole column is missing: one problem for it is enough
-        if p["_level"] == "file":
-            key = (p["rule"], p["column"], p["unit"], p["file"])
-            if key in seen:
-                continue
-            seen.add(key)
+        key = (p["unit"], p["file"], p["row"], p["column"], p["rule"], p["message"])
+        if key in seen:
+            continue
+        seen.add(key)
         kept.append(p)
     unit_order = {u: i for i, u in enumerate(ref.units["unit"])}
     rule_order = suite.rule_order
@@ -626,12 +713,19 @@ def _problem_frame(rows: list[list[Any]]) -> pd.DataFrame:
 
 
 def validate_quarter(
-    raw: pd.DataFrame, ref: Reference, period: Period, suite: Suite | None = None
+    raw: pd.DataFrame,
+    ref: Reference,
+    period: Period,
+    suite: Suite | None = None,
+    earlier: pd.DataFrame | None = None,
 ) -> Validation:
     """Check every unit's submission of one quarter in one pass; reject units with an error.
 
-    `raw` is read_quarter's frame (text cells, `_file`, `_row`). Rows whose unit cell is unknown
-    belong to their file's majority unit; a file with no known unit is reported under unit None.
+    `raw` is read_quarter's frame (text cells, `_file`, `_row`, `_kolom`). Rows whose unit cell is
+    unknown belong to their file's majority unit; a file with no known unit is reported under unit
+    None. `earlier` (unit, kode_sub_kegiatan, realisasi_keuangan) is the stored accepted
+    realisation of the earlier quarters of the year, so spending to date is checked against pagu;
+    None or empty means nothing earlier.
     """
     if ref.tahun != period.tahun:
         raise ValueError(
@@ -642,7 +736,7 @@ def validate_quarter(
     if raw.empty:
         return _empty_validation()
     plan = plan_for_quarter(ref, period.triwulan)
-    work = prepare_frame(raw, ref, period, plan)
+    work = prepare_frame(raw, ref, period, plan, earlier)
     run = _Run(
         raw=raw,
         work=work,
@@ -656,7 +750,7 @@ def validate_quarter(
     lacking: set[tuple[str, str]] = set()
     for check in suite.checks:
         results = CHECKS[check.check](run, check.kwargs, check.rule)
-        lacking |= {(p["file"], p["column"]) for p in results if "_kolom" in p}
+        lacking |= {(p["file"], p["column"]) for p in results if "_missing_column" in p}
         found += results
     if suite.expectations:
         found += problems_from_results(run_expectations(work, suite), run)

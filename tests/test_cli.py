@@ -36,7 +36,8 @@ def test_units_of_a_missing_year() -> None:
     result = runner.invoke(app, ["units", "--tahun", "1999"])
     assert result.exit_code == 2
     assert "1999" in result.stderr
-    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)  # a clean exit, not a crash
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_template_writes_the_file(tmp_path: Path) -> None:
@@ -66,7 +67,8 @@ def test_malformed_period_shows_the_right_form(tmp_path: Path, periode: str) -> 
     result = runner.invoke(app, ["template", periode, "--unit", "perwira", "-o", str(target)])
     assert result.exit_code == 2
     assert "2024-TW2" in result.stderr
-    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)  # a clean exit, not a crash
+    assert len(result.stderr.strip().splitlines()) == 1
     assert not target.exists()
 
 
@@ -101,15 +103,30 @@ def test_console_script_is_installed(tmp_path: Path) -> None:
         (["run", "2024-Q2"], "2024-TW2"),
         (["run", "2023-TW1"], "Tidak ada data referensi untuk tahun 2023"),
         (["run", "2024-TW1", "--inbox", "tidak-ada"], "Folder inbox 'tidak-ada' tidak ada"),
+        (
+            ["run", "2024-TW1", "--out", "berkas.txt"],
+            "Folder hasil 'berkas.txt' tidak dapat dibuat",
+        ),
+        (["run", "2024-TW1", "env:TRIWULAN_SMTP_SECURITY=tls"], "TRIWULAN_SMTP_SECURITY"),
+        (["run", "2024-TW1", "env:TRIWULAN_DB_URL=sqlite:////tidak/ada/x.sqlite"], "Basis data"),
+        (["run", "2024-TW1", "env:TRIWULAN_DB_URL=bukan-url"], "Basis data"),
     ],
 )
 def test_run_fails_with_one_indonesian_line_when_nothing_can_be_produced(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], expected: str
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "berkas.txt").write_text("bukan folder")
+    monkeypatch.setenv("TRIWULAN_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("TRIWULAN_MAIL_FROM", "Sekretariat <sekretariat@example.go.id>")
+    for arg in [a for a in args if a.startswith("env:")]:
+        key, value = arg[4:].split("=", 1)
+        monkeypatch.setenv(key, value)
+    args = [a for a in args if not a.startswith("env:")]
     (tmp_path / "inbox").mkdir()
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert expected in result.stderr
-    assert "Traceback" not in result.output
-    assert not (tmp_path / "out").exists()  # nothing was produced
+    assert isinstance(result.exception, SystemExit)  # a clean exit, not a crash
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not list(tmp_path.glob("out/*/TW*"))  # no report folder was produced

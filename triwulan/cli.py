@@ -18,7 +18,10 @@ from tasks.errors import TriwulanError
 from tasks.period import parse_period
 from tasks.reference import load_reference
 from tasks.template import FORMATS, default_filename, slug, write_template
+from triwulan import bahasa
 from triwulan.paths import reference_root
+
+bahasa.pasang()
 
 EXIT_USER_ERROR = 2
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import csv
+import logging
+import os
 import shutil
 from pathlib import Path
 
 from tasks.errors import TriwulanError
+from tasks.fmt import STATUS_LABEL, persen, problem_line, rupiah
 from tasks.period import parse_period
-from tasks.reference import load_reference
-from triwulan.paths import SAMPLE_DIR, inbox_dir, out_dir
+from tasks.report import status_text
+from tasks.setup import check_setup
+from triwulan.paths import SAMPLE_DIR
 
 STATUS_WORDS = {
     "terkirim": "terkirim",
@@ -20,15 +24,20 @@ STATUS_WORDS = {
 
 
 def run_quarter(periode: str, inbox: Path | None = None, out: Path | None = None) -> dict:
-    """Check what can be checked cheaply first, so a typo never waits for Prefect to start."""
-    period = parse_period(periode)
-    load_reference(period.tahun)
-    inbox_path = inbox_dir(inbox)
-    if not inbox_path.is_dir():
-        raise TriwulanError(f"Folder inbox '{inbox_path}' tidak ada atau tidak dapat dibaca.")
+    """Check the setup first, so a typo or a bad setting never waits for Prefect to start."""
+    setup = check_setup(periode, inbox, out)
+    setup.engine.dispose()
+    quiet_libraries()
     from flows.quarterly import quarterly_report  # Prefect and GX load only when a run happens
 
-    return quarterly_report(period.label, str(inbox_path), str(out_dir(out)))
+    return quarterly_report(setup.period.label, str(setup.inbox), str(setup.out))
+
+
+def quiet_libraries() -> None:
+    """The terminal gets our Indonesian summary; library INFO chatter (English) is kept back."""
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    for name in ("great_expectations", "prefect"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def describe(summary: dict) -> list[str]:
@@ -39,19 +48,16 @@ def describe(summary: dict) -> list[str]:
     ]
     for unit in summary["units"]:
         if unit["status"] == "rejected":
+            note = status_text(unit).removeprefix(STATUS_LABEL["rejected"])
             lines.append(
-                f"  - DITOLAK {unit['nama']} ({unit['file']}): {len(unit['problems'])} masalah"
+                f"  - DITOLAK {unit['nama']} ({unit['file']}): {len(unit['problems'])} masalah{note}"
             )
-            lines += [
-                f"      baris {p['row'] or '-'}, kolom {p['column'] or '-'}: {p['message']}"
-                for p in unit["problems"][:3]
-            ]
+            lines += [f"      {problem_line(p)}" for p in unit["problems"][:3]]
         elif unit["status"] == "missing":
             lines.append(f"  - BELUM MENGIRIM {unit['nama']}")
     for bad in summary.get("unreadable_files", []):
         lines.append(f"  - BERKAS BERMASALAH {bad['file']}: {bad['message']}")
     t = summary["totals"]
-    from tasks.fmt import persen, rupiah
 
     lines.append(
         f"  Realisasi s.d. {parse_period(summary['period']).roman}: {rupiah(t['realisasi_keuangan_sd_tw'])} "

@@ -7,6 +7,7 @@ openpyxl, not with the project's reader), so the flow cannot agree with itself b
 from __future__ import annotations
 
 import io
+import json
 import shutil
 from collections import defaultdict
 from fractions import Fraction
@@ -169,7 +170,8 @@ def test_every_mail_is_in_the_outbox_and_the_ledger(world):
     outbox = world["out"] / "2024" / "TW1" / "v1" / "outbox"
     assert len(list(outbox.glob("*.eml"))) == len(world["mails_tw1"]) == 2
     assert {d["status"] for d in world["tw1"]["delivery"]} == {"terkirim"}
-    assert (outbox / "terkirim.json").exists()
+    ledger = json.loads((world["out"] / "2024" / "TW1" / "terkirim.json").read_text())
+    assert len(ledger) == 2  # one ledger per quarter, shared by all its versions
 
 
 def test_demo_year_reaches_the_seed_realisation(prefect_api, tmp_path):
@@ -188,3 +190,63 @@ def test_demo_year_reaches_the_seed_realisation(prefect_api, tmp_path):
     assert final["totals"]["serapan_pagu_persen"] == 95.62
     assert sum("Koreksi diterapkan" in line for line in lines) == 4
     assert any("DITOLAK Kelurahan Marga Mulya" in line for line in lines)
+
+
+PERWIRA = "kel.perwira@example.go.id"
+
+
+@pytest.fixture(scope="module")
+def reruns(prefect_api, tmp_path_factory):
+    """TW I (corrected, all accepted) run four times: as is, unchanged, after a bad correction
+    of an accepted unit, and unchanged again."""
+    from flows.quarterly import quarterly_report
+
+    root = tmp_path_factory.mktemp("ulang")
+    inbox, out = root / "inbox", root / "out"
+    quarter = inbox / "2024" / "TW1"
+    shutil.copytree(SAMPLE_DIR / "inbox" / "2024" / "TW1", quarter)
+    for fixed in (SAMPLE_DIR / "corrections" / "2024" / "TW1").glob("*.xlsx"):
+        shutil.copy2(fixed, quarter / fixed.name)
+    perwira = next(p for p in quarter.glob("*.xlsx") if read_xlsx_rows(p)[0]["unit"] == "perwira")
+    runs, sent = [], []
+    with SmtpTestServer() as server, pytest.MonkeyPatch.context() as mp:
+        for key, value in server.env(login=False).items():
+            mp.setenv(key, value)
+        mp.setenv("TRIWULAN_MAIL_FROM", "sekretariat@example.go.id")
+        for step in ("awal", "tanpa_perubahan", "koreksi_salah", "ulang_lagi"):
+            if step == "koreksi_salah":
+                book = openpyxl.load_workbook(perwira)
+                sheet = book["realisasi"]
+                header = [c.value for c in sheet[1]]
+                sheet.cell(row=2, column=header.index("realisasi_fisik") + 1, value=150)
+                book.save(perwira)
+            before = len(server.messages)
+            runs.append(quarterly_report("2024-TW1", str(inbox), str(out)))
+            sent.append(list(server.messages)[before:])
+    return {"runs": runs, "sent": sent, "perwira": perwira.name}
+
+
+def test_rerun_without_changes_sends_nothing_twice(reruns):
+    first, same = reruns["runs"][0], reruns["runs"][1]
+    assert first["complete"] and len(reruns["sent"][0]) == 1  # the draft to leadership
+    assert same["version"] == 2
+    assert reruns["sent"][1] == []
+    assert [d["status"] for d in same["delivery"]] == ["sudah_terkirim"]
+    assert reruns["sent"][3] == []  # and again after the correction round
+
+
+def test_bad_correction_keeps_the_rows_accepted_before(reruns):
+    first, bad = reruns["runs"][0], reruns["runs"][2]
+    units = {u["unit"]: u for u in bad["units"]}
+    perwira = units["perwira"]
+    assert perwira["status"] == "rejected"
+    assert perwira["data_sebelumnya"] == {"file": reruns["perwira"], "versi": 1}
+    before = {u["unit"]: u for u in first["units"]}["perwira"]["totals"]
+    assert perwira["totals"] == before
+    assert bad["totals"] == first["totals"]  # nothing accepted earlier was lost
+    assert bad["counts"] == {"accepted": 6, "rejected": 1, "missing": 0, "total": 7}
+    mails = reruns["sent"][2]
+    to_perwira = [m for m in mails if PERWIRA in m.rcpt_tos]
+    assert len(to_perwira) == 1
+    assert "150" in to_perwira[0].parse().get_body(("html",)).get_content()
+    assert len([m for m in mails if set(m.rcpt_tos) >= LEADERS]) == 1  # the draft changed

@@ -145,3 +145,20 @@ def test_furthest_behind_orders_by_deviation(detail):
     # perwira: planned 600 of 900, realised 201 -> 44.33% behind; the others are on plan
     assert list(behind["unit"]) == ["perwira"]
     assert behind.iloc[0]["deviasi_persen"] == 44.33
+
+
+def test_percent_stays_exact_beyond_int64_intermediates():
+    # a national sum (~Rp 1.300 triliun): numerator x 20000 no longer fits int64
+    national = 1_300_000_000_000_001
+    assert percent(pd.Series([national]), pd.Series([1_400_000_000_000_000])).iloc[0] == 92.86
+    assert percent(pd.Series([national, 1]), pd.Series([national, 3])).tolist() == [100.0, 33.33]
+
+
+def test_weighted_fisik_ignores_rows_without_fisik(detail):
+    missing = detail.copy()
+    missing.loc[missing["unit"] == "perwira", "realisasi_fisik_persen"] = float("nan")
+    program = aggregate(missing, "program", BANDS).set_index("kode_program")
+    assert program.loc["7.01.03", "realisasi_fisik_persen"] == 30.0  # only the kecamatan row
+    assert totals(missing, BANDS)["realisasi_fisik_persen"] == round(
+        (1_000_000_000_001 * 45.5 + 300 * 30.0) / (1_000_000_000_001 + 300), 2
+    )

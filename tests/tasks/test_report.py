@@ -7,11 +7,13 @@ import math
 import re
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
 
-from tasks import report
+from tasks import compute, fmt, report
+from tasks.compute import LEVEL_KEYS, MONEY, TOTAL_KEYS
 from tasks.report import (
     render_email_summary,
     render_email_text,
@@ -21,7 +23,7 @@ from tasks.report import (
     write_rekap_xlsx,
 )
 
-MONEY = report.MONEY_COLS
+PERCENT = [k for k in TOTAL_KEYS if k.endswith("_persen")]
 SHEETS = ["Ringkasan", "Per Unit", "Per Program", "Per Kegiatan", "Per Sub Kegiatan"]
 
 _ROWS = [
@@ -55,6 +57,16 @@ _ROWS = [
         (300_000_000, 75_000_000, 60_000_000, 150_000_000, 100_000_000, 30.0),
         ("Jumlah Pokmas/Ormas yang Diberdayakan", "Pokmas/Ormas", 158.0, 20.0, 40.0),
         ("<script>alert('x')</script> & cuaca", "Koordinasi dengan RW"),
+    ),
+    (  # from Teluk Pucung's earlier accepted file (its new file is rejected); ahead of plan
+        "teluk-pucung",
+        "Kelurahan Teluk Pucung",
+        ("7.01.02", "Program Penyelenggaraan Pemerintahan dan Pelayanan Publik"),
+        ("7.01.02.2.01", "Penyelenggaraan Urusan Pemerintahan dan Pelayanan Publik"),
+        ("7.01.02.2.01.0001", "Pelayanan Administrasi Kependudukan di Kelurahan"),
+        (150_000_000, 30_000_000, 30_000_000, 60_000_000, 66_000_000, 45.0),
+        ("Jumlah Dokumen Pelayanan", "Dokumen", 1200.0, 300.0, 620.0),
+        ("", ""),
     ),
 ]
 
@@ -133,7 +145,7 @@ def make_detail() -> pd.DataFrame:
 
 def make_levels(detail: pd.DataFrame) -> dict[str, pd.DataFrame]:
     levels = {}
-    for name, keys in report.LEVEL_KEYS.items():
+    for name, keys in LEVEL_KEYS.items():
         weighted = detail.assign(_w=detail.pagu * detail.realisasi_fisik_persen)
         grouped = weighted.groupby(list(keys), sort=True)[MONEY + ["_w"]].sum().reset_index()
         grouped["realisasi_fisik_persen"] = (grouped["_w"] / grouped["pagu"]).round(2)
@@ -142,7 +154,9 @@ def make_levels(detail: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 
 def make_behind(detail: pd.DataFrame) -> pd.DataFrame:
-    return detail.sort_values("capaian_keuangan_sd_tw_persen").head(5).reset_index(drop=True)
+    """Like compute.furthest_behind: rows behind plan (deviasi > 0), worst first."""
+    behind = detail[detail["deviasi_persen"] > 0]
+    return behind.sort_values("deviasi_persen", ascending=False).head(5).reset_index(drop=True)
 
 
 def make_summary(detail: pd.DataFrame) -> dict:
@@ -178,14 +192,24 @@ def make_summary(detail: pd.DataFrame) -> dict:
                 "file": "kecamatan-2024-TW2.xlsx",
                 "problems": [],
                 "totals": unit_totals["kecamatan"],
+                "data_sebelumnya": None,
             },
             {
                 "unit": "perwira",
                 "nama": "Kelurahan Perwira",
                 "status": "accepted",
                 "file": "perwira.xlsx",
-                "problems": [],
+                "problems": [
+                    {
+                        "row": 9,
+                        "column": "kendala",
+                        "rule": "kendala_diisi",
+                        "severity": "warning",
+                        "message": "Kendala kosong padahal capaian di bawah 50%.",
+                    }
+                ],
                 "totals": unit_totals["perwira"],
+                "data_sebelumnya": None,
             },
             {
                 "unit": "harapan-jaya",
@@ -194,19 +218,46 @@ def make_summary(detail: pd.DataFrame) -> dict:
                 "file": "harapan_jaya_tw2.xlsx",
                 "problems": [
                     {
+                        "row": 6.0,
+                        "column": "realisasi_fisik",
+                        "rule": "turun",
+                        "severity": "warning",
+                        "message": "Realisasi fisik lebih rendah dari triwulan lalu.",
+                    },
+                    {
                         "row": 5,
                         "column": "realisasi_keuangan_tw",
                         "rule": "angka",
+                        "severity": "error",
                         "message": "Realisasi keuangan harus angka rupiah, bukan 'lima juta'.",
                     },
                     {
                         "row": 7,
                         "column": "realisasi_fisik",
                         "rule": "rentang",
+                        "severity": "error",
                         "message": "Realisasi fisik harus antara 0 dan 100.",
                     },
                 ],
                 "totals": None,
+                "data_sebelumnya": None,
+            },
+            {
+                "unit": "teluk-pucung",
+                "nama": "Kelurahan Teluk Pucung",
+                "status": "rejected",
+                "file": "teluk_pucung_tw2_revisi.xlsx",
+                "problems": [
+                    {
+                        "row": 4,
+                        "column": "pagu",
+                        "rule": "pagu_referensi",
+                        "severity": "error",
+                        "message": "Pagu berbeda dengan data referensi.",
+                    }
+                ],
+                "totals": unit_totals["teluk-pucung"],
+                "data_sebelumnya": {"file": "teluk_pucung_tw2.xlsx", "versi": 2},
             },
             {
                 "unit": "marga-mulya",
@@ -215,10 +266,21 @@ def make_summary(detail: pd.DataFrame) -> dict:
                 "file": None,
                 "problems": [],
                 "totals": None,
+                "data_sebelumnya": None,
+            },
+        ],
+        "unreadable_files": [
+            {
+                "file": "kaliabang_tengah_tw2.xls",
+                "message": "Format .xls tidak didukung; simpan ulang sebagai .xlsx.",
+            },
+            {
+                "file": "laporan <final>.xlsx",
+                "message": "Unit pengirim tidak dikenali dari nama berkas maupun isinya.",
             },
         ],
         "totals": totals,
-        "counts": {"accepted": 2, "rejected": 1, "missing": 1, "total": 4},
+        "counts": {"accepted": 2, "rejected": 2, "missing": 1, "total": 5},
     }
 
 
@@ -236,21 +298,28 @@ def data() -> dict:
 # --- leadership email ----------------------------------------------------------------------------
 
 
+def _visible(html: str) -> str:
+    """Text of an HTML document with tags removed and whitespace collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
 def test_email_summary_contents(data: dict) -> None:
     html = render_email_summary(data["summary"], data["behind"])
     assert "\n" not in html and "\r" not in html
-    assert "DRAF" in html
-    assert "Draf otomatis — belum final, mohon diperiksa" in html
-    assert "2 dari 4 unit diterima" in html
+    assert "DRAF — dibuat otomatis, belum final, mohon diperiksa" in html
+    assert "2 dari 5 unit diterima" in html
     assert "Kelurahan Harapan Jaya" in html and "Kelurahan Marga Mulya" in html
-    assert "Belum mengirim berkas" in html
-    assert "2 masalah" in html
+    assert ">Belum mengirim<" in html and ">Ditolak<" in html
+    assert "2 kesalahan pada berkas harapan_jaya_tw2.xlsx, antara lain baris 5:" in html
+    assert "1 peringatan" in html
     totals = data["summary"]["totals"]
-    assert report._rupiah(totals["realisasi_keuangan_sd_tw"]) == "Rp 1.051.234.567"
-    assert "Rp 1.051.234.567" in html
+    assert report._rupiah(totals["realisasi_keuangan_sd_tw"]) == "Rp 1.117.234.567"
+    assert "Rp 1.117.234.567" in html
     assert "Rp 1.234.567" in html  # furthest-behind row
     assert "12,34%" in html
+    assert "tertinggal 21,92% dari pagu dibanding rencana" in html
     assert "Pembangunan Sarana dan Prasarana Kelurahan" in html
+    assert "Sub kegiatan paling tertinggal" in html
     assert "max-width:600px" in html
     assert "<style" not in html  # inline CSS only
     assert "10 Juli 2024 pukul 08.15 WIB" in html
@@ -261,50 +330,169 @@ def test_email_summary_escapes_user_text(data: dict) -> None:
     html = render_email_summary(data["summary"], data["behind"])
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
+    assert "laporan &lt;final&gt;.xlsx" in html
 
 
 def test_email_summary_undefined_percentages(data: dict) -> None:
     summary = copy.deepcopy(data["summary"])
-    for key in report.PERCENT_COLS:
+    for key in PERCENT:
         summary["totals"][key] = None
     summary["totals"]["predikat_keuangan_sd_tw"] = "-"
     behind = data["behind"].copy()
     behind["capaian_keuangan_sd_tw_persen"] = math.nan
     html = render_email_summary(summary, behind)
-    assert not re.search(r"\bnan\b", re.sub(r"<[^>]+>", " ", html), re.IGNORECASE)
+    assert not re.search(r"\bnan\b", _visible(html), re.IGNORECASE)
     assert re.search(r">\s*-\s*<", html)
     text = render_email_text(summary, behind)
     assert "Capaian keuangan s.d. TW II: -" in text
+    assert "Deviasi: -" in text
 
 
-def test_email_summary_complete_and_empty(data: dict) -> None:
+def test_email_summary_complete(data: dict) -> None:
     summary = copy.deepcopy(data["summary"])
     summary["complete"] = True
     summary["units"] = [u for u in summary["units"] if u["status"] == "accepted"]
     summary["counts"] = {"accepted": 2, "rejected": 0, "missing": 0, "total": 2}
-    html = render_email_summary(summary, data["behind"].iloc[0:0])
+    summary["unreadable_files"] = []
+    html = render_email_summary(summary, data["behind"])
     assert "2 dari 2 unit diterima" in html
     assert "semua unit lengkap" in html
     assert "Unit belum masuk" not in html
+    assert "hanya mencakup" not in html
+    assert "Berkas yang tidak dapat diproses" not in html
 
 
 def test_email_text(data: dict) -> None:
     text = render_email_text(data["summary"], data["behind"])
-    assert text.startswith("*** DRAF")
-    assert "2 dari 4 unit diterima" in text
-    assert "Kelurahan Marga Mulya: Belum mengirim berkas" in text
-    assert "Kelurahan Harapan Jaya: ditolak, 2 masalah pada berkas harapan_jaya_tw2.xlsx" in text
-    assert "Rp 1.051.234.567" in text
+    assert text.startswith("*** DRAF — dibuat otomatis, belum final, mohon diperiksa ***")
+    assert "2 dari 5 unit diterima" in text
+    assert "\n- Kelurahan Marga Mulya: Belum mengirim\n" in text
+    assert (
+        "\n- Kelurahan Harapan Jaya: Ditolak; 2 kesalahan pada berkas harapan_jaya_tw2.xlsx, "
+        "antara lain baris 5: Realisasi keuangan harus angka rupiah, bukan 'lima juta'; "
+        "1 peringatan (tidak menyebabkan penolakan)\n"
+    ) in text
+    assert "Rp 1.117.234.567" in text
     assert "12,34%" in text
-    assert "Draf otomatis — belum final, mohon diperiksa" in text
+    assert "SUB KEGIATAN PALING TERTINGGAL" in text
+    assert "Deviasi: tertinggal" in text
     assert "\n\n\n" not in text
-    assert "<" not in text.replace("<script>", "")
+    assert "<" not in text.replace("<script>", "").replace("<final>", "")
 
 
 def test_email_subject(data: dict) -> None:
     subject = report.email_subject(data["summary"])
     assert subject.startswith("[DRAF]")
-    assert "TW II 2024" in subject and "2 dari 4 unit diterima" in subject
+    assert "TW II 2024" in subject and "2 dari 5 unit diterima" in subject
+
+
+def test_no_repeated_draf_wording(data: dict, tmp_path: Path) -> None:
+    outputs = [
+        render_email_summary(data["summary"], data["behind"]),
+        render_email_text(data["summary"], data["behind"]),
+        render_full_report(data["summary"], data["detail"], data["levels"], data["behind"]),
+    ]
+    path = tmp_path / "rekap.xlsx"
+    write_rekap_xlsx(path, data["summary"], data["detail"], data["levels"])
+    outputs.append(str(openpyxl.load_workbook(path)["Ringkasan"]["A2"].value))
+    for out in outputs:
+        assert "draf otomatis" not in out.lower()
+        assert not re.search(r"DRAF\W+Draf", out, re.IGNORECASE)
+    for out in outputs[:3]:
+        assert out.count(report.DRAF_NOTE) == 2  # banner and footer
+    assert outputs[3].startswith("Dibuat otomatis, belum final, mohon diperiksa.")
+
+
+# --- new summary fields --------------------------------------------------------------------------
+
+
+def test_unreadable_files_listed(data: dict) -> None:
+    html = render_email_summary(data["summary"], data["behind"])
+    assert "Berkas yang tidak dapat diproses" in html
+    assert "kaliabang_tengah_tw2.xls" in html
+    assert "Format .xls tidak didukung; simpan ulang sebagai .xlsx." in html
+    text = render_email_text(data["summary"], data["behind"])
+    assert "BERKAS YANG TIDAK DAPAT DIPROSES" in text
+    assert "- kaliabang_tengah_tw2.xls: Format .xls tidak didukung" in text
+    assert "- laporan <final>.xlsx: Unit pengirim tidak dikenali" in text
+    report_html = render_full_report(
+        data["summary"], data["detail"], data["levels"], data["behind"]
+    )
+    assert "Berkas yang Tidak Dapat Diproses" in report_html
+    assert "kaliabang_tengah_tw2.xls" in report_html and "laporan &lt;final&gt;.xlsx" in report_html
+
+
+def test_unreadable_files_optional(data: dict) -> None:
+    summary = copy.deepcopy(data["summary"])
+    del summary["unreadable_files"]
+    for unit in summary["units"]:
+        del unit["data_sebelumnya"]
+        for problem in unit["problems"]:
+            problem.pop("severity")
+    del summary["complete"]
+    html = render_email_summary(summary, data["behind"])
+    assert "Berkas yang tidak dapat diproses" not in html
+    assert "Angka di bawah hanya mencakup unit yang diterima." in html
+    assert "3 kesalahan pada berkas harapan_jaya_tw2.xlsx" in html  # no severity = error
+    assert "BERKAS YANG TIDAK" not in render_email_text(summary, data["behind"])
+    report_html = render_full_report(summary, data["detail"], data["levels"], data["behind"])
+    assert "Tidak Dapat Diproses" not in report_html
+
+
+def test_data_sebelumnya_shown(data: dict, tmp_path: Path) -> None:
+    note = "memakai data berkas teluk_pucung_tw2.xlsx yang diterima pada versi 2"
+    scope = (
+        "hanya mencakup unit yang diterima (dan data yang diterima sebelumnya untuk unit yang "
+        "berkas barunya ditolak)."
+    )
+    html = render_email_summary(data["summary"], data["behind"])
+    visible = _visible(html)
+    assert "Kelurahan Teluk Pucung Ditolak Memakai data berkas teluk_pucung_tw2.xlsx" in visible
+    assert f"Angka di bawah {scope}" in visible
+    assert "2 dari 5 unit diterima" in visible  # completeness stays count-based
+    text = render_email_text(data["summary"], data["behind"])
+    assert f"- Kelurahan Teluk Pucung: Ditolak — {note}; 1 kesalahan pada berkas" in text
+    assert f"KELENGKAPAN: 2 dari 5 unit diterima.\nAngka di bawah {scope}\n" in text
+    report_html = render_full_report(
+        data["summary"], data["detail"], data["levels"], data["behind"]
+    )
+    assert f">Ditolak — {note}<" in report_html
+    assert f"Angka dalam laporan ini {scope}" in report_html
+    assert "Memakai data berkas teluk_pucung_tw2.xlsx" in report_html  # unit level table
+    path = tmp_path / "rekap.xlsx"
+    write_rekap_xlsx(path, data["summary"], data["detail"], data["levels"])
+    ws = openpyxl.load_workbook(path)["Ringkasan"]
+    assert f"Ditolak — {note}" in [c.value for row in ws.iter_rows() for c in row]
+
+
+def test_scope_note_unchanged_without_data_sebelumnya(data: dict) -> None:
+    summary = copy.deepcopy(data["summary"])
+    for unit in summary["units"]:
+        unit["data_sebelumnya"] = None
+    html = render_email_summary(summary, data["behind"])
+    assert "Angka di bawah hanya mencakup unit yang diterima. </div>" in html
+    assert "diterima sebelumnya" not in html and "Memakai data" not in html
+
+
+def test_behind_empty_wording(data: dict) -> None:
+    nothing_behind = data["behind"].iloc[0:0]
+    html = render_email_summary(data["summary"], nothing_behind)
+    assert "Semua sub kegiatan sesuai atau mendahului rencana." in html
+    assert "Tidak ada data" not in html
+    text = render_email_text(data["summary"], nothing_behind)
+    assert "SUB KEGIATAN PALING TERTINGGAL\nSemua sub kegiatan sesuai" in text
+    report_html = render_full_report(
+        data["summary"], data["detail"], data["levels"], nothing_behind
+    )
+    assert "Semua sub kegiatan sesuai atau mendahului rencana." in report_html
+
+    summary = copy.deepcopy(data["summary"])  # nobody accepted, nothing from earlier files
+    for unit in summary["units"]:
+        unit["status"], unit["data_sebelumnya"] = "missing", None
+    summary["counts"] = {"accepted": 0, "rejected": 0, "missing": 5, "total": 5}
+    html = render_email_summary(summary, nothing_behind)
+    assert "Belum ada data sub kegiatan dari unit yang diterima." in html
+    assert "Semua sub kegiatan" not in html
 
 
 # --- feedback email ------------------------------------------------------------------------------
@@ -313,7 +501,13 @@ def test_email_subject(data: dict) -> None:
 def test_problems_email(data: dict) -> None:
     unit = data["summary"]["units"][2]
     problems = unit["problems"] + [
-        {"row": None, "column": None, "rule": "berkas", "message": "Lembar <realisasi> hilang"}
+        {
+            "row": None,
+            "column": None,
+            "rule": "berkas",
+            "severity": "error",
+            "message": "Lembar <realisasi> hilang",
+        }
     ]
     html = render_problems_email(unit["nama"], "2024-TW2", problems, unit["file"])
     assert "\n" not in html
@@ -321,20 +515,48 @@ def test_problems_email(data: dict) -> None:
     assert "harapan_jaya_tw2.xlsx" in html
     assert "Kelurahan Harapan Jaya" in html
     assert "Triwulan II Tahun 2024" in html
+    assert "3 kesalahan yang harus diperbaiki, serta 1 peringatan" in html
     assert "perbaiki berkas lalu kirim ulang ke sekretariat" in html
     for header in ("Baris", "Kolom", "Pesan"):
         assert f">{header}</th>" in html
     assert "realisasi_keuangan_tw" in html and "bukan &#39;lima juta&#39;" in html
     assert "&lt;realisasi&gt;" in html
-    assert "<td" in html and html.count("<tr>") >= 4
+    assert "<td" in html and html.count("<tr>") >= 6
 
 
-def test_problems_email_without_file() -> None:
+def test_problems_email_errors_before_warnings(data: dict) -> None:
+    unit = data["summary"]["units"][2]  # the warning comes first in the input
+    html = render_problems_email(unit["nama"], "2024-TW2", unit["problems"], unit["file"])
+    errors_at = html.index("Kesalahan yang harus diperbaiki")
+    warnings_at = html.index("Peringatan (tidak menyebabkan penolakan)")
+    assert errors_at < warnings_at
+    assert errors_at < html.index("bukan &#39;lima juta&#39;") < warnings_at
+    assert errors_at < html.index("antara 0 dan 100") < warnings_at
+    assert html.index("lebih rendah dari triwulan lalu") > warnings_at
+    assert ">6<" in html and "6.0" not in html  # row numbers as Excel shows them
+
+
+def test_problems_email_without_warnings_or_file() -> None:
     html = render_problems_email(
         "Kelurahan Perwira", report.parse_period("2024-TW1"), [], None, kecamatan="Kecamatan X"
     )
     assert "Berkas yang dikirim" in html
     assert "Sekretariat Kecamatan X" in html
+    assert "Rincian kesalahan tidak tersedia" in html
+    assert "Peringatan (tidak" not in html
+
+
+def test_problems_email_accepted_with_warnings(data: dict) -> None:
+    unit = data["summary"]["units"][1]
+    html = render_problems_email(
+        unit["nama"], "2024-TW2", unit["problems"], unit["file"], accepted=True
+    )
+    assert "\n" not in html
+    assert "sudah kami terima" in html and "belum dapat kami terima" not in html
+    assert "Kesalahan yang harus diperbaiki" not in html
+    assert "Peringatan (tidak menyebabkan penolakan)" in html
+    assert "Kendala kosong" in html
+    assert "tidak perlu dikirim ulang" in html
 
 
 # --- full report ---------------------------------------------------------------------------------
@@ -346,36 +568,54 @@ def test_full_report(data: dict) -> None:
         "Laporan Realisasi Fisik dan Keuangan Kecamatan Bekasi Utara Triwulan II Tahun 2024" in html
     )
     assert "DRAF" in html
-    assert "2 dari 4 unit diterima" in html
+    assert "2 dari 5 unit diterima" in html
     for row in data["detail"].itertuples():
         assert row.nama_sub_kegiatan in html
         assert row.nama_unit in html
         assert row.kode_sub_kegiatan in html
     for name in ("Kelurahan Harapan Jaya", "Kelurahan Marga Mulya", "Ditolak", "Belum mengirim"):
         assert name in html
-    assert "Rp 2.340.000.000" in html  # total pagu
+    assert "Rp 2.490.000.000" in html  # total pagu
     assert "Rp 1.234.567" in html
     assert "12,34%" in html
+    assert "Realisasi keuangan tertinggal" in html
     assert "Lelang ulang" in html and "Percepatan pengadaan" in html
     assert "<script>" not in html and "&lt;script&gt;" in html
-    assert not re.search(r"\bnan\b", re.sub(r"<[^>]+>", " ", html), re.IGNORECASE)
-    # program > kegiatan > sub-kegiatan order
+    assert not re.search(r"\bnan\b", _visible(html), re.IGNORECASE)
+    # program > kegiatan > sub-kegiatan order, level totals attached
     rfk = html[html.index("(RFK) per Sub Kegiatan") :]
     assert ">1.234.567<" in rfk and "Realisasi s.d. TW II (Rp)" in rfk  # wide tables: no 'Rp '
     assert rfk.index("7.01.01.2.02.0001") < rfk.index("7.01.03.2.01.0001")
     assert rfk.index(">7.01.03<") < rfk.index(">7.01.03.2.01<") < rfk.index("7.01.03.2.01.0002")
+    kegiatan_row = rfk[rfk.index(">7.01.03.2.01<") : rfk.index("7.01.03.2.01.0001")]
+    assert ">340.000.000<" in kegiatan_row  # kegiatan pagu from levels["kegiatan"]
     assert "@page" in html
+
+
+def test_full_report_problems_split(data: dict) -> None:
+    html = render_full_report(data["summary"], data["detail"], data["levels"], data["behind"])
+    assert "<th>Kesalahan</th><th>Peringatan</th>" in html
+    details = html[html.index("Rincian Kesalahan dan Peringatan Berkas Unit") :]
+    perwira = details[details.index("Kelurahan Perwira") : details.index("Kelurahan Harapan Jaya")]
+    assert "Peringatan (tidak menyebabkan penolakan) (1)" in perwira
+    assert "Kesalahan yang harus diperbaiki" not in perwira
+    harapan = details[details.index("Kelurahan Harapan Jaya") : details.index("Teluk Pucung")]
+    errors_at = harapan.index("Kesalahan yang harus diperbaiki (2)")
+    warnings_at = harapan.index("Peringatan (tidak menyebabkan penolakan) (1)")
+    assert errors_at < harapan.index("lima juta") < warnings_at
+    assert harapan.index("lebih rendah dari triwulan lalu") > warnings_at
+    assert "Kelurahan Marga Mulya" not in details  # no problems, no section
 
 
 def test_full_report_empty_detail(data: dict) -> None:
     empty = data["detail"].iloc[0:0]
     levels = {k: v.iloc[0:0] for k, v in data["levels"].items()}
     summary = copy.deepcopy(data["summary"])
-    for key in report.PERCENT_COLS:
+    for key in PERCENT:
         summary["totals"][key] = None
     html = render_full_report(summary, empty, levels, empty)
     assert "Belum ada unit yang diterima." in html
-    assert not re.search(r"\bnan\b", re.sub(r"<[^>]+>", " ", html), re.IGNORECASE)
+    assert not re.search(r"\bnan\b", _visible(html), re.IGNORECASE)
 
 
 # --- xlsx rekap ----------------------------------------------------------------------------------
@@ -398,9 +638,9 @@ def test_rekap_xlsx(data: dict, tmp_path: Path) -> None:
     data_rows = [
         r for r in ws.iter_rows(min_row=report.HEADER_ROW + 1) if r[0].value not in (None, "Jumlah")
     ]
-    assert [r[0].value for r in data_rows] == ["kecamatan", "perwira"]
+    assert [r[0].value for r in data_rows] == ["kecamatan", "perwira", "teluk-pucung"]
     money_headers = {h: i for i, h in enumerate(headers) if h and h.endswith("(Rp)")}
-    assert len(money_headers) == 5
+    assert len(money_headers) == len(MONEY)
     for col in MONEY:
         header = next(
             h for key, h, _ in report._money_headers(report.parse_period("2024-TW2")) if key == col
@@ -412,8 +652,11 @@ def test_rekap_xlsx(data: dict, tmp_path: Path) -> None:
     total = next(r for r in ws.iter_rows(min_row=report.HEADER_ROW + 1) if r[0].value == "Jumlah")
     assert total[headers.index("Pagu (Rp)")].value == int(data["detail"]["pagu"].sum())
     pct_idx = headers.index("Serapan Pagu (%)")
-    assert all(isinstance(r[pct_idx].value, float) for r in data_rows)
+    assert all(isinstance(r[pct_idx].value, int | float) for r in data_rows)
     assert data_rows[0][pct_idx].number_format == "0.00"
+
+    headers = [c.value for c in wb["Per Kegiatan"][report.HEADER_ROW]]
+    assert headers[:2] == ["Kode Kegiatan", "Nama Kegiatan"]
 
     ws = wb["Per Sub Kegiatan"]
     headers = [c.value for c in ws[report.HEADER_ROW]]
@@ -427,10 +670,12 @@ def test_rekap_xlsx(data: dict, tmp_path: Path) -> None:
 
     ws = wb["Ringkasan"]
     cells = [c.value for row in ws.iter_rows() for c in row if c.value is not None]
-    assert "2 dari 4 unit diterima" in cells
+    assert "2 dari 5 unit diterima" in cells
     assert "Ditolak" in cells and "Belum mengirim" in cells
+    assert "Kesalahan" in cells and "Peringatan" in cells
+    assert "Berkas yang tidak dapat diproses" in cells and "kaliabang_tengah_tw2.xls" in cells
     pagu_row = next(r for r in ws.iter_rows() if r[0].value == "Pagu (Rp)")
-    assert pagu_row[1].value == 2_340_000_000 and pagu_row[1].number_format == "#,##0"
+    assert pagu_row[1].value == 2_490_000_000 and pagu_row[1].number_format == "#,##0"
 
     assert len(wb["Per Program"]["A"]) > report.HEADER_ROW + 2
     assert len(wb["Per Kegiatan"]["A"]) > report.HEADER_ROW + 2
@@ -448,6 +693,47 @@ def test_strip_newlines() -> None:
     assert strip_newlines(out) == out
 
 
+class _Opaque:
+    """An object pd.isna cannot judge."""
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, True),
+        (math.nan, True),
+        (np.float64("nan"), True),
+        (pd.NA, True),
+        (pd.NaT, True),
+        (np.datetime64("NaT"), True),
+        (0, False),
+        (0.0, False),
+        ("", False),
+        ("-", False),
+        (np.int64(5), False),
+        ([None], False),
+        ([1, 2], False),
+        ({"a": None}, False),
+        (np.array([np.nan]), False),
+        (_Opaque(), False),
+    ],
+)
+def test_fmt_is_missing(value: object, expected: bool) -> None:
+    assert fmt.is_missing(value) is expected
+
+
+def test_fmt_shared_names() -> None:
+    assert fmt.WIB.key == "Asia/Jakarta"
+    assert fmt.STATUS_LABEL == {
+        "accepted": "Diterima",
+        "rejected": "Ditolak",
+        "missing": "Belum mengirim",
+    }
+    assert not hasattr(report, "is_missing") and not hasattr(report, "MONEY_COLS")
+    assert report.LEVEL_KEYS is compute.LEVEL_KEYS and report.MONEY is compute.MONEY
+    assert fmt.rupiah(pd.NA) == "-" and fmt.persen(None) == "-" and fmt.angka(math.nan) == "-"
+
+
 def test_filters_handle_nan() -> None:
     assert report._persen(math.nan) == "-"
     assert report._persen(12.34) == "12,34%"
@@ -455,12 +741,41 @@ def test_filters_handle_nan() -> None:
     assert report._rupiah(1234567) == "Rp 1.234.567"
     assert report._jumlah(2218.0) == "2.218"
     assert report._jumlah(0.5) == "0,5"
+    assert report._baris(7.0) == "7" and report._baris(None) == "-" and report._baris(pd.NA) == "-"
     assert report.waktu("2024-07-10T01:15:00+00:00") == "10 Juli 2024 pukul 08.15 WIB"
+    assert report.waktu("2024-07-10T08:15:00") == "10 Juli 2024 pukul 08.15 WIB"
     assert report.completeness_line({"accepted": 6, "total": 7}) == "6 dari 7 unit diterima"
 
 
 def test_deviasi_words() -> None:
-    assert report.deviasi_keterangan(4.65) == "4,65% pagu tertinggal dari rencana"
-    assert report.deviasi_keterangan(-1.2) == "1,20% pagu mendahului rencana"
+    assert report.deviasi_keterangan(1.05) == "tertinggal 1,05% dari pagu dibanding rencana"
+    assert report.deviasi_keterangan(-1.2) == "lebih cepat 1,20% dari pagu dibanding rencana"
     assert report.deviasi_keterangan(0.0) == "sesuai rencana"
     assert report.deviasi_keterangan(math.nan) == "-"
+    assert (
+        report.deviasi_keterangan(1.05, "Realisasi keuangan")
+        == "Realisasi keuangan tertinggal 1,05% dari pagu dibanding rencana"
+    )
+    assert report.deviasi_keterangan(None, "Realisasi keuangan") == "-"
+
+
+def test_unit_reason_and_status_text() -> None:
+    error = {"row": 3, "column": "pagu", "rule": "r", "severity": "error", "message": "Salah."}
+    warning = {"row": 4, "column": "kendala", "rule": "w", "severity": "warning", "message": "?"}
+    rejected = {"status": "rejected", "file": "a.xlsx", "problems": [warning, error]}
+    assert report.unit_reason(rejected) == (
+        "1 kesalahan pada berkas a.xlsx, baris 3: Salah; 1 peringatan (tidak menyebabkan penolakan)"
+    )
+    assert report.status_text(rejected) == "Ditolak"
+    rejected["data_sebelumnya"] = {"file": "a-lama.xlsx", "versi": 2}
+    assert report.status_text(rejected) == (
+        "Ditolak — memakai data berkas a-lama.xlsx yang diterima pada versi 2"
+    )
+    assert report.unit_reason({"status": "rejected", "file": None, "problems": []}) == (
+        "Berkas ditolak"
+    )
+    assert report.unit_reason({"status": "missing", "problems": []}) == ""
+    assert report.status_text({"status": "missing"}) == "Belum mengirim"
+    accepted = {"status": "accepted", "problems": [warning]}
+    assert report.unit_reason(accepted) == "1 peringatan (tidak menyebabkan penolakan)"
+    assert report.problem_counts(accepted) == {"errors": 0, "warnings": 1}

@@ -9,7 +9,7 @@ import pandas as pd
 from tasks import store
 
 
-def accepted(unit: str, amount: int, file: str = "a.xlsx") -> pd.DataFrame:
+def accepted(unit: str, amount: int, file: str = "a.xlsx", sha: str = "f" * 64) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "unit": [unit, unit],
@@ -21,7 +21,7 @@ def accepted(unit: str, amount: int, file: str = "a.xlsx") -> pd.DataFrame:
             "tindak_lanjut": ["", ""],
             "_file": [file, file],
             "_row": [2, 3],
-            "sha256": ["f" * 64, "f" * 64],
+            "sha256": [sha, sha],
         }
     )
 
@@ -48,7 +48,7 @@ def test_correction_replaces_only_that_units_rows(tmp_path):
         engine, 2024, 1, pd.concat([accepted("perwira", 100), accepted("kecamatan", 7)]), 1
     )
     store.save_accepted(engine, 2024, 2, accepted("perwira", 300), 1)
-    store.save_accepted(engine, 2024, 1, accepted("perwira", 150, "koreksi.xlsx"), 2)
+    store.save_accepted(engine, 2024, 1, accepted("perwira", 150, "koreksi.xlsx", "e" * 64), 2)
     rows = store.load_realisasi(engine, 2024, 1)
     per_unit = rows.groupby("unit")["realisasi_keuangan"].sum().to_dict()
     assert per_unit == {"perwira": 155, "kecamatan": 12}
@@ -73,3 +73,12 @@ def test_versions_count_up_and_respect_folders_on_disk(tmp_path):
     (folder / "v7").mkdir(parents=True)  # e.g. a database that was reset: never overwrite a folder
     assert store.next_version(engine, "2024-TW1", folder) == 8
     assert store.next_version(engine, "2024-TW2", tmp_path / "2024" / "TW2") == 1
+
+
+def test_the_same_file_accepted_again_keeps_its_version(tmp_path):
+    engine = store.open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    assert store.save_accepted(engine, 2024, 1, accepted("perwira", 100), 1) == 2
+    assert store.save_accepted(engine, 2024, 1, accepted("perwira", 100), 2) == 0  # a rerun
+    assert store.stored_sources(engine, 2024, 1) == {"perwira": {"file": "a.xlsx", "versi": 1}}
+    assert store.earlier_totals(engine, 2024, 2)["realisasi_keuangan"].sum() == 105
+    assert store.earlier_totals(engine, 2024, 1).empty

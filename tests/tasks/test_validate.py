@@ -8,7 +8,9 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
+from tasks import parse
 from tasks import validate as v
+from tasks.ingest import read_quarter
 from tasks.period import Period
 from tasks.reference import Reference, load_reference, plan_for_quarter
 
@@ -67,6 +69,28 @@ def renumber(rows: list[dict[str, object]]) -> list[dict[str, object]]:
 
 # kode of a sub-kegiatan that only the kecamatan runs
 KEC_CODE = "7.01.01.2.01.0006"
+# harapan-jaya row 4 (7.01.03.2.02.0003): pagu 3.066.189.260, TW II spending 451.717.500
+HJ_CODE, HJ_PAGU, HJ_SPENT = "7.01.03.2.02.0003", 3_066_189_260, 451_717_500
+# kecamatan 7.01.01.2.02.0001: pagu 14.921.107.000, TW II spending 2.055.104.066
+KEC_BIG, KEC_PAGU, KEC_SPENT = "7.01.01.2.02.0001", 14_921_107_000, 2_055_104_066
+
+
+def earlier_totals() -> pd.DataFrame:
+    """Accepted TW I spending: over pagu with TW II for harapan-jaya row 4, exactly pagu for the
+    kecamatan, and some for marga-mulya row 2 whose TW II alone is already above pagu."""
+    return pd.DataFrame(
+        {
+            "unit": ["harapan-jaya", "kecamatan", "marga-mulya", "perwira", "harapan-jaya"],
+            "kode_sub_kegiatan": [HJ_CODE, KEC_BIG, "7.01.02.2.03.0001", KEC_BIG, HJ_CODE],
+            "realisasi_keuangan": [
+                HJ_PAGU - HJ_SPENT - 99,  # two stored rows of one key add up
+                KEC_PAGU - KEC_SPENT,
+                10_000_000,
+                KEC_PAGU,  # same code under another unit: must not count for the kecamatan
+                100,
+            ],
+        }
+    )
 
 
 @pytest.fixture(scope="session")
@@ -115,7 +139,7 @@ def faulty(ref: Reference, plan: pd.DataFrame) -> v.Validation:
         r["unit"] = "xyz"
 
     raw = frame(perwira + hj + mm + hb + tp + tp_b + kt + kec + orphan)
-    return v.validate_quarter(raw, ref, PERIOD)
+    return v.validate_quarter(raw, ref, PERIOD, earlier=earlier_totals())
 
 
 def problems_of(result: v.Validation, rule: str, **where: object) -> pd.DataFrame:
@@ -221,7 +245,7 @@ def one(result: v.Validation, rule: str, **where: object) -> pd.Series:
             "harapan-baru.xlsx",
             2,
             "unit",
-            "Unit (kosong) tidak dikenal.",
+            "Unit (kosong) tidak dikenal di 1 baris (baris 2).",
         ),
         (
             "isian_wajib",
@@ -245,7 +269,16 @@ def one(result: v.Validation, rule: str, **where: object) -> pd.Series:
             "kaliabang-tengah.xlsx",
             3,
             "unit",
-            "Unit 'kaliabang' tidak dikenal.",
+            "Unit 'kaliabang' tidak dikenal di 1 baris (baris 3).",
+        ),
+        (
+            "realisasi_kumulatif_melebihi_pagu",
+            "harapan-jaya",
+            "harapan-jaya.xlsx",
+            4,
+            "realisasi_keuangan",
+            "Realisasi kumulatif s.d. TW II Rp 3.066.189.261 (TW ini Rp 451.717.500 + sebelumnya "
+            "Rp 2.614.471.761) melebihi pagu Rp 3.066.189.260.",
         ),
         (
             "belanja_tanpa_fisik",
@@ -307,11 +340,11 @@ def test_duplicate_sub_kegiatan_rows(faulty: v.Validation) -> None:
     assert "(baris 4, 5)" in dup.iloc[0]["message"]
 
 
-def test_two_files_for_one_unit_reject_it_naming_both(faulty: v.Validation) -> None:
-    p = problems_of(faulty, "satu_berkas_per_unit", unit="teluk-pucung")
-    assert sorted(p["file"]) == ["teluk-pucung-a.csv", "teluk-pucung-b.csv"]
-    assert p["row"].isna().all()
-    assert all("teluk-pucung-a.csv, teluk-pucung-b.csv" in m for m in p["message"])
+def test_two_files_for_one_unit_reject_it_once_naming_both(faulty: v.Validation) -> None:
+    p = one(faulty, "satu_berkas_per_unit", unit="teluk-pucung")
+    assert p["file"] == "teluk-pucung-a.csv, teluk-pucung-b.csv"
+    assert p["row"] is None and p["column"] is None
+    assert "(teluk-pucung-a.csv, teluk-pucung-b.csv)" in p["message"]
     assert faulty.files["teluk-pucung"] == "teluk-pucung-a.csv, teluk-pucung-b.csv"
     # the same codes in two files are not duplicates within a file
     assert problems_of(faulty, "sub_kegiatan_ganda", unit="teluk-pucung").empty
@@ -324,10 +357,10 @@ def test_emptied_column_reported_once_per_file(faulty: v.Validation) -> None:
     assert problems_of(faulty, "isian_wajib", unit="kaliabang-tengah").empty
 
 
-def test_file_without_known_unit_reported_under_none(faulty: v.Validation) -> None:
-    p = problems_of(faulty, "unit_dikenal", file="lain.csv")
-    assert list(p["unit"]) == [None, None] and sorted(p["row"]) == [2, 3]
-    assert "Unit 'xyz' tidak dikenal." in p.iloc[0]["message"]
+def test_file_without_known_unit_reported_once_under_none(faulty: v.Validation) -> None:
+    p = one(faulty, "unit_dikenal", file="lain.csv")
+    assert p["unit"] is None and p["row"] == 2
+    assert p["message"].startswith("Unit 'xyz' tidak dikenal di 2 baris (baris 2–3).")
     assert set(faulty.problems.loc[faulty.problems["file"] == "lain.csv", "rule"]) == {
         "unit_dikenal"
     }
@@ -339,8 +372,39 @@ def test_problems_frame_shape(faulty: v.Validation) -> None:
     assert list(p.columns) == v.PROBLEM_COLUMNS
     assert set(p["severity"]) == {"error", "warning"}
     assert all(r is None or isinstance(r, int) for r in p["row"])
-    assert one(faulty, "satu_berkas_per_unit", file="teluk-pucung-a.csv")["column"] is None
-    assert not p.duplicated().any()
+    assert not p.duplicated(["unit", "file", "row", "column", "rule", "message"]).any()
+
+
+def test_cumulative_spending_checked_against_pagu_once(faulty: v.Validation) -> None:
+    over = problems_of(faulty, "realisasi_kumulatif_melebihi_pagu")
+    assert list(zip(over["unit"], over["row"], strict=True)) == [("harapan-jaya", 4)]
+    assert over.iloc[0]["severity"] == "error"
+    # marga-mulya row 2 alone is above pagu: that problem only, not the cumulative one as well
+    assert len(problems_of(faulty, "realisasi_melebihi_pagu", unit="marga-mulya", row=2)) == 1
+    # the kecamatan spends exactly its pagu to date: accepted
+    assert faulty.status["kecamatan"] == "accepted"
+
+
+def test_cumulative_flag_in_working_frame(ref: Reference, plan: pd.DataFrame) -> None:
+    rows = unit_rows(plan, "harapan-jaya", "hj.xlsx")
+    rows[0]["realisasi_keuangan"] = "60000000"  # alone above pagu 50.000.000
+    rows[3]["realisasi_keuangan"] = ""
+    w = v.prepare_frame(frame(rows), ref, PERIOD, earlier=earlier_totals())
+    assert list(w["realisasi_sebelumnya"]) == [0, 0, HJ_PAGU - HJ_SPENT + 1, 0]
+    assert w.loc[2, "realisasi_kumulatif"] == HJ_PAGU + 1
+    assert list(w["kumulatif_dalam_pagu"]) == [None, None, False, None]
+    assert v.earlier_by_key(None) == {} and v.earlier_by_key(pd.DataFrame()) == {}
+    with pytest.raises(ValueError, match="realisasi_keuangan"):
+        v.earlier_by_key(pd.DataFrame({"unit": ["perwira"], "kode_sub_kegiatan": ["x"]}))
+
+
+def test_repeated_problems_are_dropped(ref: Reference) -> None:
+    rule = v.Rule("r", "error", "Pesan {file}.")
+    run = v._Run(raw=pd.DataFrame(), work=pd.DataFrame(), ref=ref, period=PERIOD, plan=None)
+    same = v._problem(rule, run, unit="perwira", file="a.xlsx", row=2, column="unit")
+    other_row = v._problem(rule, run, unit="perwira", file="a.xlsx", row=3, column="unit")
+    result = v._finish([same, dict(same), other_row], set(), v.load_suite(), ref)
+    assert list(result["row"]) == [2, 3]
 
 
 # ------------------------------------------------------------------ other GX runs
@@ -393,7 +457,7 @@ def test_one_gx_context_and_one_run_per_call(
      ("9" * 30, None), ("\u0663", None)],
 )  # fmt: skip
 def test_parse_int_is_strict(text: str, expected: int | None) -> None:
-    assert v.parse_int(text) == expected
+    assert parse.parse_int(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -402,7 +466,18 @@ def test_parse_int_is_strict(text: str, expected: int | None) -> None:
      ("1.000,5", None), ("75%", None), ("", None), ("x", None), ("9" * 400, None)],
 )  # fmt: skip
 def test_parse_number_comma_or_dot(text: str, expected: float | None) -> None:
-    assert v.parse_number(text) == expected
+    assert parse.parse_number(text) == expected
+
+
+def test_one_parser_for_numbers() -> None:
+    """validate keeps importing the parsers; the reference loader uses the same strict one."""
+    from tasks import reference, template
+
+    assert v.parse_int is parse.parse_int and v.parse_number is parse.parse_number
+    assert reference.parse_int is parse.parse_int
+    assert not hasattr(reference, "_parse_int") and not hasattr(template, "_INT_RE")
+    assert template._as_number("82,5") == 82.5 and template._as_number("1500000") == 1500000
+    assert template._as_number("1.000.000") is None
 
 
 def test_show_formats_values() -> None:
@@ -449,10 +524,28 @@ def test_file_owner_is_majority_unit(ref: Reference, plan: pd.DataFrame) -> None
 
 def test_missing_columns_absent_or_emptied(plan: pd.DataFrame, ref: Reference) -> None:
     raw = frame(unit_rows(plan, "perwira", "p.xlsx") + unit_rows(plan, "marga-mulya", "m.xlsx"))
-    raw = raw.drop(columns=["satuan"])
+    raw = raw.drop(columns=["satuan", "kendala"])
     raw.loc[raw["_file"] == "m.xlsx", "pagu"] = ""
     lacking = v.missing_columns(raw, ref.kolom["kolom"], ["kendala", "tindak_lanjut"])
     assert lacking == {"p.xlsx": ["satuan"], "m.xlsx": ["pagu", "satuan"]}
+
+
+def test_missing_column_judged_by_each_files_own_header(
+    tmp_path: Path, plan: pd.DataFrame, ref: Reference
+) -> None:
+    """A column absent from one file is missing there even when another file fills it."""
+    full = pd.DataFrame(unit_rows(plan, "perwira", "p.csv")).drop(columns=["_file", "_row"])
+    full.to_csv(tmp_path / "p.csv", index=False)
+    full.drop(columns=["satuan", "kendala", "tindak_lanjut"]).to_csv(
+        tmp_path / "m.csv", index=False
+    )
+    raw, problems = read_quarter([tmp_path / "m.csv", tmp_path / "p.csv"])
+    assert problems == [] and (raw.loc[raw["_file"] == "m.csv", "satuan"] == "").all()
+    lacking = v.missing_columns(raw, ref.kolom["kolom"], ["kendala", "tindak_lanjut"])
+    assert lacking == {"m.csv": ["satuan"]}  # kendala/tindak_lanjut may be absent
+    # without the per-file header the same frame could not tell absent from filled elsewhere
+    headers = v.file_headers(raw)
+    assert "satuan" in headers["p.csv"] and "satuan" not in headers["m.csv"]
 
 
 def test_results_mapped_by_meta_not_order(ref: Reference, plan: pd.DataFrame) -> None:
@@ -483,7 +576,12 @@ def test_suite_file_refers_to_existing_columns(ref: Reference, plan: pd.DataFram
     suite = v.load_suite()
     work = v.prepare_frame(frame(unit_rows(plan, "perwira", "p.xlsx")), ref, PERIOD)
     rules = {c.rule.rule for c in suite.checks} | {e["meta"]["rule"] for e in suite.expectations}
-    assert {"kolom_wajib", "sub_kegiatan_lengkap", "realisasi_melebihi_pagu"} <= rules
+    assert {
+        "kolom_wajib",
+        "sub_kegiatan_lengkap",
+        "realisasi_melebihi_pagu",
+        "realisasi_kumulatif_melebihi_pagu",
+    } <= rules
     for entry in suite.expectations:
         kw, meta = entry["kwargs"], entry["meta"]
         named = [
@@ -493,6 +591,7 @@ def test_suite_file_refers_to_existing_columns(ref: Reference, plan: pd.DataFram
             *kw.get("column_list", []),
         ]
         named += [(meta.get(k) or "").split("|")[0] for k in ("value", "expected")]
+        named += [spec.split("|")[0] for spec in (meta.get("fields") or {}).values()]
         assert {c for c in named if c} <= set(work.columns), meta["rule"]
         assert meta.get("column") is None or meta["column"] in set(ref.kolom["kolom"])
 
