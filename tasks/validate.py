@@ -11,6 +11,7 @@ problem records. A unit with any error is rejected as a whole; the other units g
 from __future__ import annotations
 
 import json
+import logging
 import math
 import numbers
 import os
@@ -619,6 +620,8 @@ def run_expectations(work: pd.DataFrame, suite: Suite) -> list[Any]:
 
     import tasks.gx_custom  # noqa: F401  (registers the custom expectation types)
 
+    # GX announces its temporary docs folder at INFO on every run: noise for the secretariat
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     expectations = [
