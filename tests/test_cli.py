@@ -10,18 +10,10 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
+from tests.units import SLUGS
 from triwulan.cli import app
 
 runner = CliRunner()
-SLUGS = [
-    "kecamatan",
-    "perwira",
-    "harapan-jaya",
-    "marga-mulya",
-    "harapan-baru",
-    "teluk-pucung",
-    "kaliabang-tengah",
-]
 
 
 def test_units_lists_every_unit() -> None:

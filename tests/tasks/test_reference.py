@@ -10,6 +10,7 @@ import pytest
 
 from tasks.errors import ReferenceDataError
 from tasks.reference import load_reference, plan_for_quarter
+from tests.units import SLUGS
 from triwulan.paths import ROOT
 
 # Tabel 3.11 of the seed: pagu per program after the APBD Perubahan (the table that adds up).
@@ -28,15 +29,7 @@ def ref():
 
 
 def test_units_and_sub_kegiatan_counts(ref):
-    assert list(ref.units["unit"]) == [
-        "kecamatan",
-        "perwira",
-        "harapan-jaya",
-        "marga-mulya",
-        "harapan-baru",
-        "teluk-pucung",
-        "kaliabang-tengah",
-    ]
+    assert list(ref.units["unit"]) == SLUGS
     counts = ref.sub_kegiatan.groupby("unit").size()
     assert counts["kecamatan"] == 25
     assert all(counts.drop("kecamatan") == 4)
