@@ -174,6 +174,18 @@ def test_every_mail_is_in_the_outbox_and_the_ledger(world):
     assert len(ledger) == 2  # one ledger per quarter, shared by all its versions
 
 
+def test_run_leaves_markdown_and_table_artifacts_in_prefect(world):
+    """Runs in file order: the latest artifacts under these keys are the world's TW II run."""
+    from prefect.artifacts import Artifact
+
+    markdown = Artifact.get("ringkasan-2024tw2")
+    table = Artifact.get("unit-2024tw2")
+    assert markdown is not None and markdown.type == "markdown"
+    assert "6 dari 7 unit diterima" in markdown.data and "DRAF" in markdown.data
+    assert table is not None and table.type == "table"
+    assert "Belum mengirim" in str(table.data) and "Kelurahan Harapan Baru" in str(table.data)
+
+
 def test_demo_year_reaches_the_seed_realisation(prefect_api, tmp_path):
     """The README's main job: four quarters, corrections applied, final total = seed's 3.11."""
     import json
