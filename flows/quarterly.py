@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -35,14 +36,12 @@ def quarterly_report(
         earlier = store.earlier_totals(engine, period.tahun, period.triwulan)
         validation = steps.validate(collected.raw, ref, period, earlier)
         steps.save(engine, period, validation.accepted, collected.sha256, version)
-        # A unit whose new file is rejected keeps the rows it had accepted for this quarter.
+        # A unit not accepted in this run (new file rejected, unreadable or gone) keeps the rows
+        # it had accepted for this quarter before; the report says which file they come from.
+        accepted = [u for u, state in validation.status.items() if state == "accepted"]
         sources = store.stored_sources(engine, period.tahun, period.triwulan)
-        earlier_data = {
-            unit: sources[unit]
-            for unit, state in validation.status.items()
-            if state == "rejected" and unit in sources
-        }
-        counted = [u for u, s in validation.status.items() if s == "accepted"] + list(earlier_data)
+        earlier_data = {u: src for u, src in sources.items() if u not in accepted}
+        counted = accepted + list(earlier_data)
         detail = steps.compute_quarter(engine, ref, period, counted)
         levels = {level: aggregate(detail, level, ref.predikat) for level in LEVEL_KEYS}
         behind = furthest_behind(detail)
@@ -72,7 +71,9 @@ def quarterly_report(
         )
         steps.publish_artifacts(summary)
     except BaseException:
-        store.finish_run(engine, run_id, "gagal", {})
+        # the original error is what the user must see; a failing ledger update must not hide it
+        with contextlib.suppress(Exception):
+            store.finish_run(engine, run_id, "gagal", {})
         raise
     store.finish_run(engine, run_id, "selesai", summary["counts"])
     summary["folder"] = str(folder)

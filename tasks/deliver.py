@@ -46,7 +46,11 @@ OFFLINE_FROM = ("Triwulan (belum dikirim)", "triwulan@localhost")
 
 @dataclass(frozen=True, kw_only=True)
 class Mail:
-    """One report mail; `key` must stay the same across reruns so it is never sent twice."""
+    """One report mail.
+
+    `key` is "<group>/<content digest>", e.g. "2024-TW2/unit/perwira/3f9a…": the same content
+    keeps its key across reruns (never sent twice); within a group only the latest key counts.
+    """
 
     key: str
     to: list[str]
@@ -160,7 +164,8 @@ def deliver(
     """Archive every mail as .eml, then send the ones not yet in the ledger.
 
     The ledger defaults to outbox/terkirim.json; pass a shared one (e.g. per quarter) so that a
-    rerun in a new version folder still knows what went out before.
+    rerun in a new version folder still knows what went out before. A key is skipped only while it
+    is the latest one sent in its group (see _latest_in_group).
 
     A failing mail never stops the run and never raises: it comes back as "gagal" with its .eml
     kept. Only unusable input (bad mails, unreadable ledger, no outbox) raises TriwulanError,
@@ -181,7 +186,7 @@ def deliver(
     results: list[DeliveryResult] = []
     for mail in mails:
         eml_path = outbox / _eml_name(mail.key)
-        done = sent.get(mail.key)
+        done = sent.get(mail.key) if _latest_in_group(sent, mail.key) == mail.key else None
         if done is not None:
             recorded = ledger_path.parent / str(done.get("eml", eml_path.name))
             results.append(DeliveryResult(mail.key, "sudah_terkirim", recorded))
@@ -202,7 +207,9 @@ def deliver(
 
         result = _send_with_retries(mail, message, config, eml_path, attempts, backoff_s)
         if result.status == "terkirim":
+            order = max((int(v.get("urutan", 0)) for v in sent.values()), default=0) + 1
             sent[mail.key] = {
+                "urutan": order,  # the group's latest is the highest number
                 "waktu": datetime.now(WIB).isoformat(timespec="seconds"),
                 "eml": os.path.relpath(eml_path, ledger_path.parent),
                 "message_id": str(message["Message-ID"]),
@@ -516,6 +523,17 @@ def _check_mails(mails: list[Mail]) -> None:
 
 
 # --- the ledger ----------------------------------------------------------------------------
+
+
+def _latest_in_group(sent: Mapping[str, Any], key: str) -> str | None:
+    """The last key sent in the same group (the key without its last '/' part).
+
+    A key counts as already sent only while it is its group's latest: after state A, then B, a
+    return to A is news for the reader and goes out again.
+    """
+    group = key.rsplit("/", 1)[0]
+    same = [(int(v.get("urutan", 0)), k) for k, v in sent.items() if k.rsplit("/", 1)[0] == group]
+    return max(same)[1] if same else None
 
 
 def _load_ledger(path: Path) -> dict[str, dict[str, Any]]:

@@ -17,10 +17,10 @@ from tasks import store
 from tasks.deliver import SmtpConfig
 from tasks.errors import TriwulanError
 from tasks.fmt import WIB
-from tasks.ingest import check_inbox
+from tasks.ingest import check_inbox, find_submissions
 from tasks.period import Period, last_completed_quarter, parse_period
 from tasks.reference import Reference, load_reference
-from triwulan.paths import inbox_dir, out_dir
+from triwulan.paths import inbox_dir, out_dir, quarter_inbox
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,11 @@ def check_setup(periode: str | None, inbox: Path | None, out: Path | None) -> Se
     ref = load_reference(period.tahun)
     inbox_path, out_path = inbox_dir(inbox), out_dir(out)
     check_inbox(inbox_path)
+    quarter = quarter_inbox(inbox_path, period.tahun, period.triwulan)
+    if not find_submissions(quarter):
+        raise TriwulanError(
+            f"Belum ada berkas masuk untuk {period.label}: folder '{quarter}' tidak ada atau kosong."
+        )
     try:
         out_path.mkdir(parents=True, exist_ok=True)
         probe = out_path / ".tulis-uji"
@@ -54,6 +59,11 @@ def check_setup(periode: str | None, inbox: Path | None, out: Path | None) -> Se
     url = store.db_url(out_path)
     try:
         engine = store.open_store(url)
+    except ImportError as exc:
+        raise TriwulanError(
+            f"Driver basis data untuk TRIWULAN_DB_URL belum terpasang ({exc.name}); untuk "
+            "PostgreSQL pasang dengan: pip install -e '.[postgres]'."
+        ) from exc
     except SQLAlchemyError as exc:
         try:
             shown = make_url(url).render_as_string(hide_password=True)

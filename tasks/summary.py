@@ -38,7 +38,8 @@ def build_summary(
 ) -> dict[str, object]:
     """Assemble the summary from the validation outcome and the computed detail rows.
 
-    earlier_data: rejected units whose figures come from a file accepted in an earlier version.
+    earlier_data: units not accepted in this run (rejected, unreadable or no file) whose figures
+    come from a file accepted for this quarter in an earlier version.
     """
     earlier_data = earlier_data or {}
     counted = set(detail["unit"]) if not detail.empty else set()
@@ -56,7 +57,7 @@ def build_summary(
                 "file": files.get(unit),
                 "problems": problem_records(problems[problems["unit"] == unit]),
                 "totals": unit_totals,
-                "data_sebelumnya": earlier_data.get(unit) if state == "rejected" else None,
+                "data_sebelumnya": earlier_data.get(unit) if state != "accepted" else None,
             }
         )
     orphans = problems[problems["unit"].isna()]

@@ -102,6 +102,7 @@ def test_console_script_is_installed(tmp_path: Path) -> None:
         (["run", "2024-TW1", "env:TRIWULAN_SMTP_SECURITY=tls"], "TRIWULAN_SMTP_SECURITY"),
         (["run", "2024-TW1", "env:TRIWULAN_DB_URL=sqlite:////tidak/ada/x.sqlite"], "Basis data"),
         (["run", "2024-TW1", "env:TRIWULAN_DB_URL=bukan-url"], "Basis data"),
+        (["run", "2024-TW1", "env:TRIWULAN_DB_URL=mysql://u:p@127.0.0.1/db"], "Driver basis data"),
     ],
 )
 def test_run_fails_with_one_indonesian_line_when_nothing_can_be_produced(
@@ -115,7 +116,8 @@ def test_run_fails_with_one_indonesian_line_when_nothing_can_be_produced(
         key, value = arg[4:].split("=", 1)
         monkeypatch.setenv(key, value)
     args = [a for a in args if not a.startswith("env:")]
-    (tmp_path / "inbox").mkdir()
+    (tmp_path / "inbox" / "2024" / "TW1").mkdir(parents=True)
+    (tmp_path / "inbox" / "2024" / "TW1" / "perwira.xlsx").write_bytes(b"isi")
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert expected in result.stderr

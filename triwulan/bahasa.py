@@ -6,6 +6,7 @@ module-level `_` through a small table instead. Unlisted strings fall back to th
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import re
@@ -100,7 +101,15 @@ def _indonesian_help_option(original):  # type: ignore[no-untyped-def]
 
 
 def pasang() -> None:
-    """Install the table into click and Typer; call before the app parses anything."""
+    """Install the table into click and Typer; call before the app parses anything.
+
+    Best effort: should a Typer release move these internals, the CLI keeps working in English.
+    """
+    with contextlib.suppress(ImportError, AttributeError):
+        _pasang()
+
+
+def _pasang() -> None:
     for name in (
         "click.core",
         "click.exceptions",

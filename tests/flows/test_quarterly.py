@@ -209,8 +209,8 @@ PERWIRA = "kel.perwira@example.go.id"
 
 @pytest.fixture(scope="module")
 def reruns(prefect_api, tmp_path_factory):
-    """TW I (corrected, all accepted) run four times: as is, unchanged, after a bad correction
-    of an accepted unit, and unchanged again."""
+    """TW I (corrected, all accepted) run five times: as is, unchanged, after a bad correction
+    of an accepted unit, unchanged again, and with that unit's file replaced by a damaged one."""
     from flows.quarterly import quarterly_report
 
     root = tmp_path_factory.mktemp("ulang")
@@ -225,7 +225,9 @@ def reruns(prefect_api, tmp_path_factory):
         for key, value in server.env(login=False).items():
             mp.setenv(key, value)
         mp.setenv("TRIWULAN_MAIL_FROM", "sekretariat@example.go.id")
-        for step in ("awal", "tanpa_perubahan", "koreksi_salah", "ulang_lagi"):
+        for step in ("awal", "tanpa_perubahan", "koreksi_salah", "ulang_lagi", "berkas_rusak"):
+            if step == "berkas_rusak":
+                perwira.write_bytes(b"bukan berkas excel")
             if step == "koreksi_salah":
                 book = openpyxl.load_workbook(perwira)
                 sheet = book["realisasi"]
@@ -262,3 +264,13 @@ def test_bad_correction_keeps_the_rows_accepted_before(reruns):
     assert len(to_perwira) == 1
     assert "150" in to_perwira[0].parse().get_body(("html",)).get_content()
     assert len([m for m in mails if set(m.rcpt_tos) >= LEADERS]) == 1  # the draft changed
+
+
+def test_damaged_replacement_file_keeps_the_rows_accepted_before(reruns):
+    first, damaged = reruns["runs"][0], reruns["runs"][4]
+    perwira = {u["unit"]: u for u in damaged["units"]}["perwira"]
+    assert perwira["status"] == "missing"  # the file could not be read, so no unit claims it
+    assert perwira["data_sebelumnya"] == {"file": reruns["perwira"], "versi": 1}
+    assert damaged["totals"] == first["totals"]
+    assert [f["file"] for f in damaged["unreadable_files"]] == [reruns["perwira"]]
+    assert "rusak" in damaged["unreadable_files"][0]["message"]

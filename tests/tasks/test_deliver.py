@@ -167,7 +167,7 @@ def test_retry_after_temporary_refusal_delivers_once(
     smtp_server.fail_data(1)
 
     [result] = deliver(
-        [_mail("k/1", tmp_path)], tmp_path / "out", _config(smtp_server), backoff_s=0.01
+        [_mail("unit1/isi", tmp_path)], tmp_path / "out", _config(smtp_server), backoff_s=0.01
     )
 
     assert (result.status, result.attempts, result.error) == ("terkirim", 2, None)
@@ -179,7 +179,7 @@ def test_server_that_always_fails_keeps_eml_and_continues(
     smtp_server: SmtpTestServer, tmp_path: Path
 ) -> None:
     smtp_server.fail_data(None, "451 4.3.0 Antrean penuh")
-    mails = [_mail("k/1"), _mail("k/2")]
+    mails = [_mail("unit1/isi"), _mail("unit2/isi")]
 
     results = deliver(mails, tmp_path / "out", _config(smtp_server), attempts=3, backoff_s=0.01)
 
@@ -198,7 +198,7 @@ def test_permanent_refusal_is_not_retried_and_next_mail_is_sent(
     smtp_server: SmtpTestServer, tmp_path: Path
 ) -> None:
     smtp_server.refuse_recipient("hilang@sukamaju.go.id")
-    mails = [_mail("k/1", to=["hilang@sukamaju.go.id"], cc=[]), _mail("k/2")]
+    mails = [_mail("unit1/isi", to=["hilang@sukamaju.go.id"], cc=[]), _mail("unit2/isi")]
 
     first, second = deliver(mails, tmp_path / "out", _config(smtp_server), backoff_s=0.01)
 
@@ -208,7 +208,7 @@ def test_permanent_refusal_is_not_retried_and_next_mail_is_sent(
     assert first.eml.is_file()
     assert (second.status, second.attempts) == ("terkirim", 1)
     assert len(smtp_server.messages) == 1
-    assert list(_ledger(tmp_path / "out")) == ["k/2"]
+    assert list(_ledger(tmp_path / "out")) == ["unit2/isi"]
 
 
 def test_partly_refused_recipients_count_as_sent_with_a_note(
@@ -216,7 +216,7 @@ def test_partly_refused_recipients_count_as_sent_with_a_note(
 ) -> None:
     smtp_server.refuse_recipient("sekcam@sukamaju.go.id")
 
-    [result] = deliver([_mail("k/1")], tmp_path / "out", _config(smtp_server))
+    [result] = deliver([_mail("unit1/isi")], tmp_path / "out", _config(smtp_server))
 
     assert result.status == "terkirim"  # resending would duplicate it for the others
     assert result.error is not None and "sekcam@sukamaju.go.id" in result.error
@@ -227,26 +227,28 @@ def test_partly_refused_recipients_count_as_sent_with_a_note(
 def test_rerun_sends_nothing_twice(smtp_server: SmtpTestServer, tmp_path: Path) -> None:
     outbox = tmp_path / "out"
     config = _config(smtp_server)
-    first = deliver([_mail("k/1", tmp_path), _mail("k/2")], outbox, config)
+    first = deliver([_mail("unit1/isi", tmp_path), _mail("unit2/isi")], outbox, config)
     assert [r.status for r in first] == ["terkirim", "terkirim"]
     eml_before = first[0].eml.read_bytes()
 
-    again = deliver([_mail("k/1", tmp_path), _mail("k/2"), _mail("k/3")], outbox, config)
+    again = deliver(
+        [_mail("unit1/isi", tmp_path), _mail("unit2/isi"), _mail("unit3/isi")], outbox, config
+    )
 
     assert [r.status for r in again] == ["sudah_terkirim", "sudah_terkirim", "terkirim"]
     assert [r.eml for r in again[:2]] == [r.eml for r in first]
     assert first[0].eml.read_bytes() == eml_before  # the archive of a sent mail is not rewritten
     assert len(smtp_server.messages) == 3
-    assert set(_ledger(outbox)) == {"k/1", "k/2", "k/3"}
+    assert set(_ledger(outbox)) == {"unit1/isi", "unit2/isi", "unit3/isi"}
     # Offline reruns honour the ledger too.
-    assert [r.status for r in deliver([_mail("k/1")], outbox, None)] == ["sudah_terkirim"]
+    assert [r.status for r in deliver([_mail("unit1/isi")], outbox, None)] == ["sudah_terkirim"]
 
 
 def test_unauthenticated_relay_skips_login(smtp_server: SmtpTestServer, tmp_path: Path) -> None:
     config = SmtpConfig.from_env(smtp_server.env(login=False))
     assert config is not None and config.user is None
 
-    [result] = deliver([_mail("k/1")], tmp_path / "out", config)
+    [result] = deliver([_mail("unit1/isi")], tmp_path / "out", config)
 
     assert result.status == "terkirim"
     assert smtp_server.messages[0].login is None
@@ -257,7 +259,7 @@ def test_wrong_password_fails_once_without_prompting(
 ) -> None:
     config = _config(smtp_server, TRIWULAN_SMTP_PASSWORD="salah")
 
-    [result] = deliver([_mail("k/1")], tmp_path / "out", config, backoff_s=0.01)
+    [result] = deliver([_mail("unit1/isi")], tmp_path / "out", config, backoff_s=0.01)
 
     assert (result.status, result.attempts) == ("gagal", 1)
     assert result.error is not None and "TRIWULAN_SMTP_PASSWORD" in result.error
@@ -272,7 +274,7 @@ def test_yagmail_false_result_after_disconnects_is_a_failure(
     smtp_server.disconnect_data(None)
 
     [result] = deliver(
-        [_mail("k/1")], tmp_path / "out", _config(smtp_server), attempts=2, backoff_s=0.01
+        [_mail("unit1/isi")], tmp_path / "out", _config(smtp_server), attempts=2, backoff_s=0.01
     )
 
     assert (result.status, result.attempts) == ("gagal", 2)
@@ -295,7 +297,7 @@ def test_unreachable_server_is_reported_not_raised(tmp_path: Path) -> None:
         }
     )
 
-    [result] = deliver([_mail("k/1")], tmp_path / "out", config, attempts=2, backoff_s=0.01)
+    [result] = deliver([_mail("unit1/isi")], tmp_path / "out", config, attempts=2, backoff_s=0.01)
 
     assert (result.status, result.attempts) == ("gagal", 2)
     assert result.error is not None and "Tidak dapat terhubung" in result.error
@@ -306,7 +308,7 @@ def test_starttls_against_plain_server_fails_cleanly(
 ) -> None:
     config = _config(smtp_server, TRIWULAN_SMTP_SECURITY="starttls")
 
-    [result] = deliver([_mail("k/1")], tmp_path / "out", config, backoff_s=0.01)
+    [result] = deliver([_mail("unit1/isi")], tmp_path / "out", config, backoff_s=0.01)
 
     assert (result.status, result.attempts) == ("gagal", 1)
     assert result.error is not None and "TRIWULAN_SMTP_SECURITY" in result.error
@@ -316,11 +318,11 @@ def test_bad_input_is_rejected_before_anything_is_sent(
     smtp_server: SmtpTestServer, tmp_path: Path
 ) -> None:
     mails = [
-        _mail("k/1"),
-        _mail("k/1"),
-        _mail("k/2", to=[]),
-        _mail("k/3", attachments=[tmp_path / "tidak-ada.xlsx"]),
-        _mail("k/4", subject="Baris\nBcc: penyusup@contoh.id"),
+        _mail("unit1/isi"),
+        _mail("unit1/isi"),
+        _mail("unit2/isi", to=[]),
+        _mail("unit3/isi", attachments=[tmp_path / "tidak-ada.xlsx"]),
+        _mail("unit4/isi", subject="Baris\nBcc: penyusup@contoh.id"),
     ]
 
     with pytest.raises(TriwulanError) as caught:
@@ -340,7 +342,7 @@ def test_corrupt_ledger_stops_the_run(smtp_server: SmtpTestServer, tmp_path: Pat
     (outbox / "terkirim.json").write_text("{rusak", encoding="utf-8")
 
     with pytest.raises(TriwulanError, match="terkirim.json"):
-        deliver([_mail("k/1")], outbox, _config(smtp_server))
+        deliver([_mail("unit1/isi")], outbox, _config(smtp_server))
     assert smtp_server.data_attempts == 0
 
 
@@ -410,3 +412,25 @@ def test_config_refuses_plaintext_password_to_remote_host() -> None:
                 "TRIWULAN_MAIL_FROM": "kecamatan@sukamaju.go.id",
             }
         )
+
+
+def test_a_return_to_an_earlier_state_is_sent_again(smtp_server, tmp_path):
+    """A, then B, then A again: the reader's latest mail must describe A, so A goes out again."""
+    config = SmtpConfig.from_env(smtp_server.env(login=False, TRIWULAN_MAIL_FROM="a@example.go.id"))
+    ledger = tmp_path / "terkirim.json"
+
+    def draft(state: str) -> Mail:
+        return Mail(
+            key=f"2024-TW1/pimpinan/{state}",
+            to=["camat@example.go.id"],
+            subject=f"Draf {state}",
+            html=f"<p>{state}</p>",
+            text=state,
+        )
+
+    statuses = []
+    for step, state in enumerate(["A", "A", "B", "A", "A"]):
+        result = deliver([draft(state)], tmp_path / f"v{step}", config, ledger=ledger, backoff_s=0)
+        statuses.append(result[0].status)
+    assert statuses == ["terkirim", "sudah_terkirim", "terkirim", "terkirim", "sudah_terkirim"]
+    assert [m.parse()["Subject"] for m in smtp_server.messages] == ["Draf A", "Draf B", "Draf A"]
