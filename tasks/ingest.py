@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
 import os
 from collections import defaultdict
 from dataclasses import dataclass
@@ -149,6 +150,12 @@ def _unsupported(name: str, suffix: str) -> FileProblem:
     return FileProblem(name, f"Berkas {name} berformat {suffix} yang tidak didukung. {RESEND}")
 
 
+def _delimiter(text: str) -> str:
+    """',' by contract; ';' when the header says so (Excel in an Indonesian locale saves that)."""
+    header = text.split("\n", 1)[0]
+    return ";" if header.count(";") > header.count(",") else ","
+
+
 def read_submission(path: Path) -> tuple[pd.DataFrame, FileProblem | None]:
     """Rows of one file as text; a problem instead when the file cannot be read (then no rows)."""
     name, suffix = path.name, path.suffix.lower()
@@ -156,8 +163,10 @@ def read_submission(path: Path) -> tuple[pd.DataFrame, FileProblem | None]:
         return _empty(), _unsupported(name, suffix)
     try:
         if suffix == ".csv":
-            with path.open(encoding="utf-8-sig", newline="") as handle:
-                rows: list[list[object]] = list(csv.reader(handle))
+            text = path.read_text(encoding="utf-8-sig")
+            rows: list[list[object]] = list(
+                csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+            )
         else:
             from python_calamine import CalamineWorkbook
 

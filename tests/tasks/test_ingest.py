@@ -201,3 +201,18 @@ def test_check_inbox_unreadable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr("tasks.ingest.os.scandir", denied)
     with pytest.raises(TriwulanError, match="tidak ada atau tidak dapat dibaca"):
         check_inbox(tmp_path)
+
+
+def test_semicolon_csv_from_an_indonesian_excel_is_read(tmp_path):
+    """Excel with Indonesian regional settings saves 'CSV' with ';' and decimal commas."""
+    path = tmp_path / "perwira.csv"
+    path.write_text(
+        "tahun;triwulan;unit;kode_sub_kegiatan;realisasi_fisik;kendala\n"
+        '2024;2;perwira;7.01.02.2.03.0001;82,5;"Hujan; pekerjaan\ntertunda"\n',
+        encoding="utf-8",
+    )
+    frame, problem = read_submission(path)
+    assert problem is None
+    assert frame.loc[0, "realisasi_fisik"] == "82,5"
+    assert frame.loc[0, "kendala"] == "Hujan; pekerjaan\ntertunda"  # a line break inside quotes
+    assert frame.loc[0, "_row"] == 2
