@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 from pathlib import Path
 
 from prefect import flow
@@ -12,7 +11,7 @@ from tasks import steps, store
 from tasks.compute import LEVEL_KEYS, aggregate, furthest_behind
 from tasks.mails import leadership_mail, unit_feedback_mails
 from tasks.setup import check_setup
-from tasks.summary import build_summary
+from tasks.summary import build_summary, write_summary
 from triwulan.paths import quarter_out
 
 
@@ -66,9 +65,7 @@ def quarterly_report(
         summary["delivery"] = [
             {"key": r.key, "status": r.status, "eml": str(r.eml), "error": r.error} for r in results
         ]
-        (folder / "summary.json").write_text(
-            json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8"
-        )
+        write_summary(folder, summary)
         steps.publish_artifacts(summary)
     except BaseException:
         # the original error is what the user must see; a failing ledger update must not hide it

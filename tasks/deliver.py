@@ -31,7 +31,7 @@ import yagmail
 from yagmail.error import YagAddressError, YagInvalidEmailAddress
 
 from tasks.errors import TriwulanError
-from tasks.fmt import WIB
+from tasks.fmt import WIB, strip_newlines
 
 log = logging.getLogger(__name__)
 
@@ -298,7 +298,7 @@ def _send_once(mail: Mail, message: EmailMessage, config: SmtpConfig) -> dict[st
             to=list(mail.to),
             cc=list(mail.cc) or None,
             subject=mail.subject,
-            contents=[_flatten_newlines(mail.html)],
+            contents=[strip_newlines(mail.html)],
             attachments=[str(p) for p in mail.attachments] or None,
             headers={"Date": message["Date"], "X-Triwulan-Key": mail.key},
             prettify_html=False,  # keep the rendered HTML as is (premailer rewrites the document)
@@ -416,24 +416,6 @@ def _describe(exc: BaseException, config: SmtpConfig) -> str:
     return f"Kesalahan tak terduga saat mengirim: {type(exc).__name__}: {exc}"
 
 
-_PRE = re.compile(r"(<(pre|textarea)\b[^>]*>)(.*?)(</\2\s*>)", re.IGNORECASE | re.DOTALL)
-
-
-def _flatten_newlines(html: str) -> str:
-    """yagmail turns every newline of an HTML body into <br>; outside <pre> a space is the same."""
-    html = html.replace("\r\n", "\n").replace("\r", "\n")
-    out: list[str] = []
-    pos = 0
-    for match in _PRE.finditer(html):
-        out.append(html[pos : match.start()].replace("\n", " "))
-        out.append(match.group(1).replace("\n", " "))
-        out.append(match.group(3).replace("\n", "&#10;"))
-        out.append(match.group(4))
-        pos = match.end()
-    out.append(html[pos:].replace("\n", " "))
-    return "".join(out)
-
-
 # --- the .eml archive ----------------------------------------------------------------------
 
 
@@ -453,7 +435,7 @@ def _build_message(mail: Mail, config: SmtpConfig | None) -> EmailMessage:
         # Outlook opens such an .eml as a draft ready to send from the user's own account.
         message["X-Unsent"] = "1"
     message.set_content(mail.text)
-    message.add_alternative(_flatten_newlines(mail.html), subtype="html")
+    message.add_alternative(strip_newlines(mail.html), subtype="html")
     for path in mail.attachments:
         ctype, encoding = mimetypes.guess_type(path.name)
         if ctype is None or encoding is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -64,3 +65,18 @@ def problem_line(problem: dict) -> str:
     row_text = "-" if is_missing(row) else str(int(row))
     column = problem.get("column") or "-"
     return f"baris {row_text}, kolom {column}: {problem.get('message')}"
+
+
+def strip_newlines(html: str) -> str:
+    """Remove raw newlines (yagmail turns each one into <br>); every email renderer uses this.
+
+    A newline and the whitespace around it become one space, which HTML renders the same way.
+    Inside <pre> (not used by our templates) newlines become '&#10;' so the layout survives.
+    """
+
+    def _pre(match: re.Match[str]) -> str:
+        return match.group(0).replace("\r\n", "\n").replace("\r", "\n").replace("\n", "&#10;")
+
+    html = re.sub(r"<pre\b.*?</pre>", _pre, html, flags=re.IGNORECASE | re.DOTALL)
+    html = re.sub(r"[ \t]*[\r\n]+\s*", " ", html)
+    return html.strip()

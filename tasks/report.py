@@ -24,6 +24,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from tasks import fmt
 from tasks.compute import LEVEL_KEYS, MONEY
+from tasks.fmt import strip_newlines
 from tasks.period import Period, parse_period
 from triwulan.paths import TEMPLATES_DIR
 
@@ -246,21 +247,6 @@ def records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
     if frame is None or frame.empty:
         return []
     return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
-
-
-def strip_newlines(html: str) -> str:
-    """Remove raw newlines (yagmail turns each one into <br>); every email renderer uses this.
-
-    A newline and the whitespace around it become one space, which HTML renders the same way.
-    Inside <pre> (not used by our templates) newlines become '&#10;' so the layout survives.
-    """
-
-    def _pre(match: re.Match[str]) -> str:
-        return match.group(0).replace("\r\n", "\n").replace("\r", "\n").replace("\n", "&#10;")
-
-    html = re.sub(r"<pre\b.*?</pre>", _pre, html, flags=re.IGNORECASE | re.DOTALL)
-    html = re.sub(r"[ \t]*[\r\n]+\s*", " ", html)
-    return html.strip()
 
 
 # --- Jinja environment ---------------------------------------------------------------------------

@@ -6,7 +6,6 @@ corrected, and a rerun must see exactly the files in the inbox now.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from tasks.ingest import FileProblem, find_submissions, read_quarter
 from tasks.period import Period
 from tasks.reference import Reference, plan_for_quarter
 from tasks.report import render_full_report, write_rekap_xlsx
+from tasks.summary import write_summary
 from tasks.validate import Validation, validate_quarter
 from triwulan.paths import quarter_inbox
 
@@ -82,9 +82,7 @@ def write_reports(
 ) -> list[Path]:
     """summary.json, laporan.html and rekap.xlsx into the version folder."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "summary.json").write_text(
-        json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8"
-    )
+    write_summary(folder, summary)  # written again after delivery, with its outcome
     laporan = folder / "laporan.html"
     laporan.write_text(render_full_report(summary, detail, levels, behind), encoding="utf-8")
     rekap = folder / "rekap.xlsx"

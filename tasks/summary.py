@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 import pandas as pd
 
@@ -82,3 +84,10 @@ def build_summary(
         "unreadable_files": file_problems,
         "totals": totals(detail, ref.predikat),
     }
+
+
+def write_summary(folder: Path, summary: dict[str, object]) -> Path:
+    """summary.json as UTF-8 JSON (Indonesian text kept readable)."""
+    path = folder / "summary.json"
+    path.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    return path

@@ -15,8 +15,9 @@ import openpyxl
 import pytest
 import yagmail.sender
 
-from tasks.deliver import DeliveryResult, Mail, SmtpConfig, _flatten_newlines, deliver
+from tasks.deliver import DeliveryResult, Mail, SmtpConfig, deliver
 from tasks.errors import TriwulanError
+from tasks.fmt import strip_newlines
 from tests.smtp_server import SmtpTestServer
 
 SUBJECT = "[DRAF] Laporan Realisasi TW II 2024 — Kecamatan Sukamaju (versi 1)"
@@ -152,7 +153,7 @@ def test_offline_mode_writes_complete_eml(tmp_path: Path) -> None:
     assert text is not None
     assert text.get_content().replace("\r\n", "\n").strip() == TEXT  # .eml lines end in CRLF
     # the archived copy is exactly what is sent: newlines flattened (yagmail would add <br>)
-    assert html is not None and html.get_content().strip() == _flatten_newlines(HTML).strip()
+    assert html is not None and html.get_content().strip() == strip_newlines(HTML).strip()
     attached = {part.get_filename(): part for part in message.iter_attachments()}
     assert set(attached) == {"rekap.xlsx", "laporan.html"}
     xlsx = attached["rekap.xlsx"].get_content()
