@@ -12,8 +12,8 @@ import tracemalloc
 import numpy as np
 import pandas as pd
 
-from tasks.compute import LEVEL_KEYS, aggregate, furthest_behind, quarter_detail, totals
-from tasks.reference import load_reference, plan_for_quarter
+from triwulan.tasks.compute import LEVEL_KEYS, aggregate, furthest_behind, quarter_detail, totals
+from triwulan.tasks.reference import load_reference, plan_for_quarter
 
 
 def synthetic(copies: int, triwulan: int) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:

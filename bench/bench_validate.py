@@ -16,9 +16,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tasks.period import Period  # noqa: E402
-from tasks.reference import Reference, load_reference, plan_for_quarter  # noqa: E402
-from tasks.validate import prepare_frame, validate_quarter  # noqa: E402
+from triwulan.tasks.period import Period  # noqa: E402
+from triwulan.tasks.reference import Reference, load_reference, plan_for_quarter  # noqa: E402
+from triwulan.tasks.validate import prepare_frame, validate_quarter  # noqa: E402
 
 PERIOD = Period(2024, 2)
 

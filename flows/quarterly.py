@@ -7,12 +7,13 @@ from pathlib import Path
 
 from prefect import flow
 
-from tasks import steps, store
-from tasks.compute import LEVEL_KEYS, aggregate, furthest_behind
-from tasks.mails import leadership_mail, unit_feedback_mails
-from tasks.setup import check_setup
-from tasks.summary import build_summary, write_summary
-from triwulan.paths import quarter_out
+from triwulan.paths import quarter_out, raw_store
+from triwulan.tasks import steps, store
+from triwulan.tasks.attribution import attach_file_problems
+from triwulan.tasks.compute import LEVEL_KEYS, aggregate, furthest_behind
+from triwulan.tasks.mails import leadership_mail, unit_feedback_mails
+from triwulan.tasks.setup import check_setup
+from triwulan.tasks.summary import build_summary, write_summary
 
 
 @flow(name="quarterly-report", log_prints=True)
@@ -31,9 +32,12 @@ def quarterly_report(
     folder.mkdir(parents=True)
     run_id = store.start_run(engine, period.label, version, folder)
     try:
-        collected = steps.collect(engine, setup.inbox, period, setup.out / "store" / "raw")
+        collected = steps.collect(engine, setup.inbox, period, raw_store(setup.out))
         earlier = store.earlier_totals(engine, period.tahun, period.triwulan)
         validation = steps.validate(collected.raw, ref, period, earlier)
+        validation, unattached = attach_file_problems(
+            validation, collected.file_problems, ref.units
+        )
         steps.save(engine, period, validation.accepted, collected.sha256, version)
         # A unit not accepted in this run (new file rejected, unreadable or gone) keeps the rows
         # it had accepted for this quarter before; the report says which file they come from.
@@ -44,7 +48,7 @@ def quarterly_report(
         detail = steps.compute_quarter(engine, ref, period, counted)
         levels = {level: aggregate(detail, level, ref.predikat) for level in LEVEL_KEYS}
         behind = furthest_behind(detail)
-        file_problems = [{"file": p.file, "message": p.message} for p in collected.file_problems]
+        file_problems = [{"file": p.file, "message": p.message} for p in unattached]
         summary = build_summary(
             ref,
             period,

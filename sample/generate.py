@@ -23,12 +23,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tasks.fmt import rupiah
-from tasks.ingest import read_submission
-from tasks.period import ROMAN, Period
-from tasks.reference import QUARTERS, Reference, load_reference, plan_for_quarter
-from tasks.submission import prefilled_frame
-from tasks.template import write_xlsx
+from triwulan.tasks.fmt import rupiah
+from triwulan.tasks.ingest import read_submission
+from triwulan.tasks.period import ROMAN, Period
+from triwulan.tasks.reference import QUARTERS, Reference, load_reference, plan_for_quarter
+from triwulan.tasks.submission import prefilled_frame
+from triwulan.tasks.template import write_xlsx
 
 SEED = 20240101
 TAHUN = 2024

@@ -1,16 +1,22 @@
 """Delivery: every mail is archived as an .eml in the outbox, then sent with yagmail if configured.
 
-Sending is at-least-once and idempotent per key: outbox/terkirim.json records each key after
-the server accepted it, so reruns (or Prefect task retries) skip what already went out.
+Sending is idempotent per key: outbox/terkirim.json records each key after the server accepted
+it, so reruns skip what already went out. There is exactly one retry policy, deliver()'s own:
+yagmail only opens the connection (its send() would reconnect and resend by itself), and a
+mail whose complete content reached the server but whose answer was lost is never resent
+automatically (status "unknown", see deliver()). Every read and write is bounded by
+SmtpConfig.timeout_s and the whole run by SmtpConfig.total_budget_s.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import ipaddress
 import json
 import logging
+import math
 import mimetypes
 import os
 import re
@@ -18,7 +24,7 @@ import smtplib
 import ssl
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -28,18 +34,20 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yagmail
-from yagmail.error import YagAddressError, YagInvalidEmailAddress
 
-from tasks.errors import TriwulanError
-from tasks.fmt import WIB, strip_newlines
+from triwulan.tasks.errors import TriwulanError
+from triwulan.tasks.fmt import WIB, strip_newlines
 
 log = logging.getLogger(__name__)
 
 Security = Literal["ssl", "starttls", "none"]
-DeliveryStatus = Literal["terkirim", "disimpan", "gagal", "sudah_terkirim"]
+# "unknown": the whole mail reached the server but its answer was lost; the operator checks.
+DeliveryStatus = Literal["terkirim", "disimpan", "gagal", "sudah_terkirim", "unknown"]
 
 LEDGER_NAME = "terkirim.json"
 DEFAULT_PORTS: dict[str, int] = {"ssl": 465, "starttls": 587, "none": 25}
+DEFAULT_TIMEOUT_S = 30.0
+DEFAULT_BUDGET_S = 120.0
 # Offline .eml files are opened and sent by hand; the mail client replaces this From.
 OFFLINE_FROM = ("Triwulan (belum dikirim)", "triwulan@localhost")
 
@@ -74,7 +82,12 @@ class DeliveryResult:
 
 @dataclass(frozen=True)
 class SmtpConfig:
-    """SMTP settings from TRIWULAN_* variables; the password is kept out of repr/logs."""
+    """SMTP settings from TRIWULAN_* variables; the password is kept out of repr/logs.
+
+    timeout_s bounds the connect and every single read or write of one attempt;
+    total_budget_s bounds all sending of one deliver() call, so a stalled server cannot hold up
+    the run: what did not fit is kept as .eml and goes out on the next run.
+    """
 
     host: str
     port: int
@@ -83,7 +96,8 @@ class SmtpConfig:
     sender_name: str  # display name of From, may be empty
     user: str | None = None
     password: str | None = field(default=None, repr=False)
-    timeout_s: float = 30.0
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    total_budget_s: float = DEFAULT_BUDGET_S
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> SmtpConfig | None:
@@ -125,6 +139,9 @@ class SmtpConfig:
                 "atur TRIWULAN_SMTP_SECURITY ke 'ssl' atau 'starttls'."
             )
 
+        timeout_s = _seconds(env, "TRIWULAN_SMTP_TIMEOUT_S", DEFAULT_TIMEOUT_S, problems)
+        budget_s = _seconds(env, "TRIWULAN_SMTP_BUDGET_S", DEFAULT_BUDGET_S, problems)
+
         from_raw = env.get("TRIWULAN_MAIL_FROM", "").strip()
         if not from_raw and user and "@" in user:
             from_raw = user
@@ -149,7 +166,24 @@ class SmtpConfig:
             sender_name=name.strip(),
             user=user,
             password=password,
+            timeout_s=timeout_s,
+            total_budget_s=budget_s,
         )
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, problems: list[str]) -> float:
+    """A positive number of seconds; a decimal comma is accepted ("1,5")."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw.replace(",", "."))
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        problems.append(f"{name} bernilai '{raw}'; harus angka detik lebih dari 0.")
+        return default
+    return value
 
 
 def deliver(
@@ -165,7 +199,18 @@ def deliver(
 
     The ledger defaults to outbox/terkirim.json; pass a shared one (e.g. per quarter) so that a
     rerun in a new version folder still knows what went out before. A key is skipped only while it
-    is the latest one sent in its group (see _latest_in_group).
+    is the latest one recorded in its group (see _latest_in_group).
+
+    `attempts`/`backoff_s` are the only retries: a refusal (4xx) or a drop before the content is
+    complete is retried, since the server cannot have accepted the mail. Once the end of the
+    content has gone out and the answer is lost (drop, timeout), the mail may have arrived: it
+    comes back as "unknown" and is recorded so in the ledger, and later runs report it as
+    "unknown" again instead of resending it. Sending it blindly could give the camat a second
+    copy; only a person can tell (ask the recipient, check the server log). To resend, delete
+    the key's entry from the ledger; if it did arrive, set its "status" to "terkirim".
+
+    Sending stops when config.total_budget_s is used up: the mails left come back as "gagal"
+    with their .eml kept and are not in the ledger, so the next run sends them.
 
     A failing mail never stops the run and never raises: it comes back as "gagal" with its .eml
     kept. Only unusable input (bad mails, unreadable ledger, no outbox) raises TriwulanError,
@@ -182,6 +227,7 @@ def deliver(
         raise TriwulanError(f"Folder outbox '{outbox}' tidak dapat dibuat: {exc}") from exc
     ledger_path = ledger or outbox / LEDGER_NAME
     sent = _load_ledger(ledger_path)
+    deadline = time.monotonic() + config.total_budget_s if config else math.inf
 
     results: list[DeliveryResult] = []
     for mail in mails:
@@ -189,7 +235,15 @@ def deliver(
         done = sent.get(mail.key) if _latest_in_group(sent, mail.key) == mail.key else None
         if done is not None:
             recorded = ledger_path.parent / str(done.get("eml", eml_path.name))
-            results.append(DeliveryResult(mail.key, "sudah_terkirim", recorded))
+            if done.get("status") == "unknown":
+                error = (
+                    f"Status tidak pasti sejak {done.get('waktu', '?')}: server mungkin sudah "
+                    "atau belum menerima email ini, maka email ini tidak dikirim ulang. "
+                    + _unknown_advice(mail.key, ledger_path)
+                )
+                results.append(DeliveryResult(mail.key, "unknown", recorded, error))
+            else:
+                results.append(DeliveryResult(mail.key, "sudah_terkirim", recorded))
             continue
 
         try:
@@ -205,10 +259,13 @@ def deliver(
             results.append(DeliveryResult(mail.key, "disimpan", eml_path))
             continue
 
-        result = _send_with_retries(mail, message, config, eml_path, attempts, backoff_s)
-        if result.status == "terkirim":
+        result = _send_with_retries(mail, message, config, eml_path, attempts, backoff_s, deadline)
+        if result.status in ("terkirim", "unknown"):
+            if result.status == "unknown":
+                result = _with_note(result, _unknown_advice(mail.key, ledger_path))
             order = max((int(v.get("urutan", 0)) for v in sent.values()), default=0) + 1
             sent[mail.key] = {
+                "status": result.status,
                 "urutan": order,  # the group's latest is the highest number
                 "waktu": datetime.now(WIB).isoformat(timespec="seconds"),
                 "eml": os.path.relpath(eml_path, ledger_path.parent),
@@ -218,38 +275,110 @@ def deliver(
             try:
                 _write_atomic(ledger_path, _ledger_bytes(sent))
             except OSError as exc:
-                note = (
-                    f"Terkirim, tetapi {LEDGER_NAME} tidak dapat diperbarui ({exc}); "
-                    "menjalankan ulang akan mengirim email ini lagi."
+                lead = "Terkirim, tetapi" if result.status == "terkirim" else "Selain itu,"
+                result = _with_note(
+                    result,
+                    f"{lead} {LEDGER_NAME} tidak dapat diperbarui ({exc}); "
+                    "menjalankan ulang akan mengirim email ini lagi.",
                 )
-                error = f"{result.error} {note}" if result.error else note
-                result = DeliveryResult(mail.key, "terkirim", eml_path, error, result.attempts)
         results.append(result)
     return results
+
+
+def _with_note(result: DeliveryResult, note: str) -> DeliveryResult:
+    error = f"{result.error} {note}" if result.error else note
+    return DeliveryResult(result.key, result.status, result.eml, error, result.attempts)
+
+
+def _unknown_advice(key: str, ledger_path: Path) -> str:
+    return (
+        "Periksa apakah email ini sampai ke penerima. Jika tidak sampai, hapus entri "
+        f"'{key}' dari {ledger_path} lalu jalankan ulang; jika sampai, ubah \"status\" "
+        'entri itu menjadi "terkirim".'
+    )
 
 
 # --- sending -------------------------------------------------------------------------------
 
 
-class _YagmailGaveUp(Exception):
-    """yagmail.send() returned False: it retried disconnects itself and queued the message."""
+class _OutOfTime(TimeoutError):
+    """The run's delivery budget (SmtpConfig.total_budget_s) is used up."""
+
+
+class _MaybeDelivered(Exception):
+    """The end of the content went out but no answer came back: the mail may have arrived."""
+
+
+class _GuardedConnection(smtplib.SMTP):
+    """smtplib connection that bounds each read and write by timeout_s and the run's deadline,
+    and notes when the end-of-data dot has gone out (from then on a lost answer is "unknown")."""
+
+    def __init__(self, *args: Any, deadline: float, io_timeout: float, **kwargs: Any) -> None:
+        self._deadline = deadline
+        self._io_timeout = io_timeout
+        self._in_data = False
+        self.content_sent = False
+        # Also bounds the TCP connect (and the TLS handshake of SMTP_SSL).
+        kwargs["timeout"] = self._time_left()
+        super().__init__(*args, **kwargs)
+
+    def _time_left(self) -> float:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise _OutOfTime("delivery budget used up")
+        return min(self._io_timeout, left)
+
+    def _bound(self) -> None:
+        if self.sock is None:
+            return
+        try:
+            self.sock.settimeout(self._time_left())
+        except _OutOfTime:
+            self.close()
+            raise
+
+    def send(self, s: bytes | str) -> None:
+        self._bound()
+        super().send(s)
+        if self._in_data and isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            self.content_sent = True  # sendall() returned: the server may now have it all
+
+    def getreply(self) -> tuple[int, bytes]:
+        self._bound()
+        return super().getreply()
+
+    def data(self, msg: bytes | str) -> tuple[int, bytes]:
+        self._in_data = True
+        try:
+            return super().data(msg)
+        finally:
+            self._in_data = False
+
+
+class _GuardedSslConnection(_GuardedConnection, smtplib.SMTP_SSL):
+    pass
 
 
 class _Yagmail(yagmail.SMTP):
-    """yagmail logs in as its From address; relays often need another login (e.g. 'apikey')."""
+    """yagmail only connects and logs in; the message goes out with one smtplib sendmail().
 
-    def __init__(self, *, login_user: str | None, **kwargs: Any) -> None:
+    yagmail.SMTP.send() would reconnect and resend up to three times on a dropped connection
+    (even after the server got the whole mail), then return False and queue the message.
+    yagmail logs in as its From address; relays often need another login (e.g. 'apikey').
+    """
+
+    def __init__(
+        self, *, login_user: str | None, deadline: float, io_timeout: float, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self._login_user = login_user
-        self._exact: EmailMessage | None = None
+        self._deadline = deadline
+        self._io_timeout = io_timeout
 
-    def prepare_send(self, to: Any = None, *args: Any, **kwargs: Any) -> tuple[list[str], str]:
-        """Send the very message kept as .eml: yagmail's own MIME would put the HTML source in
-        the text/plain part and leave text attachments (laporan.html) without a disposition."""
-        recipients, built = super().prepare_send(to, *args, **kwargs)
-        if self._exact is None:
-            return recipients, built
-        return recipients, self._exact.as_string()
+    @property
+    def connection(self) -> Callable[..., _GuardedConnection]:  # type: ignore[override]
+        cls = _GuardedSslConnection if self.ssl else _GuardedConnection
+        return functools.partial(cls, deadline=self._deadline, io_timeout=self._io_timeout)
 
     def login(self) -> None:
         sender = self.user
@@ -261,12 +390,12 @@ class _Yagmail(yagmail.SMTP):
             self.user = sender
 
 
-def _client(config: SmtpConfig) -> _Yagmail:
+def _client(config: SmtpConfig, deadline: float) -> _Yagmail:
     """A fresh client per attempt; credentials are explicit so keyring/getpass are never used."""
     login = config.user is not None and config.password is not None
     # smtplib's default TLS context does not verify certificates; the password deserves better.
     starttls: bool | dict[str, Any] = False
-    extra: dict[str, Any] = {"timeout": config.timeout_s}
+    extra: dict[str, Any] = {}
     if config.security == "starttls":
         starttls = {"context": ssl.create_default_context()}
     elif config.security == "ssl":
@@ -276,6 +405,8 @@ def _client(config: SmtpConfig) -> _Yagmail:
     )
     client = _Yagmail(
         login_user=config.user if login else None,
+        deadline=deadline,
+        io_timeout=config.timeout_s,
         user=sender,
         password=config.password if login else None,
         host=config.host,
@@ -289,28 +420,40 @@ def _client(config: SmtpConfig) -> _Yagmail:
     return client
 
 
-def _send_once(mail: Mail, message: EmailMessage, config: SmtpConfig) -> dict[str, Any]:
-    """One connection, one message; returns the recipients the server refused (if any)."""
-    client = _client(config)
-    client._exact = message
+def _send_once(
+    mail: Mail, message: EmailMessage, config: SmtpConfig, deadline: float
+) -> dict[str, Any]:
+    """One connection, one transaction, no retry; returns the recipients the server refused.
+
+    Raises _MaybeDelivered when the content went out completely and no answer came back.
+    The exact message kept as .eml is sent (yagmail's own MIME would put the HTML source in
+    the text/plain part and leave text attachments without a disposition).
+    """
+    client = _client(config, deadline)
     try:
-        result = client.send(
-            to=list(mail.to),
-            cc=list(mail.cc) or None,
-            subject=mail.subject,
-            contents=[strip_newlines(mail.html)],
-            attachments=[str(p) for p in mail.attachments] or None,
-            headers={"Date": message["Date"], "X-Triwulan-Key": mail.key},
-            prettify_html=False,  # keep the rendered HTML as is (premailer rewrites the document)
-            message_id=message["Message-ID"],
-        )
-    finally:
-        # quit() on a dead socket can raise; that must not turn a sent mail into a retry.
+        client.login()  # connect, STARTTLS and AUTH through yagmail, once
+        connection = client.smtp
+        try:
+            refused = connection.sendmail(
+                config.mail_from, [*mail.to, *mail.cc], message.as_string()
+            )
+        except Exception as exc:
+            if connection.content_sent and not _is_definite_refusal(exc):
+                raise _MaybeDelivered() from exc
+            raise
+        # QUIT only after success; a failing QUIT must not turn a sent mail into a retry.
         with contextlib.suppress(Exception):
-            client.close()
-    if result is False:
-        raise _YagmailGaveUp()
-    return result if isinstance(result, dict) else {}
+            connection.quit()
+        return dict(refused)
+    finally:
+        if client.smtp is not None:
+            client.smtp.close()  # no I/O: never waits on a stalled server
+        client.is_closed = True  # keeps yagmail's __del__ from sending QUIT
+
+
+def _is_definite_refusal(exc: BaseException) -> bool:
+    """A real 4xx/5xx answer to the content: the server did not take the mail."""
+    return isinstance(exc, smtplib.SMTPDataError) and 400 <= exc.smtp_code < 600
 
 
 def _send_with_retries(
@@ -320,32 +463,58 @@ def _send_with_retries(
     eml_path: Path,
     attempts: int,
     backoff_s: float,
+    deadline: float,
 ) -> DeliveryResult:
+    """The one retry policy: transient failures before the content is complete, within budget."""
     last: BaseException | None = None
+    tried = 0
+    out_of_time = False
     for attempt in range(1, attempts + 1):
+        if time.monotonic() >= deadline:
+            out_of_time = True
+            break
+        tried = attempt
         try:
-            refused = _send_once(mail, message, config)
+            refused = _send_once(mail, message, config, deadline)
+        except _MaybeDelivered as exc:
+            assert exc.__cause__ is not None
+            log.warning("Pengiriman %s tidak pasti: %r", mail.key, exc.__cause__)
+            error = _describe_unknown(exc.__cause__, config)
+            return DeliveryResult(mail.key, "unknown", eml_path, error, attempt)
         except Exception as exc:  # noqa: BLE001 - any failure is reported, never raised
             last = exc
             log.warning("Pengiriman %s percobaan %d gagal: %r", mail.key, attempt, exc)
+            if isinstance(exc, _OutOfTime):
+                out_of_time = True
+                break
             if not _is_transient(exc) or attempt == attempts:
                 break
-            time.sleep(backoff_s * 2 ** (attempt - 1))
+            pause = backoff_s * 2 ** (attempt - 1)
+            if time.monotonic() + pause >= deadline:
+                out_of_time = True
+                break
+            time.sleep(pause)
             continue
         error = None
         if refused:
             error = "Terkirim, tetapi ditolak untuk: " + _describe_refused(refused) + "."
         return DeliveryResult(mail.key, "terkirim", eml_path, error, attempt)
-    assert last is not None
+    budget = f"Batas waktu pengiriman {config.total_budget_s:g} detik untuk proses ini habis"
+    later = "berkas .eml disimpan dan email ini akan dikirim pada proses berikutnya."
+    if last is None:
+        error = f"{budget} sebelum email ini dicoba; {later}"
+        return DeliveryResult(mail.key, "gagal", eml_path, error, 0)
     error = _describe(last, config)
-    if attempt > 1:
-        error += f" (setelah {attempt} percobaan)"
-    return DeliveryResult(mail.key, "gagal", eml_path, error, attempt)
+    if tried > 1:
+        error += f" (setelah {tried} percobaan)"
+    if out_of_time:
+        error = f"{error.rstrip('.')}. {budget}; {later}"
+    return DeliveryResult(mail.key, "gagal", eml_path, error, tried)
 
 
 def _is_transient(exc: BaseException) -> bool:
     """4xx replies, drops and network errors may pass on retry; 5xx, auth and bad input will not."""
-    if isinstance(exc, _YagmailGaveUp | smtplib.SMTPServerDisconnected):
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
         return True
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return any(400 <= code < 500 for code, _ in exc.recipients.values())
@@ -368,13 +537,37 @@ def _describe_refused(refused: Mapping[str, Any]) -> str:
     return "; ".join(parts)
 
 
+def _is_timeout(exc: BaseException) -> bool:
+    """smtplib turns a read timeout into SMTPServerDisconnected; the cause stays in __context__."""
+    return isinstance(exc, TimeoutError) or (
+        isinstance(exc, smtplib.SMTPServerDisconnected)
+        and isinstance(exc.__context__, TimeoutError)
+    )
+
+
+def _describe_unknown(exc: BaseException, config: SmtpConfig) -> str:
+    """Why a mail is "unknown": its content went out, the server's answer never came."""
+    server = f"{config.host}:{config.port}"
+    if isinstance(exc, _OutOfTime):
+        why = "waktu pengiriman habis sebelum server menjawab"
+    elif _is_timeout(exc):
+        why = f"server tidak menjawab dalam {config.timeout_s:g} detik"
+    else:
+        why = "koneksi terputus sebelum server menjawab"
+    return (
+        f"Status tidak pasti: seluruh isi email sudah dikirim ke server SMTP {server}, tetapi "
+        f"{why}. Server mungkin sudah atau belum menerima email ini, maka email ini tidak "
+        "dikirim ulang otomatis agar tidak terkirim dua kali."
+    )
+
+
 def _describe(exc: BaseException, config: SmtpConfig) -> str:
     """Indonesian text for the operator, naming the setting to check where there is one."""
     server = f"{config.host}:{config.port}"
-    if isinstance(exc, _YagmailGaveUp):
-        return (
-            f"Koneksi ke server SMTP {server} terus terputus saat mengirim; email belum terkirim."
-        )
+    if isinstance(exc, _OutOfTime):
+        return f"Server SMTP {server} belum selesai menjawab saat waktu habis."
+    if _is_timeout(exc):
+        return f"Server SMTP {server} tidak menjawab dalam {config.timeout_s:g} detik."
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         return (
             f"Login ke server SMTP ditolak ({exc.smtp_code} {_text(exc.smtp_error)}). "
@@ -407,12 +600,8 @@ def _describe(exc: BaseException, config: SmtpConfig) -> str:
             f"Gagal membuat koneksi terenkripsi ke {server} ({exc}). "
             "Periksa TRIWULAN_SMTP_SECURITY dan TRIWULAN_SMTP_PORT."
         )
-    if isinstance(exc, TimeoutError):
-        return f"Server SMTP {server} tidak menjawab dalam {config.timeout_s:g} detik."
     if isinstance(exc, OSError):
         return f"Tidak dapat terhubung ke server SMTP {server}: {exc}"
-    if isinstance(exc, YagInvalidEmailAddress | YagAddressError):
-        return f"Alamat email ditolak yagmail: {exc}"
     return f"Kesalahan tak terduga saat mengirim: {type(exc).__name__}: {exc}"
 
 

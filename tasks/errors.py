@@ -5,6 +5,12 @@ class TriwulanError(Exception):
     """Base: the CLI prints str(error) on one line and exits non-zero."""
 
 
+class RunFailed(TriwulanError):
+    """A run that passed its checks and failed midway: exit 1, the details are in its log file."""
+
+    exit_code = 1
+
+
 class PeriodError(TriwulanError, ValueError):
     pass
 

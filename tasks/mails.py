@@ -13,12 +13,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from tasks.deliver import Mail
-from tasks.fmt import problem_line
-from tasks.period import Period
-from tasks.reference import Reference
-from tasks.report import (
+from triwulan.tasks.deliver import Mail
+from triwulan.tasks.fmt import problem_line
+from triwulan.tasks.period import Period
+from triwulan.tasks.reference import Reference
+from triwulan.tasks.report import (
+    MAIL_PROBLEMS,
+    capped,
     email_subject,
+    more_line,
     render_email_summary,
     render_email_text,
     render_problems_email,
@@ -85,11 +88,10 @@ def unit_feedback_mails(
         )
         errors, warnings = split_problems(unit["problems"])
         text = f"Berkas {unit['file']} untuk {period.long} belum dapat diterima.\n\n"
-        text += "Kesalahan yang harus diperbaiki:\n"
-        text += "\n".join(f"- {problem_line(p)}" for p in errors)
+        text += "Kesalahan yang harus diperbaiki:\n" + _lines(errors, "kesalahan")
         if warnings:
             text += "\n\nPeringatan (tidak menyebabkan penolakan):\n"
-            text += "\n".join(f"- {problem_line(p)}" for p in warnings)
+            text += _lines(warnings, "peringatan")
         text += "\n\nMohon perbaiki berkas lalu kirim ulang ke sekretariat kecamatan."
         mails.append(
             Mail(
@@ -103,6 +105,13 @@ def unit_feedback_mails(
             )
         )
     return mails
+
+
+def _lines(problems: list[dict[str, object]], noun: str) -> str:
+    """The text part lists as many problems as the HTML part (report.MAIL_PROBLEMS), no more."""
+    shown, more = capped(problems, MAIL_PROBLEMS)
+    lines = [f"- {problem_line(p)}" for p in shown]
+    return "\n".join([*lines, more_line(more, noun)] if more else lines)
 
 
 def _feedback_content(unit: dict[str, object], shas: dict[str, str]) -> dict[str, object]:

@@ -8,10 +8,23 @@ from __future__ import annotations
 
 import math
 import re
+from functools import cache
+
+from triwulan.tasks.limits import load_limits
 
 _INT_RE = re.compile(r"-?[0-9]+")  # ASCII digits only: str.isdigit/\d also accept '٣'
 _NUMBER_RE = re.compile(r"-?[0-9]+(?:[.,][0-9]+)?")
 INT64_MAX = 2**63 - 1
+
+
+@cache
+def max_chars() -> int:
+    """Longest number text read (limits.digit_maks, plus sign and separator).
+
+    Far beyond any amount a person types, far below Python's 4300-digit int() refusal and the
+    quadratic cost of converting huge digit strings.
+    """
+    return load_limits().digit_maks + 2
 
 
 def parse_int(text: str | None) -> int | None:
@@ -21,7 +34,7 @@ def parse_int(text: str | None) -> int | None:
     guessed. The int64 bound keeps the value storable (pandas Int64, the database).
     """
     text = (text or "").strip()
-    if not _INT_RE.fullmatch(text):
+    if len(text) > max_chars() or not _INT_RE.fullmatch(text):
         return None
     value = int(text)
     return value if abs(value) <= INT64_MAX else None
@@ -33,7 +46,7 @@ def parse_number(text: str | None) -> float | None:
     Indonesian users write a decimal comma, tools write a dot; both mean the same here.
     """
     text = (text or "").strip()
-    if not _NUMBER_RE.fullmatch(text):
+    if len(text) > max_chars() or not _NUMBER_RE.fullmatch(text):
         return None
     value = float(text.replace(",", "."))
     return value if math.isfinite(value) else None

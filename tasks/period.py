@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from tasks.errors import PeriodError
+from triwulan.tasks.errors import PeriodError
 
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 _PATTERN = re.compile(r"^(\d{4})-TW([1-4])$")

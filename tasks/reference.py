@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from tasks.errors import ReferenceDataError
-from tasks.parse import parse_int
+from triwulan.tasks.errors import ReferenceDataError
+from triwulan.tasks.parse import parse_int
 from triwulan.paths import reference_dir, reference_root
 
 QUARTERS = (1, 2, 3, 4)

@@ -22,16 +22,24 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from tasks import fmt
-from tasks.compute import LEVEL_KEYS, MONEY
-from tasks.fmt import strip_newlines
-from tasks.period import Period, parse_period
 from triwulan.paths import TEMPLATES_DIR
+from triwulan.tasks import fmt
+from triwulan.tasks.compute import LEVEL_KEYS, MONEY
+from triwulan.tasks.fmt import strip_newlines
+from triwulan.tasks.period import Period, parse_period
+from triwulan.tasks.xlsx_safe import write_cell
 
 DRAF_NOTE = "DRAF — dibuat otomatis, belum final, mohon diperiksa"
 REASON_MAX = 140
 ERRORS_TITLE = "Kesalahan yang harus diperbaiki"
 WARNINGS_TITLE = "Peringatan (tidak menyebabkan penolakan)"
+# How many problems a mail or report lists, whatever the input, so a mail stays well under 2 MB.
+# Validation already keeps at most baris_per_masalah + 1 problems per rule, column and file, so
+# one file's problems fit MAIL_PROBLEMS. The report lists fewer per unit: it is attached to the
+# leadership mail and covers every unit. A cut list ends with '… dan N … lain tidak ditampilkan'.
+MAIL_PROBLEMS = 400  # per section (errors, warnings) of a unit's feedback mail
+REPORT_PROBLEMS = 100  # per unit and section in laporan.html
+UNREADABLE_LISTED = 50  # entries of 'Berkas yang tidak dapat diproses' in mails, report, rekap
 
 
 # --- value helpers -------------------------------------------------------------------------------
@@ -163,6 +171,16 @@ def split_problems(
     """(errors, warnings) as plain dicts, in their original order."""
     rows = [{k: _clean(v) for k, v in dict(p).items()} for p in problems or []]
     return [p for p in rows if not is_warning(p)], [p for p in rows if is_warning(p)]
+
+
+def capped(rows: list[Any], limit: int) -> tuple[list[Any], int]:
+    """(the first `limit` rows, how many more were left out)."""
+    return rows[:limit], max(len(rows) - limit, 0)
+
+
+def more_line(count: int, noun: str) -> str:
+    """'… dan 12 kesalahan lain tidak ditampilkan.' ('' for none): what a capped list left out."""
+    return f"… dan {fmt.angka(count)} {noun} lain tidak ditampilkan." if count > 0 else ""
 
 
 def problem_counts(unit: Mapping[str, Any]) -> dict[str, int]:
@@ -299,10 +317,13 @@ def _context(summary: Mapping[str, Any]) -> dict[str, Any]:
     has_data = bool(counts.get("accepted")) or any(
         u.get("status") == "accepted" or previous_data_note(u) for u in units
     )
-    unreadable = [
-        {"file": _teks(item.get("file")), "message": _teks(item.get("message"))}
-        for item in summary.get("unreadable_files") or []
-    ]
+    unreadable, unreadable_more = capped(
+        [
+            {"file": _teks(item.get("file")), "message": _teks(item.get("message"))}
+            for item in summary.get("unreadable_files") or []
+        ],
+        UNREADABLE_LISTED,
+    )
     return {
         "summary": summary,
         "period": period,
@@ -314,6 +335,7 @@ def _context(summary: Mapping[str, Any]) -> dict[str, Any]:
         "units": units,
         "not_accepted": [u for u in units if u.get("status") != "accepted"],
         "unreadable": unreadable,
+        "unreadable_more": more_line(unreadable_more, "catatan berkas"),
         "behind_empty": (
             "Semua sub kegiatan sesuai atau mendahului rencana."
             if has_data
@@ -358,14 +380,20 @@ def render_problems_email(
     """
     period = parse_period(period) if isinstance(period, str) else period
     errors, warnings = split_problems(problems)
+    shown_errors, more_errors = capped(errors, MAIL_PROBLEMS)
+    shown_warnings, more_warnings = capped(warnings, MAIL_PROBLEMS)
     html = (
         environment()
         .get_template("problems_email.html.j2")
         .render(
             unit_name=unit_name,
             period=period,
-            errors=errors,
-            warnings=warnings,
+            errors=shown_errors,
+            warnings=shown_warnings,
+            error_count=len(errors),
+            warning_count=len(warnings),
+            errors_more=more_line(more_errors, "kesalahan"),
+            warnings_more=more_line(more_warnings, "peringatan"),
             file=file,
             kecamatan=kecamatan,
             accepted=accepted,
@@ -446,7 +474,19 @@ def render_full_report(
     for unit in context["units"]:
         errors, warnings = split_problems(unit.get("problems"))
         if errors or warnings:
-            problem_units.append({"unit": unit, "errors": errors, "warnings": warnings})
+            shown_errors, more_errors = capped(errors, REPORT_PROBLEMS)
+            shown_warnings, more_warnings = capped(warnings, REPORT_PROBLEMS)
+            problem_units.append(
+                {
+                    "unit": unit,
+                    "errors": shown_errors,
+                    "warnings": shown_warnings,
+                    "error_count": len(errors),
+                    "warning_count": len(warnings),
+                    "errors_more": more_line(more_errors, "kesalahan"),
+                    "warnings_more": more_line(more_warnings, "peringatan"),
+                }
+            )
     context |= {
         "behind": records(behind),
         "unit_rows": unit_rows,
@@ -508,26 +548,27 @@ def _cell_value(value: Any, kind: str) -> Any:
 
 
 def _title(ws: Worksheet, title: str, summary: Mapping[str, Any]) -> None:
-    ws.cell(row=1, column=1, value=f"DRAF — {title}").font = TITLE_FONT
+    write_cell(ws, 1, 1, f"DRAF — {title}").font = TITLE_FONT
     note = (
         f"Dibuat otomatis, belum final, mohon diperiksa. Versi {summary.get('version', '-')}, "
         f"disusun {waktu(summary.get('generated_at'))}. "
         f"{completeness_line(summary.get('counts') or {})}."
     )
-    ws.cell(row=2, column=1, value=note).font = Font(italic=True, color="6B7280")
+    write_cell(ws, 2, 1, note).font = Font(italic=True, color="6B7280")
 
 
 def _header(ws: Worksheet, row: int, headers: list[str]) -> None:
     for col, text in enumerate(headers, start=1):
-        cell = ws.cell(row=row, column=col, value=text)
+        cell = write_cell(ws, row, col, text)
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
 
 
 def _write_row(ws: Worksheet, row: int, values: list[tuple[Any, str]], bold: bool = False) -> None:
+    """One row of values; text (unit text, file names, messages) is never a formula."""
     for col, (value, kind) in enumerate(values, start=1):
-        cell = ws.cell(row=row, column=col, value=_cell_value(value, kind))
+        cell = write_cell(ws, row, col, _cell_value(value, kind))
         if kind == "money":
             cell.number_format = MONEY_FORMAT
         elif kind == "percent":
@@ -694,12 +735,15 @@ def _ringkasan(ws: Worksheet, summary: Mapping[str, Any], period: Period, base: 
         )
         ws.cell(row=row, column=5).number_format = "0"
         ws.cell(row=row, column=6).number_format = "0"
-    unreadable = summary.get("unreadable_files") or []
+    unreadable, more = capped(summary.get("unreadable_files") or [], UNREADABLE_LISTED)
     if unreadable:
         row += 2
         _header(ws, row, ["Berkas yang tidak dapat diproses", "Keterangan"])
         for item in unreadable:
             row += 1
             _write_row(ws, row, [(item.get("file"), "text"), (item.get("message"), "longtext")])
+        if more:
+            row += 1
+            _write_row(ws, row, [(more_line(more, "catatan berkas"), "text")])
     _widths(ws, HEADER_ROW, maximum=60)
     ws.column_dimensions["A"].width = 40

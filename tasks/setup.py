@@ -7,20 +7,45 @@ deployment run gets the same checks). Nothing here imports Prefect or Great Expe
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from tasks import store
-from tasks.deliver import SmtpConfig
-from tasks.errors import TriwulanError
-from tasks.fmt import WIB
-from tasks.ingest import check_inbox, find_submissions
-from tasks.period import Period, last_completed_quarter, parse_period
-from tasks.reference import Reference, load_reference
-from triwulan.paths import inbox_dir, out_dir, quarter_inbox
+from triwulan.paths import inbox_dir, out_dir, quarter_inbox, quarter_out, raw_store
+from triwulan.tasks import store
+from triwulan.tasks.deliver import SmtpConfig
+from triwulan.tasks.errors import TriwulanError
+from triwulan.tasks.fmt import WIB
+from triwulan.tasks.ingest import check_inbox, find_submissions
+from triwulan.tasks.limits import load_limits
+from triwulan.tasks.period import Period, last_completed_quarter, parse_period
+from triwulan.tasks.reference import Reference, load_reference
+
+
+def check_writable(folder: Path, what: str) -> None:
+    """Create the folder and really write a file in it: permissions, read-only mounts, quotas."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".tulis-uji"
+        probe.write_text("ok", encoding="utf-8")
+        probe.unlink()
+    except OSError as exc:
+        raise TriwulanError(
+            f"{what} '{folder}' tidak dapat dibuat atau ditulisi ({exc.strerror or exc})."
+        ) from exc
+
+
+def check_disk(folder: Path, needed_mb: int) -> None:
+    """A run that fills the disk half-way leaves a broken version; refuse before starting."""
+    free_mb = shutil.disk_usage(folder).free >> 20
+    if free_mb < needed_mb:
+        raise TriwulanError(
+            f"Ruang disk kosong di '{folder}' tinggal {free_mb} MB; run memerlukan minimal "
+            f"{needed_mb} MB (TRIWULAN_BATAS_RUANG_DISK_MB). Kosongkan ruang disk lalu jalankan ulang."
+        )
 
 
 @dataclass(frozen=True)
@@ -46,19 +71,18 @@ def check_setup(periode: str | None, inbox: Path | None, out: Path | None) -> Se
         raise TriwulanError(
             f"Belum ada berkas masuk untuk {period.label}: folder '{quarter}' tidak ada atau kosong."
         )
-    try:
-        out_path.mkdir(parents=True, exist_ok=True)
-        probe = out_path / ".tulis-uji"
-        probe.write_text("ok", encoding="utf-8")
-        probe.unlink()
-    except OSError as exc:
-        raise TriwulanError(
-            f"Folder hasil '{out_path}' tidak dapat dibuat atau ditulisi ({exc.strerror})."
-        ) from exc
+    limits = load_limits()
+    check_writable(out_path, "Folder hasil")
+    reports = quarter_out(out_path, period.tahun, period.triwulan)
+    if reports.exists():  # a new one is created under the out folder just checked
+        check_writable(reports, "Folder triwulan")
+    check_writable(raw_store(out_path), "Folder arsip berkas")
+    check_disk(out_path, limits.ruang_disk_mb)
     smtp = SmtpConfig.from_env()
     url = store.db_url(out_path)
     try:
         engine = store.open_store(url)
+        store.check_writable(engine)
     except ImportError as exc:
         raise TriwulanError(
             f"Driver basis data untuk TRIWULAN_DB_URL belum terpasang ({exc.name}); untuk "
@@ -70,5 +94,7 @@ def check_setup(periode: str | None, inbox: Path | None, out: Path | None) -> Se
         except SQLAlchemyError:
             shown = "TRIWULAN_DB_URL"
         reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
-        raise TriwulanError(f"Basis data '{shown}' tidak dapat dibuka: {reason}") from exc
+        raise TriwulanError(
+            f"Basis data '{shown}' tidak dapat dibuka atau ditulisi: {reason}"
+        ) from exc
     return Setup(period, ref, inbox_path, out_path, smtp, engine)

@@ -6,7 +6,6 @@ corrected, and a rerun must see exactly the files in the inbox now.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -15,33 +14,38 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.engine import Engine
 
-from tasks import compute, store
-from tasks.deliver import DeliveryResult, Mail, SmtpConfig, deliver
-from tasks.fmt import STATUS_LABEL, persen, rupiah
-from tasks.ingest import FileProblem, find_submissions, read_quarter
-from tasks.period import Period
-from tasks.reference import Reference, plan_for_quarter
-from tasks.report import render_full_report, write_rekap_xlsx
-from tasks.summary import write_summary
-from tasks.validate import Validation, validate_quarter
 from triwulan.paths import quarter_inbox
+from triwulan.tasks import compute, store
+from triwulan.tasks.deliver import DeliveryResult, Mail, SmtpConfig, deliver
+from triwulan.tasks.fmt import STATUS_LABEL, persen, rupiah
+from triwulan.tasks.ingest import Received, collect_quarter, find_submissions
+from triwulan.tasks.period import Period
+from triwulan.tasks.reference import Reference, plan_for_quarter
+from triwulan.tasks.report import render_full_report, write_rekap_xlsx
+from triwulan.tasks.summary import write_summary
+from triwulan.tasks.validate import Validation, validate_quarter
 
 
-@dataclass(frozen=True)
-class Collected:
-    raw: pd.DataFrame
-    file_problems: list[FileProblem]
-    sha256: dict[str, str]  # file name -> sha256 of the bytes received
+@task(name="kumpulkan", cache_policy=NO_CACHE)
+def collect(engine: Engine, inbox: Path, period: Period, raw_dir: Path) -> Received:
+    """Keep every received file byte-for-byte, then read the kept copies into one text frame.
 
-
-@task(name="kumpulkan", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
-def collect(engine: Engine, inbox: Path, period: Period, raw_dir: Path) -> Collected:
-    """Keep every received file byte-for-byte, then read them all into one text frame."""
+    No retries: a file that cannot be read is a problem of that file, never a failed step.
+    """
     paths = find_submissions(quarter_inbox(inbox, period.tahun, period.triwulan))
-    shas = {p.name: store.keep_raw(engine, p, raw_dir) for p in paths}
-    raw, problems = read_quarter(paths)
-    get_run_logger().info("%d berkas ditemukan untuk %s", len(paths), period.label)
-    return Collected(raw=raw, file_problems=problems, sha256=shas)
+
+    def keep(path: Path) -> tuple[str, Path]:
+        sha = store.keep_raw(engine, path, raw_dir)
+        return sha, store.raw_path(raw_dir, sha, path.suffix)
+
+    received = collect_quarter(paths, keep)
+    get_run_logger().info(
+        "%d berkas ditemukan untuk %s, %d bermasalah",
+        len(paths),
+        period.label,
+        len(received.file_problems),
+    )
+    return received
 
 
 @task(name="validasi", cache_policy=NO_CACHE)
@@ -90,11 +94,14 @@ def write_reports(
     return [laporan, rekap]
 
 
-@task(name="kirim", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=10)
+@task(name="kirim", cache_policy=NO_CACHE)
 def send(
     mails: list[Mail], outbox: Path, config: SmtpConfig | None, ledger: Path
 ) -> list[DeliveryResult]:
-    """Idempotent: the quarter's ledger skips mails already sent, so retries and reruns never resend."""
+    """Idempotent: the quarter's ledger skips mails already sent, so reruns never resend.
+
+    No Prefect retries: deliver() is the one retry layer (nested retries sent 9 copies).
+    """
     return deliver(mails, outbox, config, ledger=ledger)
 
 

@@ -8,8 +8,9 @@ replaced as a whole when a corrected file is accepted; rows are never updated in
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
-import shutil
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -31,8 +32,6 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Engine
-
-from tasks.ingest import sha256_file
 
 metadata = MetaData()
 
@@ -90,33 +89,70 @@ def open_store(url: str) -> Engine:
     return engine
 
 
+def check_writable(engine: Engine) -> None:
+    """A real write, rolled back: a read-only file or role fails here, not after the run's work."""
+    with engine.connect() as conn:
+        trans = conn.begin()
+        try:
+            conn.execute(
+                insert(runs).values(periode="uji", versi=0, mulai=now(), status="uji-tulis")
+            )
+        finally:
+            trans.rollback()
+
+
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def raw_path(raw_dir: Path, digest: str, suffix: str) -> Path:
+    """Where the raw store keeps a file: by content, never by a name a unit chose."""
+    return raw_dir / digest[:2] / f"{digest}{suffix.lower()[:10]}"
+
+
 def keep_raw(engine: Engine, path: Path, raw_dir: Path) -> str:
-    """Copy a received file into the content-addressed raw store once; return its sha256."""
-    digest = sha256_file(path)
-    target = raw_dir / digest[:2] / f"{digest}{path.suffix.lower()}"
-    if not target.exists():
+    """Copy a received file into the content-addressed raw store once; return its sha256.
+
+    Hashed while copying, so the kept bytes are exactly the hashed ones even when the file in
+    the inbox changes meanwhile (a unit still copying it). OSError propagates: the caller turns
+    it into a problem of that file.
+    """
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    with (
+        path.open("rb") as source,
+        tempfile.NamedTemporaryFile(dir=raw_dir, prefix=".masuk-", delete=False) as tmp,
+    ):
+        try:
+            for block in iter(lambda: source.read(1 << 16), b""):
+                digest.update(block)
+                tmp.write(block)
+                size += len(block)
+        except BaseException:
+            Path(tmp.name).unlink(missing_ok=True)
+            raise
+    sha = digest.hexdigest()
+    target = raw_path(raw_dir, sha, path.suffix)
+    if target.exists():
+        Path(tmp.name).unlink()
+    else:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(target.suffix + ".tmp")
-        shutil.copyfile(path, tmp)
-        tmp.replace(target)
+        Path(tmp.name).replace(target)
         target.chmod(0o444)
     with engine.begin() as conn:
-        known = conn.execute(select(berkas.c.sha256).where(berkas.c.sha256 == digest)).first()
+        known = conn.execute(select(berkas.c.sha256).where(berkas.c.sha256 == sha)).first()
         if not known:
             conn.execute(
                 insert(berkas).values(
-                    sha256=digest,
+                    sha256=sha,
                     nama_berkas=path.name,
-                    ukuran=path.stat().st_size,
+                    ukuran=size,
                     lokasi=str(target),
                     diterima_pada=now(),
                 )
             )
-    return digest
+    return sha
 
 
 def save_accepted(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tasks.period import Period
-from tasks.reference import Reference, plan_for_quarter
+from triwulan.tasks.period import Period
+from triwulan.tasks.reference import Reference, plan_for_quarter
 
 
 def columns(ref: Reference) -> list[str]:

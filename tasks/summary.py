@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from tasks.compute import totals
-from tasks.fmt import WIB, is_missing
-from tasks.period import Period
-from tasks.reference import Reference
+from triwulan.tasks.compute import totals
+from triwulan.tasks.fmt import WIB, is_missing
+from triwulan.tasks.period import Period
+from triwulan.tasks.reference import Reference
 
 
 def _clean(value: object) -> object:

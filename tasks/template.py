@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
@@ -23,12 +23,13 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.protection import SheetProtection
 from openpyxl.worksheet.worksheet import Worksheet
 
-from tasks.errors import TriwulanError
-from tasks.ingest import SHEET
-from tasks.parse import parse_int, parse_number
-from tasks.period import Period
-from tasks.reference import Reference
-from tasks.submission import columns, input_columns, prefilled_frame
+from triwulan.tasks.errors import TriwulanError
+from triwulan.tasks.ingest import SHEET
+from triwulan.tasks.parse import parse_int, parse_number
+from triwulan.tasks.period import Period
+from triwulan.tasks.reference import Reference
+from triwulan.tasks.submission import columns, input_columns, prefilled_frame
+from triwulan.tasks.xlsx_safe import csv_text, write_cell
 
 FORMATS = ("xlsx", "csv")
 GUIDE_SHEET = "petunjuk"
@@ -126,13 +127,14 @@ def _excel_value(value: object, tipe: str) -> object:
 
 
 def _csv_text(value: object) -> str:
+    """Numbers as written by tools; text through csv_text (no formula when opened in Excel)."""
     if _is_blank(value):
         return ""
     if isinstance(value, bool | str):
-        return str(value)
+        return csv_text(str(value))
     number = _as_number(value)
     if number is None:
-        return str(value)
+        return csv_text(str(value))
     return str(number) if isinstance(number, int) else repr(number)
 
 
@@ -162,13 +164,6 @@ def _width(key: str, spec: dict[str, str], values: list[object]) -> float:
     if spec["tipe"] == "rupiah":
         return max(len(key) + 2, 18)
     return max(len(key) + 2, 9)
-
-
-def _set_text(cell: Cell, value: object) -> None:
-    """Assign without letting a leading '=' in user text turn into a formula."""
-    cell.value = value
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"
 
 
 def _validation(key: str, spec: dict[str, str], cells: str) -> DataValidation:
@@ -225,7 +220,7 @@ def _write_data_sheet(ws: Worksheet, frame: pd.DataFrame, ref: Reference) -> Non
         widths[key] = width
         ws.column_dimensions[letter].width = width
 
-        header = ws.cell(row=1, column=index, value=key)
+        header = write_cell(ws, 1, index, key)
         header.font = Font(bold=True)
         header.fill = YELLOW_HEADER if is_input else GREY_HEADER
         header.border = BORDER
@@ -236,8 +231,7 @@ def _write_data_sheet(ws: Worksheet, frame: pd.DataFrame, ref: Reference) -> Non
 
         number_format = {"rupiah": RUPIAH_FORMAT, "bulat": INTEGER_FORMAT}.get(spec["tipe"])
         for row_number, row in enumerate(rows, start=2):
-            cell = ws.cell(row=row_number, column=index)
-            _set_text(cell, row[index - 1])
+            cell = write_cell(ws, row_number, index, row[index - 1])
             cell.fill = YELLOW if is_input else GREY
             cell.protection = UNLOCKED if is_input else LOCKED
             cell.border = BORDER
@@ -336,8 +330,8 @@ def _write_guide_sheet(ws: Worksheet, ref: Reference, period: Period, unit: str,
         ("Jumlah baris", f"{rows} sub kegiatan"),
     ]
     for label, value in facts:
-        ws.cell(row=line, column=2, value=label).font = Font(bold=True)
-        ws.cell(row=line, column=3, value=value).alignment = WRAP_TOP
+        write_cell(ws, line, 2, label).font = Font(bold=True)
+        write_cell(ws, line, 3, value).alignment = WRAP_TOP
         ws.merge_cells(start_row=line, start_column=3, end_row=line, end_column=5)
         ws.row_dimensions[line].height = LINE_HEIGHT * _lines(value, value_width)
         line += 1
@@ -347,7 +341,7 @@ def _write_guide_sheet(ws: Worksheet, ref: Reference, period: Period, unit: str,
     line += 1
     for number, step in enumerate(_steps(ref, period), start=1):
         ws.cell(row=line, column=1, value=number).alignment = TOP
-        ws.cell(row=line, column=2, value=step).alignment = WRAP_TOP
+        write_cell(ws, line, 2, step).alignment = WRAP_TOP
         ws.merge_cells(start_row=line, start_column=2, end_row=line, end_column=5)
         ws.row_dimensions[line].height = LINE_HEIGHT * _lines(step, merged_width)
         line += 1
@@ -373,7 +367,7 @@ def _write_guide_sheet(ws: Worksheet, ref: Reference, period: Period, unit: str,
             "Diisi unit (kuning)" if is_input else "Sudah terisi, dikunci (abu-abu)",
         ]
         for index, value in enumerate(values, start=1):
-            cell = ws.cell(row=line, column=index, value=value)
+            cell = write_cell(ws, line, index, value)
             cell.alignment = WRAP_TOP
             cell.border = BORDER
         ws.cell(row=line, column=5).fill = YELLOW if is_input else GREY
@@ -400,7 +394,15 @@ def write_xlsx(frame: pd.DataFrame, path: Path, ref: Reference, period: Period, 
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """UTF-8 comma CSV with the frame's (contract) header; whole numbers without '.0'."""
+    """UTF-8 comma CSV with the frame's (contract) header; whole numbers without '.0'.
+
+    Text starting with = + - @ tab or CR gets a leading ' (xlsx_safe.csv_text), so Excel opens it
+    as text. ingest reads that quote back as part of the cell, which is harmless here: the
+    pre-filled columns the validator compares (tahun, triwulan, unit, kode, pagu, target) can
+    never start with those characters (reference checks: slugs start with a letter, codes with a
+    digit, money is a non-negative integer written as a number), so only names and indicators,
+    which the validator does not compare, could ever carry it; the input columns are empty.
+    """
     with Path(path).open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow([str(c) for c in frame.columns])

@@ -6,6 +6,10 @@ row, file-level facts as columns. Every GX expectation is then a column check on
 once, in one batch, with one ephemeral context. The two checks GX cannot state on that frame
 (missing columns, missing rows) run in pandas but are listed in the same file and give the same
 problem records. A unit with any error is rejected as a whole; the other units go on.
+
+What a run writes must not grow with the square of a file's rows: a message lists at most
+`baris_per_masalah` rows or values (tasks/limits.py), and a row-level rule keeps at most that
+many problems per unit, file and column, followed by one problem counting the rest.
 """
 
 from __future__ import annotations
@@ -23,12 +27,13 @@ from typing import Any
 
 import pandas as pd
 
-from tasks.fmt import rupiah
-from tasks.ingest import HEADER_SEP
-from tasks.parse import parse_int, parse_number
-from tasks.period import Period
-from tasks.reference import Reference, plan_for_quarter
 from triwulan.paths import EXPECTATIONS_DIR
+from triwulan.tasks.fmt import angka, rupiah
+from triwulan.tasks.ingest import HEADER_SEP
+from triwulan.tasks.limits import load_limits
+from triwulan.tasks.parse import parse_int, parse_number
+from triwulan.tasks.period import Period
+from triwulan.tasks.reference import Reference, plan_for_quarter
 
 SUITE_PATH = EXPECTATIONS_DIR / "submission.json"
 PROBLEM_COLUMNS = ["unit", "file", "row", "column", "rule", "severity", "message"]
@@ -44,8 +49,9 @@ ACCEPTED_COLUMNS = [
     "_row",
 ]
 SEVERITIES = ("error", "warning")
-# row: one problem per failing row; file_rows: one per file (first row, {jumlah} rows);
-# file: one per unit and file, no row; unit: one per unit, naming all its files.
+# row: one problem per failing row (at most baris_per_masalah per file, see _bound_rows);
+# file_rows: one per file (first row, {jumlah} rows); file: one per unit and file, no row;
+# unit: one per unit, naming all its files.
 LEVELS = ("row", "file_rows", "file", "unit")
 FORMATS = ("teks", "polos", "rupiah", "angka")
 PLACEHOLDERS = frozenset(
@@ -53,6 +59,7 @@ PLACEHOLDERS = frozenset(
 )
 INDEX_COLUMNS = ["_idx", "_file", "_row"]  # _idx = position in the working frame
 EMPTY = "(kosong)"
+SHOW_MAX = 120  # characters of one cell's text in a message (a CSV cell can be megabytes)
 
 # Input columns: raw text kept as <col>_teks, parse flag as <col>_ok, typed value as <col>.
 _INPUTS: dict[str, str] = {
@@ -73,6 +80,8 @@ def show(value: Any, fmt: str = "teks") -> str:
     if isinstance(value, str):
         if not value:
             return EMPTY
+        if len(value) > SHOW_MAX:
+            value = value[: SHOW_MAX - 1] + "…"
         return value if fmt == "polos" else f"'{value}'"
     if isinstance(value, bool):
         return "ya" if value else "tidak"
@@ -267,6 +276,7 @@ def prepare_frame(
     period: Period,
     plan: pd.DataFrame | None = None,
     earlier: pd.DataFrame | None = None,
+    limit: int | None = None,
 ) -> pd.DataFrame:
     """The typed working frame of a quarter: one row per raw row, index = `_idx` = position.
 
@@ -276,7 +286,8 @@ def prepare_frame(
     `*_ref` beside them; `kode_milik_unit` (None when the row has no unit); for each input column
     `<col>_teks` (None if empty), `<col>_ok` (parse flag, None if empty) and typed `<col>`;
     file facts `jumlah_unit_berkas`, `daftar_unit_berkas`, `jumlah_berkas_unit`,
-    `daftar_berkas_unit`, `baris_kode_sama`; `fisik_bila_belanja` (False when money was spent
+    `daftar_berkas_unit`, `baris_kode_sama` (rows of the same code in the file, at most `limit`
+    listed: default baris_per_masalah); `fisik_bila_belanja` (False when money was spent
     but fisik is 0); `realisasi_sebelumnya` (accepted earlier quarters of the year, 0 if none),
     `realisasi_kumulatif` and `kumulatif_dalam_pagu` (see _within_pagu); `kendala`,
     `tindak_lanjut`.
@@ -367,9 +378,12 @@ def prepare_frame(
         spent, work["realisasi_sebelumnya"], work["pagu_ref"]
     )
 
+    # One bounded text per group, shared by its rows: listing every row of a group in every
+    # row's message made output grow with the square of the rows.
+    limit = limit or load_limits().baris_per_masalah
     key = ["_file", "kode_sub_kegiatan"]
     dup = work.duplicated(key, keep=False)
-    same = work[dup].groupby(key, sort=False)["_row"].agg(lambda r: ", ".join(map(str, r)))
+    same = dict(work[dup].groupby(key, sort=False)["_row"].agg(lambda r: row_list(r, limit)))
     work["baris_kode_sama"] = pd.Series([None] * n, dtype=object)
     dup_keys = zip(work.loc[dup, "_file"], work.loc[dup, "kode_sub_kegiatan"], strict=True)
     work.loc[dup, "baris_kode_sama"] = [same[k] for k in dup_keys]
@@ -391,6 +405,7 @@ class _Run:
     period: Period
     plan: pd.DataFrame
     judul: dict[str, str] = field(default_factory=dict)
+    limit: int = field(default_factory=lambda: load_limits().baris_per_masalah)
 
 
 def _problem(
@@ -416,7 +431,7 @@ def _problem(
         "file": file or "-",
         "unit": unit or "(tidak dikenal)",
         "tw": run.period.roman,
-        "jumlah": len(rows),
+        "jumlah": angka(len(rows)),
         "baris": row_ranges(rows),
         **(extra or {}),
     }
@@ -429,6 +444,19 @@ def _problem(
         "severity": rule.severity,
         "message": rule.message.format_map(fields),
     }
+
+
+def listed(items: Iterable[str], limit: int, noun: str = "lainnya") -> str:
+    """'a, b, c' or, past `limit` items, 'a, b dan 1.230 <noun>': a message stays short."""
+    items = list(items)
+    shown = ", ".join(items[:limit])
+    rest = len(items) - limit
+    return f"{shown} dan {angka(rest)} {noun}" if rest > 0 else shown
+
+
+def row_list(rows: Iterable[int], limit: int) -> str:
+    """'4, 5' or '2, 6, 10 dan 1.230 baris lain': the rows of a group, bounded."""
+    return listed((str(r) for r in rows), limit, "baris lain")
 
 
 def row_ranges(rows: Iterable[int], limit: int = 8) -> str:
@@ -576,7 +604,8 @@ def problems_from_results(results: Iterable[Any], run: _Run) -> list[dict[str, A
         failing = result.result.get("unexpected_index_list") or []
         if not failing:  # e.g. a table-level expectation: no rows to name, still a problem
             out.append(_problem(rule, run, unit=None, file=None, row=None, column=rule.column))
-        for group in _groups([records[int(item["_idx"])] for item in failing], rule.level):
+        groups = _groups([records[int(item["_idx"])] for item in failing], rule.level)
+        for group, more in _bounded(groups, rule.level, run.limit):
             first = group[0]
             rows = [int(r["_row"]) for r in group]
             per_unit = rule.level == "unit" and first["unit"] is not None
@@ -588,12 +617,36 @@ def problems_from_results(results: Iterable[Any], run: _Run) -> list[dict[str, A
                     file=first["daftar_berkas_unit"] if per_unit else first["_file"],
                     row=None if rule.level in ("file", "unit") else rows[0],
                     column=rule.column,
-                    value=", ".join(dict.fromkeys(_resolve(rule.value, r) for r in group)),
+                    value=listed(dict.fromkeys(_resolve(rule.value, r) for r in group), run.limit),
                     expected=_resolve(rule.expected, first),
                     rows=rows,
                     extra={name: _resolve(spec, first) for name, spec in rule.fields},
                 )
             )
+            if more:
+                out[-1]["_more"] = more
+    return out
+
+
+def _bounded(
+    groups: list[list[dict[str, Any]]], level: str, limit: int
+) -> list[tuple[list[dict[str, Any]], list[int]]]:
+    """(group, rows left out) to report: for a row rule the first `limit` rows per unit and file.
+
+    The rows left out ride on the last kept group, so _finish can count them without a problem
+    (and its message) being built for each.
+    """
+    if level != "row":
+        return [(g, []) for g in groups]
+    per_file: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
+    for (r,) in groups:
+        per_file.setdefault((r["unit"], r["_file"]), []).append(r)
+    out: list[tuple[list[dict[str, Any]], list[int]]] = []
+    for rows in per_file.values():
+        rows.sort(key=lambda r: int(r["_row"]))
+        out += [([r], []) for r in rows[:limit]]
+        if len(rows) > limit:
+            out[-1] = (out[-1][0], [int(r["_row"]) for r in rows[limit:]])
     return out
 
 
@@ -618,7 +671,7 @@ def run_expectations(work: pd.DataFrame, suite: Suite) -> list[Any]:
     )
     from great_expectations.expectations.metadata_types import FailureSeverity
 
-    import tasks.gx_custom  # noqa: F401  (registers the custom expectation types)
+    import triwulan.tasks.gx_custom  # noqa: F401  (registers the custom expectation types)
 
     # GX announces its temporary docs folder at INFO on every run: noise for the secretariat
     logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
@@ -678,21 +731,28 @@ def _empty_validation() -> Validation:
 
 
 def _finish(
-    problems: list[dict[str, Any]], lacking: set[tuple[str, str]], suite: Suite, ref: Reference
+    problems: list[dict[str, Any]],
+    lacking: set[tuple[str, str]],
+    suite: Suite,
+    ref: Reference,
+    limit: int | None = None,
 ) -> pd.DataFrame:
-    """Drop repeats and problems of missing columns, sort into a frame.
+    """Drop repeats and problems of missing columns, sort, bound, into a frame.
 
     A repeat (same unit, file, row, column, rule and message) says nothing new to the unit and
-    would only lengthen its feedback mail.
+    would only lengthen its feedback mail. Row problems are bounded by _bound_rows.
     """
-    kept, seen = [], set()
+    kept: list[dict[str, Any]] = []
+    seen: dict[tuple[Any, ...], dict[str, Any]] = {}
     for p in problems:
         if "_missing_column" not in p and (p["file"], p["column"]) in lacking:
             continue  # the whole column is missing: one problem for it is enough
         key = (p["unit"], p["file"], p["row"], p["column"], p["rule"], p["message"])
         if key in seen:
+            if p.get("_more"):
+                seen[key]["_more"] = [*seen[key].get("_more", []), *p["_more"]]
             continue
-        seen.add(key)
+        seen[key] = p
         kept.append(p)
     unit_order = {u: i for i, u in enumerate(ref.units["unit"])}
     rule_order = suite.rule_order
@@ -707,7 +767,46 @@ def _finish(
             p["column"] or "",
         )
     )
+    kept = _bound_rows(kept, limit or load_limits().baris_per_masalah)
     return _problem_frame([[p[c] for c in PROBLEM_COLUMNS] for p in kept])
+
+
+def _bound_rows(problems: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """At most `limit` row problems per unit, file, rule and column, then one counting the rest.
+
+    The rest ('… dan 4.980 baris lain dengan masalah yang sama (baris 23–5002)') follows the
+    last row problem kept, so in a unit's mail it reads as the continuation of that line. Problems
+    without a row are bounded by the reference and the file limits, and all kept.
+    """
+    shown: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    rest: dict[tuple[Any, ...], set[int]] = {}
+    out = []
+    for p in problems:
+        if p["row"] is None:
+            out.append(p)
+            continue
+        key = (p["unit"], p["file"], p["rule"], p["column"])
+        group = shown.setdefault(key, [])
+        more = rest.setdefault(key, set())
+        more.update(p.get("_more", ()))
+        if len(group) < limit:
+            group.append(p)
+            out.append(p)
+        else:
+            more.add(int(p["row"]))
+    after: dict[int, dict[str, Any]] = {}
+    for key, more in rest.items():
+        more -= {int(p["row"]) for p in shown[key]}
+        if more:
+            last = shown[key][-1]
+            rows = sorted(more)
+            after[id(last)] = {
+                **{c: last[c] for c in ("unit", "file", "column", "rule", "severity")},
+                "row": None,
+                "message": f"… dan {angka(len(rows))} baris lain dengan masalah yang sama "
+                f"(baris {row_ranges(rows)}).",
+            }
+    return [q for p in out for q in ((p, after[id(p)]) if id(p) in after else (p,))]
 
 
 def _problem_frame(rows: list[list[Any]]) -> pd.DataFrame:
@@ -739,7 +838,8 @@ def validate_quarter(
     if raw.empty:
         return _empty_validation()
     plan = plan_for_quarter(ref, period.triwulan)
-    work = prepare_frame(raw, ref, period, plan, earlier)
+    limit = load_limits().baris_per_masalah
+    work = prepare_frame(raw, ref, period, plan, earlier, limit)
     run = _Run(
         raw=raw,
         work=work,
@@ -747,6 +847,7 @@ def validate_quarter(
         period=period,
         plan=plan,
         judul=dict(zip(ref.kolom["kolom"], ref.kolom["judul"], strict=True)),
+        limit=limit,
     )
 
     found: list[dict[str, Any]] = []
@@ -757,7 +858,7 @@ def validate_quarter(
         found += results
     if suite.expectations:
         found += problems_from_results(run_expectations(work, suite), run)
-    problems = _finish(found, lacking, suite, ref)
+    problems = _finish(found, lacking, suite, ref, limit)
 
     unit_order = {u: i for i, u in enumerate(ref.units["unit"])}
     units = sorted(set(work["unit"].dropna()), key=lambda u: unit_order.get(u, len(unit_order)))

@@ -14,12 +14,12 @@ from typing import Annotated
 
 import typer
 
-from tasks.errors import TriwulanError
-from tasks.period import parse_period
-from tasks.reference import load_reference
-from tasks.template import FORMATS, default_filename, slug, write_template
 from triwulan import bahasa
 from triwulan.paths import reference_root
+from triwulan.tasks.errors import TriwulanError
+from triwulan.tasks.period import parse_period
+from triwulan.tasks.reference import load_reference
+from triwulan.tasks.template import FORMATS, default_filename, slug, write_template
 
 bahasa.pasang()
 
@@ -43,7 +43,7 @@ def friendly_errors() -> Iterator[None]:
         yield
     except TriwulanError as error:
         typer.echo(str(error), err=True)
-        raise typer.Exit(code=EXIT_USER_ERROR) from None
+        raise typer.Exit(code=getattr(error, "exit_code", EXIT_USER_ERROR)) from None
 
 
 def latest_tahun() -> int:

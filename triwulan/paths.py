@@ -1,19 +1,31 @@
-"""The one place that knows where things live (repo data, inbox, out)."""
+"""The one place that knows where things live (package data, inbox, out).
+
+Reference data, templates, expectations and the sample are package data of `triwulan`: found
+through importlib.resources, they work from a source checkout, an editable install and a wheel
+installed anywhere. Only the reference root can be pointed elsewhere (another kecamatan, tests).
+"""
 
 from __future__ import annotations
 
 import os
+from importlib.resources import files
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-EXPECTATIONS_DIR = ROOT / "expectations"
-TEMPLATES_DIR = ROOT / "templates"
-SAMPLE_DIR = ROOT / "sample"
+
+def _package_dir(name: str) -> Path:
+    """A data package as a real folder (setuptools installs packages unzipped)."""
+    return Path(str(files(name)))
+
+
+EXPECTATIONS_DIR = _package_dir("triwulan.expectations")
+TEMPLATES_DIR = _package_dir("triwulan.templates")
+SAMPLE_DIR = _package_dir("triwulan.sample")
+PACKAGED_REFERENCE = _package_dir("triwulan.reference")
 
 
 def reference_root() -> Path:
-    """Reference data lives in the repo; TRIWULAN_REFERENCE points elsewhere (tests, other kecamatan)."""
-    return Path(os.environ.get("TRIWULAN_REFERENCE", ROOT / "reference"))
+    """Shipped reference data unless TRIWULAN_REFERENCE points elsewhere (tests, other kecamatan)."""
+    return Path(os.environ.get("TRIWULAN_REFERENCE") or PACKAGED_REFERENCE)
 
 
 def reference_dir(tahun: int) -> Path:
@@ -34,3 +46,8 @@ def quarter_inbox(inbox: Path, tahun: int, triwulan: int) -> Path:
 
 def quarter_out(out: Path, tahun: int, triwulan: int) -> Path:
     return out / str(tahun) / f"TW{triwulan}"
+
+
+def raw_store(out: Path) -> Path:
+    """Every received file, kept byte-for-byte by content (never by a name a unit chose)."""
+    return out / "store" / "raw"

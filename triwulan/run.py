@@ -2,35 +2,91 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import datetime as dt
 import logging
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
-from tasks.errors import TriwulanError
-from tasks.fmt import STATUS_LABEL, persen, problem_line, rupiah
-from tasks.period import parse_period
-from tasks.report import status_text
-from tasks.setup import check_setup
+from triwulan.lifeline import exit_on_termination, start_prefect_server_here
 from triwulan.paths import SAMPLE_DIR
+from triwulan.tasks.errors import RunFailed, TriwulanError
+from triwulan.tasks.fmt import STATUS_LABEL, WIB, persen, problem_line, rupiah
+from triwulan.tasks.period import parse_period
+from triwulan.tasks.report import status_text
+from triwulan.tasks.setup import check_setup
 
 STATUS_WORDS = {
     "terkirim": "terkirim",
     "disimpan": "disimpan",
     "gagal": "GAGAL",
     "sudah_terkirim": "sudah terkirim",
+    "unknown": "TIDAK PASTI (periksa kotak masuk penerima)",
 }
 
 
 def run_quarter(periode: str, inbox: Path | None = None, out: Path | None = None) -> dict:
-    """Check the setup first, so a typo or a bad setting never waits for Prefect to start."""
+    """Check the setup first, so a typo or a bad setting never waits for Prefect to start.
+
+    A failure after the checks ends in one Indonesian line (RunFailed) naming the file or folder
+    where possible; the traceback goes to a log file in the out folder, not to the terminal.
+    """
     setup = check_setup(periode, inbox, out)
     setup.engine.dispose()
     quiet_libraries()
-    from flows.quarterly import quarterly_report  # Prefect and GX load only when a run happens
+    exit_on_termination()
+    log_path = log_file(setup.out, setup.period.label)
+    with logs_to_file(log_path):
+        try:
+            start_prefect_server_here()
+            from triwulan.flows.quarterly import quarterly_report  # Prefect and GX load lazily
 
-    return quarterly_report(setup.period.label, str(setup.inbox), str(setup.out))
+            return quarterly_report(setup.period.label, str(setup.inbox), str(setup.out))
+        except TriwulanError as exc:
+            logging.getLogger("triwulan").error("run %s gagal", setup.period.label, exc_info=exc)
+            raise
+        except Exception as exc:
+            logging.getLogger("triwulan").error("run %s gagal", setup.period.label, exc_info=exc)
+            raise RunFailed(failure_line(setup.period.label, exc, log_path)) from exc
+
+
+def log_file(out: Path, label: str) -> Path:
+    stamp = dt.datetime.now(WIB).strftime("%Y%m%d-%H%M%S")
+    return out / "log" / f"run-{label}-{stamp}.log"
+
+
+def failure_line(label: str, exc: BaseException, log_path: Path) -> str:
+    """One line for the person at the keyboard: what failed and where the details are."""
+    if isinstance(exc, OSError) and exc.filename:
+        what = f"'{exc.filename}' tidak dapat dibaca atau ditulisi ({exc.strerror or exc})"
+    else:
+        what = f"kesalahan tak terduga ({type(exc).__name__})"
+    return f"Run {label} gagal: {what}. Rincian teknis: {log_path}"
+
+
+@contextlib.contextmanager
+def logs_to_file(path: Path) -> Iterator[None]:
+    """Library log lines and tracebacks of this run go to its log file; the console stays quiet."""
+    root = logging.getLogger()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8", delay=True)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.INFO)
+    consoles = [h for h in root.handlers if getattr(h, "name", "") == "console"]
+    levels = [h.level for h in consoles]
+    root.addHandler(handler)
+    for h in consoles:
+        h.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        handler.close()
+        for h, level in zip(consoles, levels, strict=True):
+            h.setLevel(level)
 
 
 def quiet_libraries() -> None:

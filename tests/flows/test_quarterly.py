@@ -51,7 +51,7 @@ def pct(numerator: int, denominator: int) -> float:
 @pytest.fixture(scope="module")
 def world(prefect_api, tmp_path_factory):
     """TW I then TW II of the sample inbox (as shipped, with its faults) through the real flow."""
-    from flows.quarterly import quarterly_report
+    from triwulan.flows.quarterly import quarterly_report
 
     root = tmp_path_factory.mktemp("dunia")
     inbox, out = root / "inbox", root / "out"
@@ -211,7 +211,7 @@ PERWIRA = "kel.perwira@example.go.id"
 def reruns(prefect_api, tmp_path_factory):
     """TW I (corrected, all accepted) run five times: as is, unchanged, after a bad correction
     of an accepted unit, unchanged again, and with that unit's file replaced by a damaged one."""
-    from flows.quarterly import quarterly_report
+    from triwulan.flows.quarterly import quarterly_report
 
     root = tmp_path_factory.mktemp("ulang")
     inbox, out = root / "inbox", root / "out"
@@ -269,8 +269,10 @@ def test_bad_correction_keeps_the_rows_accepted_before(reruns):
 def test_damaged_replacement_file_keeps_the_rows_accepted_before(reruns):
     first, damaged = reruns["runs"][0], reruns["runs"][4]
     perwira = {u["unit"]: u for u in damaged["units"]}["perwira"]
-    assert perwira["status"] == "missing"  # the file could not be read, so no unit claims it
+    # unreadable, but named after the unit: the unit is told, not shown as 'belum mengirim'
+    assert perwira["status"] == "rejected"
+    assert [p["rule"] for p in perwira["problems"]] == ["berkas_tidak_terbaca"]
+    assert "rusak" in perwira["problems"][0]["message"]
     assert perwira["data_sebelumnya"] == {"file": reruns["perwira"], "versi": 1}
     assert damaged["totals"] == first["totals"]
-    assert [f["file"] for f in damaged["unreadable_files"]] == [reruns["perwira"]]
-    assert "rusak" in damaged["unreadable_files"][0]["message"]
+    assert damaged["unreadable_files"] == []

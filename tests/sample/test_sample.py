@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tasks.ingest import FileProblem, find_submissions, read_quarter, read_submission
-from tasks.period import Period
-from tasks.reference import QUARTERS, load_reference
-from tasks.submission import prefilled_frame
-from tasks.validate import Validation, validate_quarter
 from triwulan.paths import SAMPLE_DIR
+from triwulan.tasks.ingest import FileProblem, find_submissions, read_quarter, read_submission
+from triwulan.tasks.period import Period
+from triwulan.tasks.reference import QUARTERS, load_reference
+from triwulan.tasks.submission import prefilled_frame
+from triwulan.tasks.validate import Validation, validate_quarter
 
 TAHUN = 2024
 INBOX = SAMPLE_DIR / "inbox" / str(TAHUN)

@@ -7,7 +7,14 @@ import math
 import pandas as pd
 import pytest
 
-from tasks.compute import aggregate, furthest_behind, percent, predikat, quarter_detail, totals
+from triwulan.tasks.compute import (
+    aggregate,
+    furthest_behind,
+    percent,
+    predikat,
+    quarter_detail,
+    totals,
+)
 
 BANDS = pd.DataFrame(
     {

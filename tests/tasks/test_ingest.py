@@ -8,10 +8,11 @@ import pytest
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from tasks.errors import TriwulanError
-from tasks.ingest import (
+from triwulan.tasks.errors import TriwulanError
+from triwulan.tasks.ingest import (
     FileProblem,
     check_inbox,
+    collect_quarter,
     find_submissions,
     read_quarter,
     read_submission,
@@ -76,17 +77,28 @@ def test_unsupported_format_is_reported_not_skipped(tmp_path: Path, name: str) -
     ]
 
 
-def test_hidden_lock_and_system_files_and_subfolders_are_not_submissions(tmp_path: Path) -> None:
+def test_hidden_and_lock_files_are_judged_system_files_and_subfolders_are_not(
+    tmp_path: Path,
+) -> None:
     folder = tmp_path / "TW2"
     (folder / "arsip").mkdir(parents=True)
     for name in ("~$a.xlsx", ".~lock.a.xlsx#", ".DS_Store", "Thumbs.db", "desktop.ini"):
         (folder / name).write_bytes(b"x")
     (folder / "arsip" / "lama.xls").write_bytes(b"x")
     good = xlsx(folder / "a.xlsx", [HEADER, [2024, "perwira", "7.01", 5, ""]])
+    hidden = xlsx(folder / ".perwira.xlsx", [HEADER, [2024, "perwira", "7.01", 5, ""]])
     no_suffix = folder / "laporan"
     no_suffix.write_bytes(b"x")
-    assert find_submissions(folder) == [good, no_suffix]
+    found = find_submissions(folder)
+    assert [p.name for p in found] == sorted(
+        [".DS_Store", ".perwira.xlsx", ".~lock.a.xlsx#", "a.xlsx", "laporan", "~$a.xlsx"]
+    )
+    assert good in found and hidden in found
+    frame, problem = read_submission(hidden)  # a hidden name is read like any other
+    assert problem is None and list(frame["unit"]) == ["perwira"]
     assert "tidak berekstensi" in one_problem(no_suffix)
+    assert "berkas kunci sementara" in one_problem(folder / "~$a.xlsx")
+    assert "berkas kunci sementara" in one_problem(folder / ".~lock.a.xlsx#")
     assert find_submissions(tmp_path / "tidak-ada") == []
 
 
@@ -198,7 +210,7 @@ def test_check_inbox_unreadable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     def denied(path: object) -> None:
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr("tasks.ingest.os.scandir", denied)
+    monkeypatch.setattr("triwulan.tasks.ingest.os.scandir", denied)
     with pytest.raises(TriwulanError, match="tidak ada atau tidak dapat dibaca"):
         check_inbox(tmp_path)
 
@@ -216,3 +228,27 @@ def test_semicolon_csv_from_an_indonesian_excel_is_read(tmp_path):
     assert frame.loc[0, "realisasi_fisik"] == "82,5"
     assert frame.loc[0, "kendala"] == "Hujan; pekerjaan\ntertunda"  # a line break inside quotes
     assert frame.loc[0, "_row"] == 2
+
+
+def test_a_file_that_vanished_before_it_was_kept_is_a_problem_of_that_file(tmp_path: Path) -> None:
+    good = xlsx(tmp_path / "a.xlsx", [HEADER, [2024, "perwira", "7.01", 5, ""]])
+    gone = tmp_path / "Kel Perwira (terhapus).xlsx"
+
+    def keep(path: Path) -> tuple[str, Path]:
+        return "sha-" + path.name, path.resolve(strict=True)  # FileNotFoundError for `gone`
+
+    received = collect_quarter([good, gone], keep)
+    assert received.sha256 == {"a.xlsx": "sha-a.xlsx"}
+    assert len(received.raw) == 1
+    [problem] = received.file_problems
+    assert problem.file == gone.name and "hilang dari folder" in problem.message
+
+
+def test_a_failing_raw_store_fails_the_run_instead_of_blaming_the_file(tmp_path: Path) -> None:
+    good = xlsx(tmp_path / "a.xlsx", [HEADER, [2024, "perwira", "7.01", 5, ""]])
+
+    def keep(path: Path) -> tuple[str, Path]:
+        raise PermissionError(13, "Permission denied", str(tmp_path / "store" / "raw" / "x"))
+
+    with pytest.raises(PermissionError):
+        collect_quarter([good], keep)

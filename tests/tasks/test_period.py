@@ -1,7 +1,7 @@
 import pytest
 
-from tasks.errors import PeriodError
-from tasks.period import Period, parse_period
+from triwulan.tasks.errors import PeriodError
+from triwulan.tasks.period import Period, parse_period
 
 
 def test_parse_and_names():

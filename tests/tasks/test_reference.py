@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tasks.errors import ReferenceDataError
-from tasks.reference import load_reference, plan_for_quarter
 from tests.units import SLUGS
-from triwulan.paths import ROOT
+from triwulan.paths import PACKAGED_REFERENCE
+from triwulan.tasks.errors import ReferenceDataError
+from triwulan.tasks.reference import load_reference, plan_for_quarter
 
 # Tabel 3.11 of the seed: pagu per program after the APBD Perubahan (the table that adds up).
 TABEL_3_11_PAGU = {
@@ -75,7 +75,7 @@ def test_zones_and_iku(ref):
 def broken_reference(tmp_path, monkeypatch) -> Path:
     """A writable copy of the reference tree that tests may spoil."""
     root = tmp_path / "reference"
-    shutil.copytree(ROOT / "reference", root)
+    shutil.copytree(PACKAGED_REFERENCE, root)
     monkeypatch.setenv("TRIWULAN_REFERENCE", str(root))
     return root / "2024"
 

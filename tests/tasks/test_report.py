@@ -12,9 +12,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from tasks import compute, fmt, report
-from tasks.compute import LEVEL_KEYS, MONEY, TOTAL_KEYS
-from tasks.report import (
+from triwulan.tasks import compute, fmt, report
+from triwulan.tasks.compute import LEVEL_KEYS, MONEY, TOTAL_KEYS
+from triwulan.tasks.report import (
     render_email_summary,
     render_email_text,
     render_full_report,
@@ -544,6 +544,36 @@ def test_problems_email_without_warnings_or_file() -> None:
     assert "Sekretariat Kecamatan X" in html
     assert "Rincian kesalahan tidak tersedia" in html
     assert "Peringatan (tidak" not in html
+
+
+def test_problems_email_lists_a_bounded_number(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever validation found, a mail lists MAIL_PROBLEMS per section and counts the rest."""
+    monkeypatch.setattr(report, "MAIL_PROBLEMS", 3)
+    problems = [
+        {"row": r, "column": "pagu", "rule": "x", "severity": "error", "message": f"Salah {r}."}
+        for r in range(2, 12)
+    ]
+    html = render_problems_email("Kelurahan Perwira", "2024-TW2", problems, "p.xlsx")
+    assert "terdapat 10 kesalahan" in html
+    assert "Salah 4." in html and "Salah 5." not in html
+    assert "… dan 7 kesalahan lain tidak ditampilkan." in html
+
+
+def test_full_report_and_mail_list_a_bounded_number(
+    data: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(report, "REPORT_PROBLEMS", 1)
+    monkeypatch.setattr(report, "UNREADABLE_LISTED", 1)
+    html = render_full_report(data["summary"], data["detail"], data["levels"], data["behind"])
+    assert "Kesalahan yang harus diperbaiki (2)" in html  # the count stays the full one
+    assert "… dan 1 kesalahan lain tidak ditampilkan." in html
+    assert "… dan 1 catatan berkas lain tidak ditampilkan." in html
+    assert "laporan &lt;final&gt;.xlsx" not in html
+    mail = render_email_summary(data["summary"], data["behind"])
+    assert "… dan 1 catatan berkas lain tidak ditampilkan." in mail
+    assert "… dan 1 catatan berkas lain tidak ditampilkan." in render_email_text(
+        data["summary"], data["behind"]
+    )
 
 
 def test_problems_email_accepted_with_warnings(data: dict) -> None:

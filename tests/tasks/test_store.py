@@ -6,7 +6,7 @@ import hashlib
 
 import pandas as pd
 
-from tasks import store
+from triwulan.tasks import store
 
 
 def accepted(unit: str, amount: int, file: str = "a.xlsx", sha: str = "f" * 64) -> pd.DataFrame:

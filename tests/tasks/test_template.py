@@ -10,12 +10,12 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from tasks.errors import TriwulanError
-from tasks.ingest import read_submission
-from tasks.period import Period, parse_period
-from tasks.reference import Reference, load_reference, plan_for_quarter
-from tasks.submission import columns, input_columns, prefilled_frame
-from tasks.template import RUPIAH_FORMAT, write_template, write_xlsx
+from triwulan.tasks.errors import TriwulanError
+from triwulan.tasks.ingest import read_submission
+from triwulan.tasks.period import Period, parse_period
+from triwulan.tasks.reference import Reference, load_reference, plan_for_quarter
+from triwulan.tasks.submission import columns, input_columns, prefilled_frame
+from triwulan.tasks.template import RUPIAH_FORMAT, write_template, write_xlsx
 
 UNIT = "perwira"
 PREFILLED = [
@@ -175,7 +175,7 @@ def test_filling_only_input_columns_gives_a_valid_submission(
     tmp_path: Path, ref: Reference, period: Period
 ) -> None:
     """A clerk fills the yellow columns with plausible figures; the real validator accepts it."""
-    from tasks.validate import validate_quarter
+    from triwulan.tasks.validate import validate_quarter
 
     path = write_template(ref, period, UNIT, tmp_path / "diisi.xlsx", "xlsx")
     book = load_workbook(path)
@@ -226,7 +226,7 @@ def test_prefilled_answers_are_written_as_numbers(
     frame["realisasi_keuangan"] = [1_500_000] * n
     frame["realisasi_fisik"] = ["82.5"] * n
     frame["realisasi_keluaran"] = [2.0] * n
-    frame["kendala"] = ["=bukan rumus"] + [None] * (n - 1)
+    frame["kendala"] = ["=bukan rumus", "#N/A"] + [None] * (n - 2)
     path = tmp_path / "s.xlsx"
     write_xlsx(frame, path, ref, period, UNIT)
     ws = load_workbook(path)["realisasi"]
@@ -236,6 +236,7 @@ def test_prefilled_answers_are_written_as_numbers(
     assert cell["realisasi_fisik"].value == 82.5
     assert type(cell["realisasi_keluaran"].value) is int
     assert cell["kendala"].data_type == "s"  # user text is never turned into a formula
+    assert ws.cell(row=3, column=keys.index("kendala") + 1).data_type == "s"  # nor an error
     assert cell["target_keluaran"].value == 15
 
 

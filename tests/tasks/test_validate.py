@@ -8,11 +8,11 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from tasks import parse
-from tasks import validate as v
-from tasks.ingest import read_quarter
-from tasks.period import Period
-from tasks.reference import Reference, load_reference, plan_for_quarter
+from triwulan.tasks import parse
+from triwulan.tasks import validate as v
+from triwulan.tasks.ingest import read_quarter
+from triwulan.tasks.period import Period
+from triwulan.tasks.reference import Reference, load_reference, plan_for_quarter
 
 PERIOD = Period(2024, 2)
 
@@ -407,6 +407,46 @@ def test_repeated_problems_are_dropped(ref: Reference) -> None:
     assert list(result["row"]) == [2, 3]
 
 
+def test_row_problems_are_bounded_per_file_rule_and_column(ref: Reference) -> None:
+    """The first `limit` rows of a rule stay; one line after them counts the rest."""
+    rule = v.Rule("r", "error", "Baris {row} salah.")
+    run = v._Run(raw=pd.DataFrame(), work=pd.DataFrame(), ref=ref, period=PERIOD, plan=None)
+
+    def at(row: int, column: str = "unit", file: str = "a.xlsx") -> dict[str, object]:
+        return v._problem(rule, run, unit="perwira", file=file, row=row, column=column)
+
+    found = [at(r) for r in range(9, 1, -1)] + [at(5, "pagu"), at(3, file="b.xlsx")]
+    found[0]["_more"] = [20, 21, 22]  # rows problems_from_results counted without a message
+    result = v._finish(found, set(), v.load_suite(), ref, limit=3).to_dict("records")
+    assert [(p["file"], p["row"], p["column"]) for p in result] == [
+        ("a.xlsx", 2, "unit"),
+        ("a.xlsx", 3, "unit"),
+        ("a.xlsx", 4, "unit"),
+        ("a.xlsx", None, "unit"),
+        ("a.xlsx", 5, "pagu"),
+        ("b.xlsx", 3, "unit"),
+    ]
+    assert result[3]["message"] == (
+        "… dan 8 baris lain dengan masalah yang sama (baris 5–9, 20–22)."
+    )
+    assert (result[3]["rule"], result[3]["severity"]) == ("r", "error")
+
+
+def test_bounded_listings() -> None:
+    assert v.row_list([4, 5], 3) == "4, 5"
+    assert v.row_list(range(2, 5002), 3) == "2, 3, 4 dan 4.997 baris lain"
+    assert v.listed(["'a'", "'b'", "'c'"], 2) == "'a', 'b' dan 1 lainnya"
+
+
+def test_duplicate_code_rows_listed_up_to_the_limit(ref: Reference, plan: pd.DataFrame) -> None:
+    """Every row of a group used to list every other row: output grew with rows squared."""
+    rows = unit_rows(plan, "perwira", "p.xlsx")
+    rows = renumber([dict(rows[0]) for _ in range(30)] + rows[1:])
+    w = v.prepare_frame(frame(rows), ref, PERIOD, limit=3)
+    assert set(w.loc[:29, "baris_kode_sama"]) == {"2, 3, 4 dan 27 baris lain"}
+    assert w.loc[30:, "baris_kode_sama"].isna().all()
+
+
 # ------------------------------------------------------------------ other GX runs
 
 
@@ -471,7 +511,7 @@ def test_parse_number_comma_or_dot(text: str, expected: float | None) -> None:
 
 def test_one_parser_for_numbers() -> None:
     """validate keeps importing the parsers; the reference loader uses the same strict one."""
-    from tasks import reference, template
+    from triwulan.tasks import reference, template
 
     assert v.parse_int is parse.parse_int and v.parse_number is parse.parse_number
     assert reference.parse_int is parse.parse_int

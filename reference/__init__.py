@@ -1,0 +1,1 @@
+"""Reference data per budget year (CSV): package data of triwulan."""

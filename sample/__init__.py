@@ -1,0 +1,1 @@
+"""The shipped sample year (inbox, corrections): package data of triwulan."""
