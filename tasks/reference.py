@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from triwulan.paths import reference_dir, reference_root
 from triwulan.tasks.errors import ReferenceDataError
 from triwulan.tasks.parse import parse_int
-from triwulan.paths import reference_dir, reference_root
 
 QUARTERS = (1, 2, 3, 4)
 TW_COLS = [f"tw{q}" for q in QUARTERS]
