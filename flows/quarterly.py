@@ -1,4 +1,9 @@
-"""The `quarterly-report` flow: collect, validate, store, compute, report, deliver."""
+"""The `quarterly-report` flow: collect, validate, store, compute, report, deliver.
+
+One run per quarter at a time (a lock in the database). A rerun whose inputs are identical makes
+no version. A run that changes a quarter's accepted data also recomputes the later quarters of
+that year already reported, and leadership gets one mail naming every quarter that changed.
+"""
 
 from __future__ import annotations
 
@@ -8,74 +13,76 @@ from pathlib import Path
 from prefect import flow
 
 from triwulan.paths import quarter_out, raw_store
-from triwulan.tasks import steps, store
+from triwulan.tasks import record, steps, store
 from triwulan.tasks.attribution import attach_file_problems
-from triwulan.tasks.compute import LEVEL_KEYS, aggregate, furthest_behind
 from triwulan.tasks.mails import leadership_mail, unit_feedback_mails
-from triwulan.tasks.setup import check_setup
-from triwulan.tasks.summary import build_summary, write_summary
+from triwulan.tasks.setup import check_setup, guard_final
 
 
 @flow(name="quarterly-report", log_prints=True)
 def quarterly_report(
-    periode: str | None = None, inbox: str | None = None, out: str | None = None
+    periode: str | None = None,
+    inbox: str | None = None,
+    out: str | None = None,
+    paksa: bool = False,
+    buka_final: str | None = None,
+    pemicu: str = "manual",
 ) -> dict:
     """Produce the draft report of one quarter from the files in the inbox now.
 
     Without a periode (the scheduled quarter-end run) it reports the quarter that just ended.
+    `paksa` makes a version even when nothing changed; `buka_final` (a reason) reopens a quarter
+    whose version was marked final.
     """
     setup = check_setup(periode, Path(inbox) if inbox else None, Path(out) if out else None)
     period, ref, engine = setup.period, setup.ref, setup.engine
-    quarter_folder = quarter_out(setup.out, period.tahun, period.triwulan)
-    version = store.next_version(engine, period.label, quarter_folder)
-    folder = quarter_folder / f"v{version}"
-    folder.mkdir(parents=True)
-    run_id = store.start_run(engine, period.label, version, folder)
-    try:
+    params = {"periode": period.label, "inbox": str(setup.inbox), "out": str(setup.out)}
+    with record.quarter_lock(engine, period.label, record.lock_wait_seconds()):
+        guard_final(engine, period.label, buka_final)
         collected = steps.collect(engine, setup.inbox, period, raw_store(setup.out))
-        earlier = store.earlier_totals(engine, period.tahun, period.triwulan)
-        validation = steps.validate(collected.raw, ref, period, earlier)
-        validation, unattached = attach_file_problems(
-            validation, collected.file_problems, ref.units
+        sidik = steps.fingerprint(engine, ref, period, collected)
+        last = record.last_report(engine, period.label)
+        if last and last["sidik"] == sidik and not paksa:
+            return steps.unchanged(engine, period, last, pemicu, params, sidik)
+
+        quarter_folder = quarter_out(setup.out, period.tahun, period.triwulan)
+        version = store.next_version(engine, period.label, quarter_folder)
+        run_id = record.start_run(
+            engine, period.label, version, None, pemicu=pemicu, parameter=params, sidik=sidik
         )
-        steps.save(engine, period, validation.accepted, collected.sha256, version)
-        # A unit not accepted in this run (new file rejected, unreadable or gone) keeps the rows
-        # it had accepted for this quarter before; the report says which file they come from.
-        accepted = [u for u, state in validation.status.items() if state == "accepted"]
-        sources = store.stored_sources(engine, period.tahun, period.triwulan)
-        earlier_data = {u: src for u, src in sources.items() if u not in accepted}
-        counted = accepted + list(earlier_data)
-        detail = steps.compute_quarter(engine, ref, period, counted)
-        levels = {level: aggregate(detail, level, ref.predikat) for level in LEVEL_KEYS}
-        behind = furthest_behind(detail)
-        file_problems = [{"file": p.file, "message": p.message} for p in unattached]
-        summary = build_summary(
-            ref,
-            period,
-            version,
-            validation.status,
-            validation.files,
-            validation.problems,
-            file_problems,
-            detail,
-            earlier_data,
-        )
-        attachments = steps.write_reports(folder, summary, detail, levels, behind)
-        mails = [
-            leadership_mail(ref, period, summary, behind, attachments),
-            *unit_feedback_mails(ref, period, summary, collected.sha256),
-        ]
-        results = steps.send(mails, folder / "outbox", setup.smtp, quarter_folder / "terkirim.json")
-        summary["delivery"] = [
-            {"key": r.key, "status": r.status, "eml": str(r.eml), "error": r.error} for r in results
-        ]
-        write_summary(folder, summary)
-        steps.publish_artifacts(summary)
-    except BaseException:
-        # the original error is what the user must see; a failing ledger update must not hide it
-        with contextlib.suppress(Exception):
-            store.finish_run(engine, run_id, "gagal", {})
-        raise
-    store.finish_run(engine, run_id, "selesai", summary["counts"])
+        work = steps.work_folder(quarter_folder, version)
+        try:
+            before = store.data_digest(engine, period.tahun, period.triwulan)
+            earlier = store.earlier_totals(engine, period.tahun, period.triwulan)
+            validation = steps.validate(collected.raw, ref, period, earlier)
+            validation, unattached = attach_file_problems(
+                validation, collected.file_problems, ref.units
+            )
+            steps.save(engine, period, validation.accepted, collected.sha256, version)
+            steps.record_files(engine, period, run_id, collected, validation)
+            changed = store.data_digest(engine, period.tahun, period.triwulan) != before
+            built = steps.build_quarter(
+                engine, ref, period, version, work, validation, unattached, None
+            )
+            folder = steps.publish(work, quarter_folder / f"v{version}")
+            built = built.moved_to(folder)
+            later = steps.cascade(engine, ref, setup.out, period, version, changed)
+            mails = [
+                leadership_mail(
+                    ref, period, built.summary, built.behind, built.attachments, built.detail, later
+                ),
+                *unit_feedback_mails(ref, period, built.summary, collected.sha256),
+            ]
+            results = steps.send(engine, period, version, run_id, mails, folder, setup.smtp)
+            steps.mark_covered(engine, period, results, later)
+            summary = steps.finish(built.summary, folder, results)
+            steps.publish_artifacts(summary)
+        except BaseException as exc:
+            # the original error is what the user must see; bookkeeping must not hide it
+            with contextlib.suppress(Exception):
+                steps.fail(engine, run_id, quarter_folder, version, exc)
+            raise
+        record.finish_run(engine, run_id, "selesai", summary["counts"], folder=folder)
     summary["folder"] = str(folder)
+    summary["cascade"] = [{"period": b.summary["period"], "version": b.version} for b in later]
     return summary

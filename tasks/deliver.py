@@ -193,7 +193,7 @@ def deliver(
     *,
     attempts: int = 3,
     backoff_s: float = 1.0,
-    ledger: Path | None = None,
+    ledger: Path | Ledger | None = None,
 ) -> list[DeliveryResult]:
     """Archive every mail as .eml, then send the ones not yet in the ledger.
 
@@ -225,8 +225,9 @@ def deliver(
         outbox.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise TriwulanError(f"Folder outbox '{outbox}' tidak dapat dibuat: {exc}") from exc
-    ledger_path = ledger or outbox / LEDGER_NAME
-    sent = _load_ledger(ledger_path)
+    book = ledger if isinstance(ledger, Ledger) else JsonLedger(ledger or outbox / LEDGER_NAME)
+    ledger_path = book.path
+    sent = book.load()
     deadline = time.monotonic() + config.total_budget_s if config else math.inf
 
     results: list[DeliveryResult] = []
@@ -239,7 +240,7 @@ def deliver(
                 error = (
                     f"Status tidak pasti sejak {done.get('waktu', '?')}: server mungkin sudah "
                     "atau belum menerima email ini, maka email ini tidak dikirim ulang. "
-                    + _unknown_advice(mail.key, ledger_path)
+                    + book.unknown_advice(mail.key)
                 )
                 results.append(DeliveryResult(mail.key, "unknown", recorded, error))
             else:
@@ -262,7 +263,7 @@ def deliver(
         result = _send_with_retries(mail, message, config, eml_path, attempts, backoff_s, deadline)
         if result.status in ("terkirim", "unknown"):
             if result.status == "unknown":
-                result = _with_note(result, _unknown_advice(mail.key, ledger_path))
+                result = _with_note(result, book.unknown_advice(mail.key))
             order = max((int(v.get("urutan", 0)) for v in sent.values()), default=0) + 1
             sent[mail.key] = {
                 "status": result.status,
@@ -273,7 +274,7 @@ def deliver(
                 "kepada": [*mail.to, *mail.cc],
             }
             try:
-                _write_atomic(ledger_path, _ledger_bytes(sent))
+                book.record(mail.key, sent[mail.key], sent)
             except OSError as exc:
                 lead = "Terkirim, tetapi" if result.status == "terkirim" else "Selain itu,"
                 result = _with_note(
@@ -281,8 +282,41 @@ def deliver(
                     f"{lead} {LEDGER_NAME} tidak dapat diperbarui ({exc}); "
                     "menjalankan ulang akan mengirim email ini lagi.",
                 )
+        elif result.status == "gagal":
+            book.note_failure(mail.key, [*mail.to, *mail.cc], result.error)
         results.append(result)
     return results
+
+
+class Ledger:
+    """Where sends are recorded: load() -> key -> entry; record() one send; failures noted."""
+
+    path: Path
+
+    def load(self) -> dict[str, dict[str, Any]]:
+        raise NotImplementedError
+
+    def record(self, key: str, entry: dict[str, Any], sent: dict[str, dict[str, Any]]) -> None:
+        raise NotImplementedError
+
+    def note_failure(self, key: str, to: list[str], error: str | None) -> None:
+        """Failures are history only; they never count as sent."""
+
+    def unknown_advice(self, key: str) -> str:
+        return _unknown_advice(key, self.path)
+
+
+class JsonLedger(Ledger):
+    """A ledger file (terkirim.json), rewritten atomically after every send."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> dict[str, dict[str, Any]]:
+        return _load_ledger(self.path)
+
+    def record(self, key: str, entry: dict[str, Any], sent: dict[str, dict[str, Any]]) -> None:
+        _write_atomic(self.path, _ledger_bytes(sent))
 
 
 def _with_note(result: DeliveryResult, note: str) -> DeliveryResult:

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from triwulan.tasks.deliver import Mail
 from triwulan.tasks.fmt import problem_line
-from triwulan.tasks.period import Period
+from triwulan.tasks.period import Period, parse_period
 from triwulan.tasks.reference import Reference
 from triwulan.tasks.report import (
     MAIL_PROBLEMS,
@@ -28,6 +31,9 @@ from triwulan.tasks.report import (
     split_problems,
 )
 
+# Run bookkeeping in a summary: never part of what a mail says.
+VOLATILE = frozenset({"version", "generated_at", "folder", "delivery", "cascade", "cause"})
+
 
 def content_key(payload: object) -> str:
     """Short stable digest of JSON-able content."""
@@ -39,36 +45,82 @@ def _emails(cell: str) -> list[str]:
     return [e.strip() for e in str(cell).replace(",", ";").split(";") if e.strip()]
 
 
+def leadership_key(label: str, summary: dict[str, Any], detail: pd.DataFrame) -> str:
+    """Key of a draft: everything the reader sees, none of the run's bookkeeping.
+
+    Every figure and text of the draft (statuses, problems, warnings, totals, and each detail row
+    with its kendala, tindak lanjut and keluaran) is in; version, time and folder are not, so an
+    identical draft is never sent twice and a text-only correction is.
+    """
+    content = {
+        **{k: v for k, v in summary.items() if k not in VOLATILE},
+        "rincian": json.loads(detail.to_json(orient="records", force_ascii=False)),
+    }
+    return f"{label}/pimpinan/{content_key(content)}"
+
+
 def leadership_mail(
     ref: Reference,
     period: Period,
-    summary: dict[str, object],
+    summary: dict[str, Any],
     behind: pd.DataFrame,
     attachments: list[Path],
+    detail: pd.DataFrame,
+    later: Sequence[Any] = (),
 ) -> Mail:
-    """The draft report for the Camat and Sekcam; the secretariat is in copy."""
+    """The draft report for the Camat and Sekcam; the secretariat is in copy.
+
+    `later`: later quarters recomputed because this run corrected an earlier one. Then one mail
+    names every quarter whose figures changed and carries all their drafts.
+    """
     version = summary["version"]
     to = [e for cell in ref.recipients["email"] for e in _emails(cell)]
     kecamatan_units = ref.units[ref.units["jenis"] == "kecamatan"]["email"]
     cc = [e for cell in kecamatan_units for e in _emails(cell)]
+    key = leadership_key(period.label, summary, detail)
+    subject = f"{email_subject(summary)} — versi {version}"
+    notice = None
+    if later:
+        names = [f"{period.roman} (versi {version})"] + [
+            f"{parse_period(b.summary['period']).roman} (versi {b.version})" for b in later
+        ]
+        changed = ", ".join(names[:-1]) + " dan " + names[-1]
+        notice = (
+            f"Koreksi data {period.roman} {period.tahun} mengubah angka {changed}. "
+            "Semua draf yang berubah terlampir pada email ini."
+        )
+        subject = f"[DRAF] Koreksi {period.roman} {period.tahun}: angka {changed} berubah — {ref.kecamatan_name}"
+        key += "+" + "+".join(
+            leadership_key(b.summary["period"], b.summary, b.detail).rsplit("/", 1)[1]
+            for b in later
+        )
+        attachments = _labelled(
+            attachments[0].parent,
+            [(period.label, version, attachments)]
+            + [(b.summary["period"], b.version, b.attachments) for b in later],
+        )
     return Mail(
-        key=f"{period.label}/pimpinan/{content_key(_report_content(summary))}",
+        key=key,
         to=to,
         cc=cc,
-        subject=f"{email_subject(summary)} — versi {version}",
-        html=render_email_summary(summary, behind),
-        text=render_email_text(summary, behind),
+        subject=subject,
+        html=render_email_summary(summary, behind, notice=notice),
+        text=render_email_text(summary, behind, notice=notice),
         attachments=attachments,
     )
 
 
-def _report_content(summary: dict[str, object]) -> dict[str, object]:
-    """What the draft says: unit outcomes and figures, without run metadata (version, time)."""
-    units = [
-        {k: u.get(k) for k in ("unit", "status", "file", "problems", "totals", "data_sebelumnya")}
-        for u in summary["units"]
-    ]
-    return {"units": units, "totals": summary["totals"], "berkas": summary.get("unreadable_files")}
+def _labelled(folder: Path, drafts: list[tuple[str, int, list[Path]]]) -> list[Path]:
+    """Copies named after their quarter and version, so two drafts never share a file name."""
+    target = folder / "lampiran"
+    target.mkdir(exist_ok=True)
+    out = []
+    for label, version, paths in drafts:
+        for path in paths:
+            copy = target / f"{path.stem}-{label}-v{version}{path.suffix}"
+            shutil.copyfile(path, copy)
+            out.append(copy)
+    return out
 
 
 def unit_feedback_mails(

@@ -49,6 +49,9 @@ FILES: dict[str, list[str]] = {
     "zona_k3.csv": ["no", "nama_zona", "kelurahan"],
 }
 
+# Tables shared by every year, beside the year folders.
+SHARED_REFERENCE = ("predikat.csv", "kolom_pengajuan.csv")
+
 
 @dataclass(frozen=True)
 class Reference:
@@ -285,9 +288,7 @@ def load_reference(tahun: int) -> Reference:
             problems.append(f"{tahun}/{name}: berkas tidak ada.")
             continue
         frames[name] = _read_csv(path)
-    shared = {
-        name: _read_csv(reference_root() / name) for name in ("predikat.csv", "kolom_pengajuan.csv")
-    }
+    shared = {name: _read_csv(reference_root() / name) for name in SHARED_REFERENCE}
     if not problems:
         problems = [
             f"{tahun}/{p}" if not p.startswith(f"{tahun}/") else p

@@ -336,6 +336,9 @@ def _context(summary: Mapping[str, Any]) -> dict[str, Any]:
         "not_accepted": [u for u in units if u.get("status") != "accepted"],
         "unreadable": unreadable,
         "unreadable_more": more_line(unreadable_more, "catatan berkas"),
+        "warnings": list(summary.get("warnings") or []),
+        "cause": summary.get("cause"),
+        "notice": None,
         "behind_empty": (
             "Semua sub kegiatan sesuai atau mendahului rencana."
             if has_data
@@ -347,19 +350,24 @@ def _context(summary: Mapping[str, Any]) -> dict[str, Any]:
 # --- renderers -----------------------------------------------------------------------------------
 
 
-def render_email_summary(summary: Mapping[str, Any], behind: pd.DataFrame | None) -> str:
+def render_email_summary(
+    summary: Mapping[str, Any], behind: pd.DataFrame | None, notice: str | None = None
+) -> str:
     """HTML email body for leadership (phone-friendly, inline CSS).
 
     Returned already passed through strip_newlines (no raw newlines), ready for yagmail.
+    `notice` is shown first (e.g. which quarters a correction changed).
     """
-    context = _context(summary) | {"behind": records(behind)}
+    context = _context(summary) | {"behind": records(behind), "notice": notice}
     html = environment().get_template("email_summary.html.j2").render(context)
     return strip_newlines(html)
 
 
-def render_email_text(summary: Mapping[str, Any], behind: pd.DataFrame | None = None) -> str:
+def render_email_text(
+    summary: Mapping[str, Any], behind: pd.DataFrame | None = None, notice: str | None = None
+) -> str:
     """Plain-text alternative of the leadership email (newlines kept; blank runs collapsed)."""
-    context = _context(summary) | {"behind": records(behind)}
+    context = _context(summary) | {"behind": records(behind), "notice": notice}
     text = environment().get_template("email_summary.txt.j2").render(context)
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 

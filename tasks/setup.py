@@ -98,3 +98,20 @@ def check_setup(periode: str | None, inbox: Path | None, out: Path | None) -> Se
             f"Basis data '{shown}' tidak dapat dibuka atau ditulisi: {reason}"
         ) from exc
     return Setup(period, ref, inbox_path, out_path, smtp, engine)
+
+
+def guard_final(engine: Engine, periode: str, buka_final: str | None) -> None:
+    """A version marked final is not replaced by accident: reopening needs a recorded reason."""
+    from triwulan.tasks import record
+
+    fixed = record.current_final(engine, periode)
+    if fixed is None:
+        return
+    if not (buka_final or "").strip():
+        when = fixed["waktu"].astimezone(WIB).strftime("%d-%m-%Y %H.%M") if fixed["waktu"] else "?"
+        raise TriwulanError(
+            f"{periode} sudah FINAL (versi {fixed['versi']}, ditetapkan oleh {fixed['oleh']} "
+            f"pada {when} WIB). Run baru tidak menggantikannya; bila memang perlu dibuka lagi, "
+            f'jalankan dengan --buka-final "alasan".'
+        )
+    record.mark(engine, periode, int(fixed["versi"]), "buka", buka_final.strip())

@@ -6,7 +6,10 @@ corrected, and a rerun must see exactly the files in the inbox now.
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from prefect import get_run_logger, task
@@ -14,16 +17,19 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.engine import Engine
 
-from triwulan.paths import quarter_inbox
-from triwulan.tasks import compute, store
+from triwulan.paths import quarter_inbox, quarter_out, reference_dir, reference_root
+from triwulan.tasks import compute, record, store
 from triwulan.tasks.deliver import DeliveryResult, Mail, SmtpConfig, deliver
+from triwulan.tasks.fingerprint import folder_digest, run_fingerprint
 from triwulan.tasks.fmt import STATUS_LABEL, persen, rupiah
-from triwulan.tasks.ingest import Received, collect_quarter, find_submissions
+from triwulan.tasks.ingest import FileProblem, Received, collect_quarter, find_submissions
+from triwulan.tasks.limits import load_limits
+from triwulan.tasks.mails import leadership_key
 from triwulan.tasks.period import Period
-from triwulan.tasks.reference import Reference, plan_for_quarter
+from triwulan.tasks.reference import SHARED_REFERENCE, Reference, plan_for_quarter
 from triwulan.tasks.report import render_full_report, write_rekap_xlsx
-from triwulan.tasks.summary import write_summary
-from triwulan.tasks.validate import Validation, validate_quarter
+from triwulan.tasks.summary import build_summary, earlier_gaps, write_detail, write_summary
+from triwulan.tasks.validate import PROBLEM_COLUMNS, SUITE_PATH, Validation, validate_quarter
 
 
 @task(name="kumpulkan", cache_policy=NO_CACHE)
@@ -84,9 +90,13 @@ def write_reports(
     levels: dict[str, pd.DataFrame],
     behind: pd.DataFrame,
 ) -> list[Path]:
-    """summary.json, laporan.html and rekap.xlsx into the version folder."""
+    """summary.json, rincian.json, laporan.html and rekap.xlsx into the version folder.
+
+    rincian.json keeps the computed detail, so a version can be rendered again (FINAL).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     write_summary(folder, summary)  # written again after delivery, with its outcome
+    write_detail(folder, detail)
     laporan = folder / "laporan.html"
     laporan.write_text(render_full_report(summary, detail, levels, behind), encoding="utf-8")
     rekap = folder / "rekap.xlsx"
@@ -94,15 +104,279 @@ def write_reports(
     return [laporan, rekap]
 
 
+@dataclass(frozen=True)
+class Built:
+    """One quarter's version, rendered: what mails and later steps need of it."""
+
+    version: int
+    folder: Path
+    summary: dict[str, Any]
+    detail: pd.DataFrame
+    behind: pd.DataFrame
+    attachments: list[Path]
+
+    def moved_to(self, folder: Path) -> Built:
+        moved = [folder / p.name for p in self.attachments]
+        return replace(self, folder=folder, attachments=moved)
+
+
+def build_quarter(
+    engine: Engine,
+    ref: Reference,
+    period: Period,
+    version: int,
+    folder: Path,
+    validation: Validation,
+    unattached: list[FileProblem],
+    cause: dict[str, Any] | None,
+) -> Built:
+    """Figures from the store, the summary with its warnings, and the report files."""
+    # A unit not accepted in this run (new file rejected, unreadable or gone) keeps the rows
+    # it had accepted for this quarter before; the report says which file they come from.
+    accepted = [u for u, state in validation.status.items() if state == "accepted"]
+    sources = store.stored_sources(engine, period.tahun, period.triwulan)
+    earlier_data = {u: src for u, src in sources.items() if u not in accepted}
+    counted = accepted + list(earlier_data)
+    detail = compute_quarter(engine, ref, period, counted)
+    levels = {level: compute.aggregate(detail, level, ref.predikat) for level in compute.LEVEL_KEYS}
+    behind = compute.furthest_behind(detail)
+    names = dict(zip(ref.units["unit"], ref.units["nama"], strict=True))
+    warnings = earlier_gaps(
+        store.quarters_with_data(engine, period.tahun), counted, period.triwulan, names
+    )
+    summary = build_summary(
+        ref,
+        period,
+        version,
+        validation.status,
+        validation.files,
+        validation.problems,
+        [{"file": p.file, "message": p.message} for p in unattached],
+        detail,
+        earlier_data,
+        warnings=warnings,
+        cause=cause,
+    )
+    attachments = write_reports(folder, summary, detail, levels, behind)
+    return Built(version, folder, summary, detail, behind, attachments)
+
+
+def work_folder(quarter_folder: Path, version: int) -> Path:
+    """A version is built under a temporary name and renamed only when it is complete."""
+    return quarter_folder / f".v{version}.sedang"
+
+
+def publish(work: Path, final: Path) -> Path:
+    work.replace(final)
+    return final
+
+
+def fail(
+    engine: Engine, run_id: int, quarter_folder: Path, version: int, exc: BaseException
+) -> None:
+    """A failed run leaves at most v<k>.gagal/ (never a folder that looks complete)."""
+    message = str(exc).splitlines()[0][:500] if str(exc) else type(exc).__name__
+    record.finish_run(engine, run_id, "gagal", pesan=message)
+    for candidate in (work_folder(quarter_folder, version), quarter_folder / f"v{version}"):
+        if candidate.exists():
+            candidate.replace(quarter_folder / f"v{version}.gagal")
+            break
+
+
+def unchanged(
+    engine: Engine,
+    period: Period,
+    last: dict[str, Any],
+    pemicu: str,
+    params: dict[str, str],
+    sidik: str,
+) -> dict[str, Any]:
+    """Nothing differs from the last version: recorded, but no version and no mail."""
+    run_id = record.start_run(
+        engine, period.label, int(last["versi"]), None, pemicu=pemicu, parameter=params, sidik=sidik
+    )
+    record.finish_run(engine, run_id, "tanpa_perubahan")
+    get_run_logger().info("%s: tidak ada perubahan sejak v%s", period.label, last["versi"])
+    return {
+        "unchanged": True,
+        "period": period.label,
+        "version": int(last["versi"]),
+        "folder": last["folder"],
+    }
+
+
+@task(name="sidik", cache_policy=NO_CACHE)
+def fingerprint(engine: Engine, ref: Reference, period: Period, collected: Received) -> str:
+    """Digest of everything the report would be made of (see tasks.fingerprint)."""
+    reference = folder_digest(
+        [reference_dir(period.tahun), *(reference_root() / n for n in SHARED_REFERENCE), SUITE_PATH]
+    )
+    return run_fingerprint(
+        collected.sha256,
+        {p.file: p.message for p in collected.file_problems},
+        store.data_digest(engine, period.tahun),
+        reference,
+        asdict(load_limits()),
+    )
+
+
+def record_files(
+    engine: Engine, period: Period, run_id: int, collected: Received, validation: Validation
+) -> None:
+    """Which unit sent which file, and what became of it in this run."""
+    owner: dict[str, str] = {}
+    for unit, names in validation.files.items():
+        for name in collected.sha256:
+            if name == names or name in names.split(", "):
+                owner[name] = unit
+    problems = validation.problems
+    verdicts = {}
+    for name in collected.sha256:
+        unit = owner.get(name)
+        count = int(((problems["file"] == name) & (problems["severity"] == "error")).sum())
+        status = validation.status.get(unit, "rejected") if unit else "rejected"
+        verdicts[name] = (unit, status, count)
+    record.record_submissions(engine, period.label, run_id, collected.sha256, verdicts)
+
+
+def cascade(
+    engine: Engine, ref: Reference, out: Path, period: Period, version: int, changed: bool
+) -> list[Built]:
+    """Later quarters of the year already reported, recomputed in order as new versions.
+
+    Their "s.d." figures include the corrected quarter. A later quarter marked final is left as
+    it is (reopening it is a person's decision).
+    """
+    if not changed:
+        return []
+    rebuilt = []
+    for q in range(period.triwulan + 1, 5):
+        later = Period(period.tahun, q)
+        last = record.last_report(engine, later.label)
+        if last is None or record.current_final(engine, later.label):
+            continue
+        with record.quarter_lock(engine, later.label, record.lock_wait_seconds()):
+            rebuilt.append(_rebuild(engine, ref, out, later, last, period, version))
+    return rebuilt
+
+
+def _rebuild(
+    engine: Engine,
+    ref: Reference,
+    out: Path,
+    later: Period,
+    last: dict[str, Any],
+    corrected: Period,
+    corrected_version: int,
+) -> Built:
+    base = json.loads((Path(last["folder"]) / "summary.json").read_text(encoding="utf-8"))
+    validation, unattached = validation_from_summary(base)
+    quarter_folder = quarter_out(out, later.tahun, later.triwulan)
+    version = store.next_version(engine, later.label, quarter_folder)
+    cause = {
+        "code": "earlier_quarter_corrected",
+        "period": corrected.label,
+        "version": corrected_version,
+        "message": f"Versi ini dibuat ulang karena data {corrected.roman} {corrected.tahun} "
+        f"dikoreksi (versi {corrected_version}); angka s.d. {later.roman} ikut berubah.",
+    }
+    run_id = record.start_run(
+        engine,
+        later.label,
+        version,
+        None,
+        pemicu="cascade",
+        parameter={"periode": later.label, "koreksi": corrected.label},
+        sidik=None,
+        sebab=cause["message"],
+    )
+    work = work_folder(quarter_folder, version)
+    try:
+        built = build_quarter(engine, ref, later, version, work, validation, unattached, cause)
+        folder = publish(work, quarter_folder / f"v{version}")
+    except BaseException as exc:
+        fail(engine, run_id, quarter_folder, version, exc)
+        raise
+    record.finish_run(engine, run_id, "selesai", built.summary["counts"], folder=folder)
+    return built.moved_to(folder)
+
+
+def validation_from_summary(summary: dict[str, Any]) -> tuple[Validation, list[FileProblem]]:
+    """The verdicts of a reported version, to render it again with new figures."""
+    rows = [
+        [
+            u["unit"],
+            p.get("file") or u["file"],
+            p.get("row"),
+            p.get("column"),
+            p.get("rule"),
+            p.get("severity"),
+            p.get("message"),
+        ]
+        for u in summary["units"]
+        for p in u["problems"]
+    ]
+    problems = pd.DataFrame(rows, columns=PROBLEM_COLUMNS, dtype=object)
+    status = {u["unit"]: u["status"] for u in summary["units"] if u["status"] != "missing"}
+    files = {u["unit"]: u["file"] for u in summary["units"] if u.get("file")}
+    validation = Validation(problems=problems, accepted=pd.DataFrame(), status=status, files=files)
+    unattached = [
+        FileProblem(f["file"], f["message"]) for f in summary.get("unreadable_files") or []
+    ]
+    return validation, unattached
+
+
 @task(name="kirim", cache_policy=NO_CACHE)
 def send(
-    mails: list[Mail], outbox: Path, config: SmtpConfig | None, ledger: Path
+    engine: Engine,
+    period: Period,
+    version: int,
+    run_id: int,
+    mails: list[Mail],
+    folder: Path,
+    config: SmtpConfig | None,
 ) -> list[DeliveryResult]:
-    """Idempotent: the quarter's ledger skips mails already sent, so reruns never resend.
+    """Idempotent: the quarter's ledger (in the database) skips mails already sent.
 
     No Prefect retries: deliver() is the one retry layer (nested retries sent 9 copies).
     """
-    return deliver(mails, outbox, config, ledger=ledger)
+    ledger = record.DbLedger(
+        engine, period.label, folder.parent / "terkirim.json", versi=version, run_id=run_id
+    )
+    return deliver(mails, folder / "outbox", config, ledger=ledger)
+
+
+def mark_covered(
+    engine: Engine, period: Period, results: list[DeliveryResult], later: list[Built]
+) -> None:
+    """The combined correction mail also delivered each later quarter's new draft."""
+    lead = next((r for r in results if "/pimpinan/" in r.key), None)
+    if lead is None or lead.status not in ("terkirim", "unknown", "sudah_terkirim"):
+        return
+    for built in later:
+        label = built.summary["period"]
+        ledger = record.DbLedger(
+            engine, label, built.folder.parent / "terkirim.json", versi=built.version, run_id=None
+        )
+        key = leadership_key(label, built.summary, built.detail)
+        if key not in ledger.load():
+            ledger.record(
+                key,
+                {
+                    "status": "terkirim" if lead.status != "unknown" else "unknown",
+                    "eml": str(lead.eml),
+                    "kepada": [],
+                    "versi": built.version,
+                },
+            )
+
+
+def finish(summary: dict[str, Any], folder: Path, results: list[DeliveryResult]) -> dict[str, Any]:
+    summary["delivery"] = [
+        {"key": r.key, "status": r.status, "eml": str(r.eml), "error": r.error} for r in results
+    ]
+    write_summary(folder, summary)
+    return summary
 
 
 @task(name="artefak", cache_policy=NO_CACHE)

@@ -76,6 +76,12 @@ runs = Table(
     Column("ditolak", Integer),
     Column("tidak_ada", Integer),
     Column("folder", String(1000)),
+    # added later; tasks.record.migrate adds them to older databases
+    Column("pemicu", String(20)),  # jadwal, manual, cascade
+    Column("parameter", Text),
+    Column("sidik", String(64)),  # fingerprint of the inputs (tasks.fingerprint)
+    Column("sebab", Text),
+    Column("pesan", Text),
 )
 
 
@@ -84,8 +90,11 @@ def db_url(out: Path) -> str:
 
 
 def open_store(url: str) -> Engine:
+    """Open (and create or migrate) the store; the record tables live in tasks.record."""
+    from triwulan.tasks import record  # registers its tables on the shared metadata
+
     engine = create_engine(url, future=True)
-    metadata.create_all(engine)
+    record.migrate(engine)
     return engine
 
 
@@ -249,39 +258,47 @@ def earlier_totals(engine: Engine, tahun: int, triwulan: int) -> pd.DataFrame:
 
 
 def next_version(engine: Engine, periode: str, folder: Path) -> int:
-    """Versions count up per period; the folder is checked too so a lost DB never overwrites."""
+    """Versions count up per period; folders (v3, v3.gagal) count too: a lost DB never overwrites."""
     with engine.connect() as conn:
         db_max = conn.execute(
             select(func.max(runs.c.versi)).where(runs.c.periode == periode)
         ).scalar()
-    on_disk = (
-        [int(p.name[1:]) for p in folder.glob("v*") if p.name[1:].isdigit()]
-        if folder.is_dir()
-        else []
-    )
+    on_disk = []
+    if folder.is_dir():
+        for p in folder.iterdir():
+            number = p.name.lstrip(".").removeprefix("v").split(".")[0]
+            if p.name.lstrip(".").startswith("v") and number.isdigit():
+                on_disk.append(int(number))
     return max([db_max or 0, *on_disk]) + 1
 
 
-def start_run(engine: Engine, periode: str, versi: int, folder: Path) -> int:
-    with engine.begin() as conn:
-        result = conn.execute(
-            insert(runs).values(
-                periode=periode, versi=versi, mulai=now(), status="berjalan", folder=str(folder)
-            )
-        )
-        return int(result.inserted_primary_key[0])
+def data_digest(engine: Engine, tahun: int, triwulan: int | None = None) -> str:
+    """Digest of the accepted rows of a year (or one quarter), without run bookkeeping.
+
+    Equal digests mean equal figures and texts: used to tell an identical rerun and to see
+    whether a run changed a quarter that later quarters build on.
+    """
+    cond = realisasi.c.tahun == tahun
+    if triwulan is not None:
+        cond = and_(cond, realisasi.c.triwulan == triwulan)
+    cols = [c for c in realisasi.columns if c.name not in ("versi_laporan",)]
+    query = (
+        select(*cols)
+        .where(cond)
+        .order_by(realisasi.c.triwulan, realisasi.c.unit, realisasi.c.kode_sub_kegiatan)
+    )
+    digest = hashlib.sha256()
+    with engine.connect() as conn:
+        for row in conn.execute(query):
+            digest.update(repr(tuple(row)).encode("utf-8"))
+    return digest.hexdigest()
 
 
-def finish_run(engine: Engine, run_id: int, status: str, counts: dict[str, int]) -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            runs.update()
-            .where(runs.c.id == run_id)
-            .values(
-                selesai=now(),
-                status=status,
-                diterima=counts.get("accepted", 0),
-                ditolak=counts.get("rejected", 0),
-                tidak_ada=counts.get("missing", 0),
-            )
-        )
+def quarters_with_data(engine: Engine, tahun: int) -> pd.DataFrame:
+    """(triwulan, unit) pairs that have accepted rows stored: which earlier quarters exist."""
+    query = (
+        select(realisasi.c.triwulan, realisasi.c.unit).where(realisasi.c.tahun == tahun).distinct()
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return pd.DataFrame(rows, columns=["triwulan", "unit"])

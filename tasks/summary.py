@@ -10,7 +10,7 @@ import pandas as pd
 
 from triwulan.tasks.compute import totals
 from triwulan.tasks.fmt import WIB, is_missing
-from triwulan.tasks.period import Period
+from triwulan.tasks.period import ROMAN, Period
 from triwulan.tasks.reference import Reference
 
 
@@ -37,6 +37,8 @@ def build_summary(
     detail: pd.DataFrame,
     earlier_data: dict[str, dict[str, object]] | None = None,
     generated_at: dt.datetime | None = None,
+    warnings: list[dict[str, object]] | None = None,
+    cause: dict[str, object] | None = None,
 ) -> dict[str, object]:
     """Assemble the summary from the validation outcome and the computed detail rows.
 
@@ -71,10 +73,14 @@ def build_summary(
         s: sum(1 for u in units if u["status"] == s) for s in ("accepted", "rejected", "missing")
     }
     counts["total"] = len(units)
+    warnings = warnings or []
     return {
         "period": period.label,
         "version": version,
-        "complete": counts["accepted"] == counts["total"],
+        # "semua unit lengkap" is said only when every unit is in and nothing earlier is missing
+        "complete": counts["accepted"] == counts["total"] and not warnings,
+        "warnings": warnings,
+        "cause": cause,
         "kecamatan": ref.kecamatan_name,
         "generated_at": (generated_at or dt.datetime.now(WIB))
         .astimezone(WIB)
@@ -86,8 +92,50 @@ def build_summary(
     }
 
 
+def write_detail(folder: Path, detail: pd.DataFrame) -> Path:
+    """The computed detail rows of a version (exact integers), to render that version again."""
+    path = folder / "rincian.json"
+    path.write_text(
+        detail.to_json(orient="table", index=False, force_ascii=False), encoding="utf-8"
+    )
+    return path
+
+
+def read_detail(folder: Path) -> pd.DataFrame:
+    return pd.read_json(folder / "rincian.json", orient="table")
+
+
 def write_summary(folder: Path, summary: dict[str, object]) -> Path:
     """summary.json as UTF-8 JSON (Indonesian text kept readable)."""
     path = folder / "summary.json"
     path.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     return path
+
+
+def earlier_gaps(
+    stored: pd.DataFrame, counted: list[str], triwulan: int, names: dict[str, str]
+) -> list[dict[str, object]]:
+    """Units counted now whose earlier quarters of the year have no accepted data in the store.
+
+    Their "s.d." figures silently lack those quarters (mid-year adoption, a lost database, a unit
+    rejected in TW I, another out folder): the reader must be told. `stored` has (triwulan, unit).
+    """
+    if triwulan <= 1:
+        return []
+    have = set(zip(stored["triwulan"].astype(int), stored["unit"], strict=True))
+    out = []
+    for unit in counted:
+        missing = [q for q in range(1, triwulan) if (q, unit) not in have]
+        if missing:
+            listed = ", ".join(f"TW {ROMAN[q]}" for q in missing)
+            out.append(
+                {
+                    "code": "earlier_quarter_missing",
+                    "unit": unit,
+                    "quarters": missing,
+                    "message": f"{names.get(unit, unit)}: data {listed} belum ada di basis data, "
+                    f"sehingga angka s.d. TW {ROMAN[triwulan]} unit ini belum termasuk "
+                    f"{'triwulan' if len(missing) == 1 else 'triwulan-triwulan'} tersebut.",
+                }
+            )
+    return out

@@ -28,7 +28,14 @@ STATUS_WORDS = {
 }
 
 
-def run_quarter(periode: str, inbox: Path | None = None, out: Path | None = None) -> dict:
+def run_quarter(
+    periode: str,
+    inbox: Path | None = None,
+    out: Path | None = None,
+    *,
+    paksa: bool = False,
+    buka_final: str | None = None,
+) -> dict:
     """Check the setup first, so a typo or a bad setting never waits for Prefect to start.
 
     A failure after the checks ends in one Indonesian line (RunFailed) naming the file or folder
@@ -44,7 +51,13 @@ def run_quarter(periode: str, inbox: Path | None = None, out: Path | None = None
             start_prefect_server_here()
             from triwulan.flows.quarterly import quarterly_report  # Prefect and GX load lazily
 
-            return quarterly_report(setup.period.label, str(setup.inbox), str(setup.out))
+            return quarterly_report(
+                setup.period.label,
+                str(setup.inbox),
+                str(setup.out),
+                paksa=paksa,
+                buka_final=buka_final,
+            )
         except TriwulanError as exc:
             logging.getLogger("triwulan").error("run %s gagal", setup.period.label, exc_info=exc)
             raise
@@ -98,6 +111,11 @@ def quiet_libraries() -> None:
 
 def describe(summary: dict) -> list[str]:
     """What a run found, in Indonesian, for the terminal."""
+    if summary.get("unchanged"):
+        return [
+            f"{summary['period']}: tidak ada perubahan sejak v{summary['version']} "
+            f"({summary['folder']}); tidak ada versi baru dan tidak ada email."
+        ]
     c = summary["counts"]
     lines = [
         f"{summary['period']} versi {summary['version']}: {c['accepted']} dari {c['total']} unit diterima."
@@ -119,6 +137,12 @@ def describe(summary: dict) -> list[str]:
         f"  Realisasi s.d. {parse_period(summary['period']).roman}: {rupiah(t['realisasi_keuangan_sd_tw'])} "
         f"({persen(t['capaian_keuangan_sd_tw_persen'])} dari target, serapan pagu {persen(t['serapan_pagu_persen'])})"
     )
+    for warning in summary.get("warnings") or []:
+        lines.append(f"  PERHATIAN: {warning['message']}")
+    for later in summary.get("cascade") or []:
+        lines.append(
+            f"  Koreksi ini juga mengubah {later['period']}: dibuat versi {later['version']}."
+        )
     folder = Path(summary["folder"])
     lines.append(f"  Laporan: {folder / 'laporan.html'} | rekap: {folder / 'rekap.xlsx'}")
     sent = [d for d in summary.get("delivery", [])]

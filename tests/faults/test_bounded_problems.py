@@ -121,7 +121,7 @@ def run_quarter(n: int, out: Path) -> dict[str, object]:
     rekap = out / "rekap.xlsx"
     write_rekap_xlsx(rekap, summary, detail, levels)
     mails = [
-        leadership_mail(ref, PERIOD, summary, behind, [laporan, rekap]),
+        leadership_mail(ref, PERIOD, summary, behind, [laporan, rekap], detail),
         *unit_feedback_mails(ref, PERIOD, summary, {}),
     ]
     results = deliver(mails, out / "outbox", None, ledger=out / "terkirim.json")

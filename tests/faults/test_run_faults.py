@@ -106,7 +106,9 @@ def test_a_mid_run_fault_is_one_line_and_a_log_file(quarter: Path) -> None:
     logs = list((quarter / "out" / "log").glob("run-2024-TW1-*.log"))
     assert len(logs) == 1
     assert "Traceback" in logs[0].read_text(encoding="utf-8")
-    assert (folder / "v1" / "laporan.html").exists()  # the report itself was written
+    # a failed run never leaves a folder that looks complete: at most v1.gagal/
+    assert not (folder / "v1").exists()
+    assert (folder / "v1.gagal" / "laporan.html").exists()
 
 
 def children(pid: int) -> list[int]:

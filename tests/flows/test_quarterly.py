@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import sqlite3
 from collections import defaultdict
 from fractions import Fraction
 from pathlib import Path
@@ -170,8 +171,12 @@ def test_every_mail_is_in_the_outbox_and_the_ledger(world):
     outbox = world["out"] / "2024" / "TW1" / "v1" / "outbox"
     assert len(list(outbox.glob("*.eml"))) == len(world["mails_tw1"]) == 2
     assert {d["status"] for d in world["tw1"]["delivery"]} == {"terkirim"}
+    # the ledger is in the database; terkirim.json is its export, one per quarter
     ledger = json.loads((world["out"] / "2024" / "TW1" / "terkirim.json").read_text())
-    assert len(ledger) == 2  # one ledger per quarter, shared by all its versions
+    assert len(ledger["terkirim"]) == 2
+    with sqlite3.connect(world["out"] / "triwulan.sqlite") as db:
+        rows = list(db.execute("select jenis, status, versi from surat where periode='2024-TW1'"))
+    assert sorted(rows) == [("pimpinan", "terkirim", 1), ("unit", "terkirim", 1)]
 
 
 def test_run_leaves_markdown_and_table_artifacts_in_prefect(world):

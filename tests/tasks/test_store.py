@@ -6,7 +6,7 @@ import hashlib
 
 import pandas as pd
 
-from triwulan.tasks import store
+from triwulan.tasks import record, store
 
 
 def accepted(unit: str, amount: int, file: str = "a.xlsx", sha: str = "f" * 64) -> pd.DataFrame:
@@ -67,11 +67,13 @@ def test_versions_count_up_and_respect_folders_on_disk(tmp_path):
     engine = store.open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
     folder = tmp_path / "2024" / "TW1"
     assert store.next_version(engine, "2024-TW1", folder) == 1
-    run = store.start_run(engine, "2024-TW1", 1, folder / "v1")
-    store.finish_run(engine, run, "selesai", {"accepted": 6, "rejected": 1, "missing": 0})
+    run = record.start_run(engine, "2024-TW1", 1, folder / "v1", pemicu="manual", parameter={})
+    record.finish_run(engine, run, "selesai", {"accepted": 6, "rejected": 1, "missing": 0})
     assert store.next_version(engine, "2024-TW1", folder) == 2
     (folder / "v7").mkdir(parents=True)  # e.g. a database that was reset: never overwrite a folder
     assert store.next_version(engine, "2024-TW1", folder) == 8
+    (folder / "v9.gagal").mkdir()  # a failed run's number is not reused either
+    assert store.next_version(engine, "2024-TW1", folder) == 10
     assert store.next_version(engine, "2024-TW2", tmp_path / "2024" / "TW2") == 1
 
 

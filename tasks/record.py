@@ -1,0 +1,527 @@
+"""The record of a quarter in the database: submissions, verdicts, runs, mails, locks, finals.
+
+The database, not JSON beside it, answers "which unit sent which file when", "which version did
+the Camat see" and "is someone running this quarter now". terkirim.json is only an export.
+Portable SQL only (SQLite and PostgreSQL): the lock is a row whose primary key is the period.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import getpass
+import json
+import os
+import socket
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    and_,
+    delete,
+    insert,
+    inspect,
+    select,
+    text,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from triwulan.tasks.deliver import Ledger
+from triwulan.tasks.errors import TriwulanError
+from triwulan.tasks.store import berkas, metadata, now, runs
+
+kiriman = Table(
+    "kiriman",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("periode", String(10), nullable=False),
+    Column("unit", String(100)),
+    Column("nama_berkas", String(500), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("ukuran", BigInteger),
+    Column("pertama_dilihat", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("periode", "nama_berkas", "sha256", name="uq_kiriman"),
+)
+
+putusan = Table(
+    "putusan",
+    metadata,
+    Column("run_id", Integer, primary_key=True),
+    Column("kiriman_id", Integer, primary_key=True),
+    Column("unit", String(100)),
+    Column("status", String(20), nullable=False),
+    Column("masalah", Integer, nullable=False, default=0),
+)
+
+surat = Table(
+    "surat",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("periode", String(20), nullable=False),
+    Column("kunci", String(300), nullable=False),
+    Column("jenis", String(30), nullable=False),
+    Column("penerima", Text, nullable=False),
+    Column("versi", Integer),
+    Column("status", String(20), nullable=False),
+    Column("galat", Text),
+    Column("message_id", String(300)),
+    Column("eml", String(1000)),
+    Column("waktu", DateTime(timezone=True), nullable=False),
+    Column("run_id", Integer),
+)
+
+kunci = Table(
+    "kunci",
+    metadata,
+    Column("periode", String(20), primary_key=True),
+    Column("pemilik", String(300), nullable=False),
+    Column("sejak", DateTime(timezone=True), nullable=False),
+)
+
+final = Table(
+    "final",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("periode", String(10), nullable=False),
+    Column("versi", Integer, nullable=False),
+    Column("aksi", String(10), nullable=False),  # 'final' or 'buka'
+    Column("oleh", String(200), nullable=False),
+    Column("alasan", Text),
+    Column("waktu", DateTime(timezone=True), nullable=False),
+)
+
+# Columns added to `runs` after the first release; existing databases get them on open.
+RUN_COLUMNS = {
+    "pemicu": "VARCHAR(20)",
+    "parameter": "TEXT",
+    "sidik": "VARCHAR(64)",
+    "sebab": "TEXT",
+    "pesan": "TEXT",
+}
+
+
+def migrate(engine: Engine) -> None:
+    """Create missing tables and add the newer `runs` columns (portable ALTER TABLE ADD)."""
+    metadata.create_all(engine)
+    have = {c["name"] for c in inspect(engine).get_columns("runs")}
+    with engine.begin() as conn:
+        for name, sql_type in RUN_COLUMNS.items():
+            if name not in have:
+                conn.execute(text(f"ALTER TABLE runs ADD COLUMN {name} {sql_type}"))
+
+
+def person() -> str:
+    """Who is at the keyboard (recorded with finals and reopenings)."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # no login name in a service account
+        user = str(os.getuid()) if hasattr(os, "getuid") else "?"
+    return f"{user}@{socket.gethostname()}"
+
+
+# --- the per-quarter lock ---------------------------------------------------------------
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _holder_is_dead(owner: str) -> bool:
+    """A lock left by a process of this host that no longer exists (killed run)."""
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+@contextlib.contextmanager
+def quarter_lock(
+    engine: Engine, periode: str, wait_s: float, poll_s: float = 0.5
+) -> Iterator[None]:
+    """One run per quarter at a time: wait up to `wait_s`, then refuse with a clear message."""
+    owner = _owner()
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            with engine.begin() as conn:
+                conn.execute(insert(kunci).values(periode=periode, pemilik=owner, sejak=now()))
+            break
+        except IntegrityError:
+            with engine.connect() as conn:
+                row = conn.execute(select(kunci).where(kunci.c.periode == periode)).first()
+            if row is not None and _holder_is_dead(row.pemilik):
+                with engine.begin() as conn:
+                    conn.execute(
+                        delete(kunci).where(
+                            and_(kunci.c.periode == periode, kunci.c.pemilik == row.pemilik)
+                        )
+                    )
+                continue
+            if time.monotonic() >= deadline:
+                since = row.sejak.isoformat(timespec="seconds") if row is not None else "?"
+                who = row.pemilik if row is not None else "?"
+                raise TriwulanError(
+                    f"{periode} sedang diproses oleh run lain ({who}, sejak {since}); sudah "
+                    f"ditunggu {wait_s:g} detik. Coba lagi setelah run itu selesai "
+                    "(atur lama menunggu dengan TRIWULAN_KUNCI_TUNGGU_DETIK)."
+                ) from None
+            time.sleep(poll_s)
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            conn.execute(
+                delete(kunci).where(and_(kunci.c.periode == periode, kunci.c.pemilik == owner))
+            )
+
+
+def lock_wait_seconds(env: Mapping[str, str] = os.environ) -> float:
+    raw = (env.get("TRIWULAN_KUNCI_TUNGGU_DETIK") or "").strip()
+    if not raw:
+        return 600.0
+    try:
+        value = float(raw.replace(",", "."))
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 86_400:
+        raise TriwulanError(
+            f"TRIWULAN_KUNCI_TUNGGU_DETIK='{raw}' tidak sah: isi jumlah detik (0 sampai 86400)."
+        )
+    return value
+
+
+# --- runs ---------------------------------------------------------------------------------
+
+
+def start_run(
+    engine: Engine,
+    periode: str,
+    versi: int,
+    folder: Path | None,
+    *,
+    pemicu: str,
+    parameter: Mapping[str, Any],
+    sidik: str | None = None,
+    sebab: str | None = None,
+) -> int:
+    with engine.begin() as conn:
+        result = conn.execute(
+            insert(runs).values(
+                periode=periode,
+                versi=versi,
+                mulai=now(),
+                status="berjalan",
+                folder=str(folder) if folder else None,
+                pemicu=pemicu,
+                parameter=json.dumps(dict(parameter), ensure_ascii=False, default=str),
+                sidik=sidik,
+                sebab=sebab,
+            )
+        )
+        return int(result.inserted_primary_key[0])
+
+
+def finish_run(
+    engine: Engine,
+    run_id: int,
+    status: str,
+    counts: Mapping[str, int] | None = None,
+    *,
+    folder: Path | None = None,
+    pesan: str | None = None,
+) -> None:
+    counts = counts or {}
+    values: dict[str, Any] = {
+        "selesai": now(),
+        "status": status,
+        "diterima": counts.get("accepted"),
+        "ditolak": counts.get("rejected"),
+        "tidak_ada": counts.get("missing"),
+        "pesan": pesan,
+    }
+    if folder is not None:
+        values["folder"] = str(folder)
+    with engine.begin() as conn:
+        conn.execute(runs.update().where(runs.c.id == run_id).values(**values))
+
+
+def last_report(engine: Engine, periode: str) -> dict[str, Any] | None:
+    """The latest finished version of a quarter (its folder holds summary.json)."""
+    query = (
+        select(runs)
+        .where(and_(runs.c.periode == periode, runs.c.status == "selesai"))
+        .order_by(runs.c.versi.desc())
+        .limit(1)
+    )
+    with engine.connect() as conn:
+        row = conn.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
+def report_of_version(engine: Engine, periode: str, versi: int) -> dict[str, Any] | None:
+    query = select(runs).where(
+        and_(runs.c.periode == periode, runs.c.versi == versi, runs.c.status == "selesai")
+    )
+    with engine.connect() as conn:
+        row = conn.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
+def max_version(engine: Engine, periode: str) -> int:
+    with engine.connect() as conn:
+        value = conn.execute(
+            select(runs.c.versi).where(runs.c.periode == periode).order_by(runs.c.versi.desc())
+        ).first()
+    return int(value[0]) if value else 0
+
+
+# --- submissions and verdicts ---------------------------------------------------------------
+
+
+def record_submissions(
+    engine: Engine,
+    periode: str,
+    run_id: int,
+    files: Mapping[str, str],
+    verdicts: Mapping[str, tuple[str | None, str, int]],
+) -> None:
+    """Every file seen in this run and what became of it: name -> (unit, status, problems)."""
+    with engine.begin() as conn:
+        sizes = dict(
+            conn.execute(
+                select(berkas.c.sha256, berkas.c.ukuran).where(berkas.c.sha256.in_(files.values()))
+            ).all()
+        )
+        for name, sha in files.items():
+            found = conn.execute(
+                select(kiriman.c.id).where(
+                    and_(
+                        kiriman.c.periode == periode,
+                        kiriman.c.nama_berkas == name,
+                        kiriman.c.sha256 == sha,
+                    )
+                )
+            ).first()
+            unit, status, count = verdicts.get(name, (None, "tidak_terbaca", 1))
+            if found:
+                kid = int(found[0])
+                if unit:
+                    conn.execute(kiriman.update().where(kiriman.c.id == kid).values(unit=unit))
+            else:
+                kid = int(
+                    conn.execute(
+                        insert(kiriman).values(
+                            periode=periode,
+                            unit=unit,
+                            nama_berkas=name,
+                            sha256=sha,
+                            ukuran=sizes.get(sha),
+                            pertama_dilihat=now(),
+                        )
+                    ).inserted_primary_key[0]
+                )
+            conn.execute(
+                insert(putusan).values(
+                    run_id=run_id, kiriman_id=kid, unit=unit, status=status, masalah=count
+                )
+            )
+
+
+# --- mails: the delivery ledger ---------------------------------------------------------------
+
+
+class DbLedger(Ledger):
+    """The quarter's delivery ledger as rows of `surat`; terkirim.json is written as an export.
+
+    deliver() sees the same mapping it always did (key -> entry with status and order); each send
+    is one new row, so two sends are two rows and nothing is lost to a concurrent rewrite.
+    """
+
+    def __init__(
+        self, engine: Engine, periode: str, export: Path, *, versi: int | None, run_id: int | None
+    ) -> None:
+        self.engine, self.periode, self.export = engine, periode, export
+        self.path = export  # .eml paths are recorded relative to the quarter folder
+        self.versi, self.run_id = versi, run_id
+
+    def unknown_advice(self, key: str) -> str:
+        return (
+            "Periksa apakah email ini sampai ke penerima. Jika sampai, tidak perlu tindakan; jika "
+            f"tidak, kirim ulang dengan: triwulan kirim-ulang {self.periode.split('+')[0]}."
+        )
+
+    def note_failure(self, key: str, to: list[str], error: str | None) -> None:
+        record_failure(self.engine, self.periode, key, to, self.versi, error, self.run_id)
+
+    def load(self) -> dict[str, dict[str, Any]]:
+        self._migrate_json()
+        query = (
+            select(surat)
+            .where(
+                and_(surat.c.periode == self.periode, surat.c.status.in_(("terkirim", "unknown")))
+            )
+            .order_by(surat.c.id)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return {
+            r["kunci"]: {
+                "status": r["status"],
+                "urutan": int(r["id"]),
+                "waktu": r["waktu"].isoformat(timespec="seconds") if r["waktu"] else "?",
+                "eml": r["eml"],
+                "message_id": r["message_id"],
+                "kepada": json.loads(r["penerima"] or "[]"),
+                "versi": r["versi"],
+            }
+            for r in rows
+        }
+
+    def record(
+        self, key: str, entry: Mapping[str, Any], sent: Mapping[str, Any] | None = None
+    ) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(surat).values(
+                    periode=self.periode,
+                    kunci=key,
+                    jenis=mail_kind(key),
+                    penerima=json.dumps(list(entry.get("kepada", [])), ensure_ascii=False),
+                    versi=entry.get("versi", self.versi),
+                    status=entry["status"],
+                    message_id=entry.get("message_id"),
+                    eml=entry.get("eml"),
+                    waktu=now(),
+                    run_id=self.run_id,
+                )
+            )
+        self._export()
+
+    def _export(self) -> None:
+        """terkirim.json as before, for people and tools that read it; never read back."""
+        sent = self.load()
+        data = {"versi": 2, "sumber": "basis data (tabel surat)", "terkirim": sent}
+        tmp = self.export.with_name(f".{self.export.name}.tmp")
+        with contextlib.suppress(OSError):
+            self.export.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+            tmp.replace(self.export)
+
+    def _migrate_json(self) -> None:
+        """An out folder from before the database ledger: import its terkirim.json once."""
+        if not self.export.exists():
+            return
+        with self.engine.connect() as conn:
+            known = conn.execute(
+                select(surat.c.id).where(surat.c.periode == self.periode).limit(1)
+            ).first()
+        if known:
+            return
+        try:
+            data = json.loads(self.export.read_text(encoding="utf-8"))
+            sent = data["terkirim"]
+            if not isinstance(sent, dict):
+                raise TypeError("'terkirim' is not an object")
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise TriwulanError(
+                f"Catatan pengiriman {self.export} tidak dapat dibaca ({exc}). Perbaiki berkas "
+                "itu; jika dihapus, semua email di outbox akan dikirim ulang."
+            ) from exc
+        ordered = sorted(sent.items(), key=lambda kv: int((kv[1] or {}).get("urutan", 0)))
+        with self.engine.begin() as conn:
+            for key, entry in ordered:
+                entry = entry if isinstance(entry, dict) else {}
+                conn.execute(
+                    insert(surat).values(
+                        periode=self.periode,
+                        kunci=key,
+                        jenis=mail_kind(key),
+                        penerima=json.dumps(entry.get("kepada", []), ensure_ascii=False),
+                        versi=None,
+                        status=entry.get("status", "terkirim"),
+                        message_id=entry.get("message_id"),
+                        eml=entry.get("eml"),
+                        waktu=_parse_time(entry.get("waktu")),
+                        run_id=None,
+                    )
+                )
+
+
+def record_failure(
+    engine: Engine,
+    periode: str,
+    key: str,
+    to: list[str],
+    versi: int | None,
+    error: str | None,
+    run_id: int | None = None,
+) -> None:
+    """A mail that did not go out: kept in the history (it does not count as sent)."""
+    with engine.begin() as conn:
+        conn.execute(
+            insert(surat).values(
+                periode=periode,
+                kunci=key,
+                jenis=mail_kind(key),
+                penerima=json.dumps(to, ensure_ascii=False),
+                versi=versi,
+                status="gagal",
+                galat=error,
+                waktu=now(),
+                run_id=run_id,
+            )
+        )
+
+
+def mail_kind(key: str) -> str:
+    """'pimpinan', 'unit', … from a key '2024-TW2/pimpinan/…'."""
+    parts = key.split("/")
+    return parts[1] if len(parts) > 2 else "lain"
+
+
+def _parse_time(value: object) -> dt.datetime:
+    with contextlib.suppress(TypeError, ValueError):
+        return dt.datetime.fromisoformat(str(value))
+    return now()
+
+
+# --- finals -------------------------------------------------------------------------------------
+
+
+def current_final(engine: Engine, periode: str) -> dict[str, Any] | None:
+    """The version marked final, unless a later 'buka' event reopened the quarter."""
+    query = select(final).where(final.c.periode == periode).order_by(final.c.id.desc()).limit(1)
+    with engine.connect() as conn:
+        row = conn.execute(query).mappings().first()
+    return dict(row) if row and row["aksi"] == "final" else None
+
+
+def mark(engine: Engine, periode: str, versi: int, aksi: str, alasan: str | None = None) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            insert(final).values(
+                periode=periode,
+                versi=versi,
+                aksi=aksi,
+                oleh=person(),
+                alasan=alasan,
+                waktu=now(),
+            )
+        )
