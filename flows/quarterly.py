@@ -40,25 +40,27 @@ def quarterly_report(
     with record.quarter_lock(engine, period.label, record.lock_wait_seconds()):
         guard_final(engine, period.label, buka_final)
         collected = steps.collect(engine, setup.inbox, period, raw_store(setup.out))
+        quarter_folder = quarter_out(setup.out, period.tahun, period.triwulan)
+        version = store.next_version(engine, period.label, quarter_folder)
+        before = store.data_digest(engine, period.tahun, period.triwulan)
+        earlier = store.earlier_totals(engine, period.tahun, period.triwulan)
+        validation = steps.validate(collected.raw, ref, period, earlier)
+        validation, unattached = attach_file_problems(
+            validation, collected.file_problems, ref.units
+        )
+        # saving the same accepted files again changes nothing, so the fingerprint taken after
+        # it tells an identical rerun: same files, same store, same rules
+        steps.save(engine, period, validation.accepted, collected.sha256, version)
         sidik = steps.fingerprint(engine, ref, period, collected)
         last = record.last_report(engine, period.label)
         if last and last["sidik"] == sidik and not paksa:
             return steps.unchanged(engine, period, last, pemicu, params, sidik)
 
-        quarter_folder = quarter_out(setup.out, period.tahun, period.triwulan)
-        version = store.next_version(engine, period.label, quarter_folder)
         run_id = record.start_run(
             engine, period.label, version, None, pemicu=pemicu, parameter=params, sidik=sidik
         )
         work = steps.work_folder(quarter_folder, version)
         try:
-            before = store.data_digest(engine, period.tahun, period.triwulan)
-            earlier = store.earlier_totals(engine, period.tahun, period.triwulan)
-            validation = steps.validate(collected.raw, ref, period, earlier)
-            validation, unattached = attach_file_problems(
-                validation, collected.file_problems, ref.units
-            )
-            steps.save(engine, period, validation.accepted, collected.sha256, version)
             steps.record_files(engine, period, run_id, collected, validation)
             changed = store.data_digest(engine, period.tahun, period.triwulan) != before
             built = steps.build_quarter(

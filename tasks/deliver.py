@@ -11,6 +11,7 @@ SmtpConfig.timeout_s and the whole run by SmtpConfig.total_budget_s.
 from __future__ import annotations
 
 import contextlib
+import email
 import functools
 import hashlib
 import ipaddress
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
-from email.utils import formataddr, formatdate, parseaddr
+from email.utils import formataddr, formatdate, getaddresses, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any, Literal
 
@@ -284,6 +285,50 @@ def deliver(
                 )
         elif result.status == "gagal":
             book.note_failure(mail.key, [*mail.to, *mail.cc], result.error)
+        results.append(result)
+    return results
+
+
+def resend(
+    emls: list[Path],
+    config: SmtpConfig,
+    ledger: Ledger,
+    *,
+    attempts: int = 3,
+    backoff_s: float = 1.0,
+) -> list[DeliveryResult]:
+    """Send archived mails again, on purpose (kirim-ulang): the ledger is not asked, only told.
+
+    The archived bytes are sent with a fresh Message-ID and Date (mail clients drop a message
+    whose Message-ID they have seen) and the sender of this configuration.
+    """
+    deadline = time.monotonic() + config.total_budget_s
+    results = []
+    for path in emls:
+        raw = email.message_from_bytes(path.read_bytes(), policy=SMTP_POLICY)
+        assert isinstance(raw, EmailMessage)
+        key = str(raw.get("X-Triwulan-Key") or path.stem)
+        to = [a for _, a in getaddresses(raw.get_all("To", []))]
+        cc = [a for _, a in getaddresses(raw.get_all("Cc", []))]
+        for header in ("Message-ID", "Date", "From", "X-Unsent"):
+            del raw[header]
+        name, address = config.sender_name, config.mail_from
+        raw["From"] = formataddr((name, address)) if name else address
+        raw["Date"] = formatdate(localtime=True)
+        raw["Message-ID"] = make_msgid(domain=address.rpartition("@")[2] or None)
+        mail = Mail(key=key, to=to, cc=cc, subject=str(raw["Subject"]), html="", text="")
+        result = _send_with_retries(mail, raw, config, path, attempts, backoff_s, deadline)
+        if result.status in ("terkirim", "unknown"):
+            entry = {
+                "status": result.status,
+                "waktu": datetime.now(WIB).isoformat(timespec="seconds"),
+                "eml": os.path.relpath(path, ledger.path.parent),
+                "message_id": str(raw["Message-ID"]),
+                "kepada": [*to, *cc],
+            }
+            ledger.record(key, entry, {key: entry})
+        else:
+            ledger.note_failure(key, [*to, *cc], result.error)
         results.append(result)
     return results
 

@@ -39,6 +39,7 @@ from sqlalchemy.exc import IntegrityError
 
 from triwulan.tasks.deliver import Ledger
 from triwulan.tasks.errors import TriwulanError
+from triwulan.tasks.fmt import WIB
 from triwulan.tasks.store import berkas, metadata, now, runs
 
 kiriman = Table(
@@ -175,7 +176,11 @@ def quarter_lock(
                     )
                 continue
             if time.monotonic() >= deadline:
-                since = row.sejak.isoformat(timespec="seconds") if row is not None else "?"
+                since = (
+                    as_utc(row.sejak).astimezone(WIB).strftime("%d-%m-%Y %H.%M WIB")
+                    if row is not None
+                    else "?"
+                )
                 who = row.pemilik if row is not None else "?"
                 raise TriwulanError(
                     f"{periode} sedang diproses oleh run lain ({who}, sejak {since}); sudah "
@@ -497,9 +502,16 @@ def mail_kind(key: str) -> str:
 
 
 def _parse_time(value: object) -> dt.datetime:
+    """An ISO time from the old JSON ledger, stored as UTC like every other time."""
     with contextlib.suppress(TypeError, ValueError):
-        return dt.datetime.fromisoformat(str(value))
+        parsed = dt.datetime.fromisoformat(str(value))
+        return parsed.astimezone(dt.UTC) if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
     return now()
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """SQLite gives stored (UTC) times back without a zone; PostgreSQL with one."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
 
 # --- finals -------------------------------------------------------------------------------------

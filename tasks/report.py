@@ -30,6 +30,20 @@ from triwulan.tasks.period import Period, parse_period
 from triwulan.tasks.xlsx_safe import write_cell
 
 DRAF_NOTE = "DRAF — dibuat otomatis, belum final, mohon diperiksa"
+# What a version is, as its reports say it: a draft, the final version, or a preview (--coba).
+MARKS = {
+    "DRAF": DRAF_NOTE,
+    "FINAL": "FINAL — versi ini telah ditetapkan sebagai laporan final",
+    "PRATINJAU": "PRATINJAU — hanya pratinjau, tidak disimpan dan tidak dikirim",
+}
+
+
+def mark_of(summary: Mapping[str, Any]) -> tuple[str, str]:
+    """('DRAF', note) unless the summary says FINAL or PRATINJAU."""
+    word = str(summary.get("status_laporan") or "DRAF")
+    return (word, MARKS[word]) if word in MARKS else ("DRAF", DRAF_NOTE)
+
+
 REASON_MAX = 140
 ERRORS_TITLE = "Kesalahan yang harus diperbaiki"
 WARNINGS_TITLE = "Peringatan (tidak menyebabkan penolakan)"
@@ -255,7 +269,7 @@ def email_subject(summary: Mapping[str, Any]) -> str:
     """'[DRAF] Realisasi Fisik dan Keuangan TW II 2024 — Kecamatan X (6 dari 7 unit diterima)'."""
     period = parse_period(summary["period"])
     return (
-        f"[DRAF] Realisasi Fisik dan Keuangan {period.roman} {period.tahun} — "
+        f"[{mark_of(summary)[0]}] Realisasi Fisik dan Keuangan {period.roman} {period.tahun} — "
         f"{summary['kecamatan']} ({completeness_line(summary['counts'])})"
     )
 
@@ -337,6 +351,8 @@ def _context(summary: Mapping[str, Any]) -> dict[str, Any]:
         "unreadable": unreadable,
         "unreadable_more": more_line(unreadable_more, "catatan berkas"),
         "warnings": list(summary.get("warnings") or []),
+        "mark": mark_of(summary)[0],
+        "draf_note": mark_of(summary)[1],
         "cause": summary.get("cause"),
         "notice": None,
         "behind_empty": (
@@ -556,9 +572,10 @@ def _cell_value(value: Any, kind: str) -> Any:
 
 
 def _title(ws: Worksheet, title: str, summary: Mapping[str, Any]) -> None:
-    write_cell(ws, 1, 1, f"DRAF — {title}").font = TITLE_FONT
+    word, mark_note = mark_of(summary)
+    write_cell(ws, 1, 1, f"{word} — {title}").font = TITLE_FONT
     note = (
-        f"Dibuat otomatis, belum final, mohon diperiksa. Versi {summary.get('version', '-')}, "
+        f"{mark_note.split(' — ', 1)[1].capitalize()}. Versi {summary.get('version', '-')}, "
         f"disusun {waktu(summary.get('generated_at'))}. "
         f"{completeness_line(summary.get('counts') or {})}."
     )

@@ -7,6 +7,7 @@ deployment run gets the same checks). Nothing here imports Prefect or Great Expe
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,40 @@ def check_disk(folder: Path, needed_mb: int) -> None:
         )
 
 
+def open_database(out_path: Path) -> Engine:
+    """The store, created or migrated, after a real (rolled back) write; one Indonesian line."""
+    url = store.db_url(out_path)
+    try:
+        engine = store.open_store(url)
+        store.check_writable(engine)
+    except ImportError as exc:
+        raise TriwulanError(
+            f"Driver basis data untuk TRIWULAN_DB_URL belum terpasang ({exc.name}); untuk "
+            "PostgreSQL pasang dengan: pip install -e '.[postgres]'."
+        ) from exc
+    except SQLAlchemyError as exc:
+        try:
+            shown = make_url(url).render_as_string(hide_password=True)
+        except SQLAlchemyError:
+            shown = "TRIWULAN_DB_URL"
+        reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
+        raise TriwulanError(
+            f"Basis data '{shown}' tidak dapat dibuka atau ditulisi: {reason}"
+        ) from exc
+    return engine
+
+
+def open_record(out: Path | None) -> tuple[Path, Engine]:
+    """For commands on what runs left behind (status, final, kirim-ulang): out folder and store."""
+    out_path = out_dir(out)
+    if not out_path.is_dir() and "TRIWULAN_DB_URL" not in os.environ:
+        raise TriwulanError(
+            f"Folder hasil '{out_path}' tidak ada: belum ada run di sini. Pilih folder dengan "
+            "--out atau TRIWULAN_OUT."
+        )
+    return out_path, open_database(out_path)
+
+
 @dataclass(frozen=True)
 class Setup:
     period: Period
@@ -79,24 +114,7 @@ def check_setup(periode: str | None, inbox: Path | None, out: Path | None) -> Se
     check_writable(raw_store(out_path), "Folder arsip berkas")
     check_disk(out_path, limits.ruang_disk_mb)
     smtp = SmtpConfig.from_env()
-    url = store.db_url(out_path)
-    try:
-        engine = store.open_store(url)
-        store.check_writable(engine)
-    except ImportError as exc:
-        raise TriwulanError(
-            f"Driver basis data untuk TRIWULAN_DB_URL belum terpasang ({exc.name}); untuk "
-            "PostgreSQL pasang dengan: pip install -e '.[postgres]'."
-        ) from exc
-    except SQLAlchemyError as exc:
-        try:
-            shown = make_url(url).render_as_string(hide_password=True)
-        except SQLAlchemyError:
-            shown = "TRIWULAN_DB_URL"
-        reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
-        raise TriwulanError(
-            f"Basis data '{shown}' tidak dapat dibuka atau ditulisi: {reason}"
-        ) from exc
+    engine = open_database(out_path)
     return Setup(period, ref, inbox_path, out_path, smtp, engine)
 
 
@@ -108,7 +126,8 @@ def guard_final(engine: Engine, periode: str, buka_final: str | None) -> None:
     if fixed is None:
         return
     if not (buka_final or "").strip():
-        when = fixed["waktu"].astimezone(WIB).strftime("%d-%m-%Y %H.%M") if fixed["waktu"] else "?"
+        waktu = fixed["waktu"]
+        when = record.as_utc(waktu).astimezone(WIB).strftime("%d-%m-%Y %H.%M") if waktu else "?"
         raise TriwulanError(
             f"{periode} sudah FINAL (versi {fixed['versi']}, ditetapkan oleh {fixed['oleh']} "
             f"pada {when} WIB). Run baru tidak menggantikannya; bila memang perlu dibuka lagi, "

@@ -148,7 +148,11 @@ def template(
     "run",
     help=(
         "Jalankan konsolidasi satu triwulan (flow Prefect quarterly-report): kumpulkan berkas, "
-        "validasi, simpan, hitung, buat laporan DRAF dan kirim email. Contoh: triwulan run 2024-TW2"
+        "validasi, simpan, hitung, buat laporan DRAF dan kirim email. Contoh: triwulan run 2024-TW2. "
+        "Kode keluar: 0 laporan dibuat (atau tidak ada perubahan sejak versi terakhir); 1 run gagal "
+        "di tengah jalan (rincian di <out>/log); 2 tidak ada yang dibuat (periode, data "
+        "referensi, inbox, folder hasil, basis data, SMTP, triwulan FINAL, atau run lain masih "
+        "berjalan)."
     ),
 )
 def run(
@@ -174,13 +178,177 @@ def run(
             show_default=False,
         ),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            "--paksa",
+            help="Buat versi baru walaupun tidak ada yang berubah sejak versi terakhir.",
+        ),
+    ] = False,
+    coba: Annotated[
+        bool,
+        typer.Option(
+            "--coba",
+            help=(
+                "Pratinjau: validasi dan buat laporan di folder sementara saja; tidak menulis "
+                "basis data, tidak membuat versi, tidak mengirim email."
+            ),
+        ),
+    ] = False,
+    buka_final: Annotated[
+        str | None,
+        typer.Option(
+            "--buka-final",
+            metavar="ALASAN",
+            help="Buka kembali triwulan yang sudah FINAL; alasan dan siapa yang membuka dicatat.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Consolidate one quarter; exit 0 whenever a report was produced."""
+    """Consolidate one quarter; exit 0 whenever a report was produced or nothing changed."""
+    if coba:
+        from triwulan.actions import preview
+
+        with friendly_errors():
+            folder = preview(periode, inbox, out)
+        typer.echo(
+            f"Pratinjau {periode} (tidak disimpan, tidak dikirim): {folder / 'laporan.html'} | "
+            f"rekap: {folder / 'rekap.xlsx'} | ringkasan: {folder / 'summary.json'}"
+        )
+        return
     from triwulan.run import describe, run_quarter
 
     with friendly_errors():
-        summary = run_quarter(periode, inbox, out)
+        summary = run_quarter(periode, inbox, out, paksa=force, buka_final=buka_final)
     typer.echo("\n".join(describe(summary)))
+
+
+@app.command(
+    "status",
+    help=(
+        "Lihat catatan laporan. 'triwulan status 2024': satu tahun sekilas (unit × triwulan, "
+        "versi terakhir, sudah diterima pimpinan atau belum). 'triwulan status 2024-TW2': riwayat "
+        "triwulan itu (berkas masuk, setiap versi, siapa menerima versi mana dan kapan)."
+    ),
+)
+def status_command(
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="TAHUN|PERIODE", help="Misalnya 2024 atau 2024-TW2.", show_default=False
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Folder hasil. Bawaan: $TRIWULAN_OUT, lalu ./out.", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Read-only views of the record of a year or a quarter."""
+    from triwulan.status import quarter_lines, year_lines
+    from triwulan.tasks.setup import open_record
+
+    with friendly_errors():
+        if re.fullmatch(r"\d{4}", target.strip()):
+            tahun = int(target)
+            ref = load_reference(tahun)
+            _, engine = open_record(out)
+            lines = year_lines(engine, ref, tahun)
+        else:
+            period = parse_period(target)
+            ref = load_reference(period.tahun)
+            _, engine = open_record(out)
+            lines = quarter_lines(engine, ref, period.label)
+    typer.echo("\n".join(lines))
+
+
+@app.command(
+    "final",
+    help=(
+        "Tetapkan satu versi sebagai FINAL: laporan, rekap dan email bertanda FINAL dikirim ke "
+        "pimpinan, dan run berikutnya tidak menggantikannya tanpa --buka-final. "
+        "Contoh: triwulan final 2024-TW2 --versi 3"
+    ),
+)
+def final_command(
+    periode: Annotated[
+        str,
+        typer.Argument(metavar="PERIODE", help="Periode, misalnya 2024-TW2.", show_default=False),
+    ],
+    versi: Annotated[
+        int | None,
+        typer.Option(
+            "--versi", help="Nomor versi. Bawaan: versi terakhir yang selesai.", show_default=False
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Folder hasil. Bawaan: $TRIWULAN_OUT, lalu ./out.", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Mark a version final and send it."""
+    from triwulan.actions import finalize
+    from triwulan.run import STATUS_WORDS
+    from triwulan.tasks.deliver import SmtpConfig
+    from triwulan.tasks.setup import open_record
+
+    with friendly_errors():
+        parse_period(periode)
+        out_path, engine = open_record(out)
+        folder, results = finalize(engine, out_path, periode, versi, SmtpConfig.from_env())
+    typer.echo(
+        f"{periode} ditetapkan FINAL: {folder / 'laporan.html'} | rekap: {folder / 'rekap.xlsx'}"
+    )
+    for r in results:
+        typer.echo(
+            f"  Email pimpinan: {STATUS_WORDS.get(r.status, r.status)}{': ' + r.error if r.error else ''}"
+        )
+
+
+@app.command(
+    "kirim-ulang",
+    help=(
+        "Kirim ulang email versi terakhir suatu triwulan dan catat pengirimannya. "
+        "Contoh: triwulan kirim-ulang 2024-TW2 --ke pimpinan"
+    ),
+)
+def kirim_ulang(
+    periode: Annotated[
+        str,
+        typer.Argument(metavar="PERIODE", help="Periode, misalnya 2024-TW2.", show_default=False),
+    ],
+    ke: Annotated[
+        str, typer.Option("--ke", help="Penerima: pimpinan, unit atau semua.")
+    ] = "pimpinan",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Folder hasil. Bawaan: $TRIWULAN_OUT, lalu ./out.", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Resend the latest version's mails on purpose."""
+    from triwulan.actions import resend_latest
+    from triwulan.run import STATUS_WORDS
+    from triwulan.tasks.deliver import SmtpConfig
+    from triwulan.tasks.setup import open_record
+
+    with friendly_errors():
+        parse_period(periode)
+        smtp = SmtpConfig.from_env()
+        out_path, engine = open_record(out)
+        versi, results = resend_latest(engine, out_path, periode, ke, smtp)
+    typer.echo(f"{periode} versi {versi}: {len(results)} email dikirim ulang ({ke}).")
+    for r in results:
+        typer.echo(
+            f"  {r.key}: {STATUS_WORDS.get(r.status, r.status)}{': ' + r.error if r.error else ''}"
+        )
+    if any(r.status == "gagal" for r in results):
+        raise typer.Exit(code=3)
 
 
 @app.command(

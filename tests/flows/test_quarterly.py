@@ -248,10 +248,10 @@ def reruns(prefect_api, tmp_path_factory):
 def test_rerun_without_changes_sends_nothing_twice(reruns):
     first, same = reruns["runs"][0], reruns["runs"][1]
     assert first["complete"] and len(reruns["sent"][0]) == 1  # the draft to leadership
-    assert same["version"] == 2
+    # identical inputs: no new version, no mail
+    assert same == {**same, "unchanged": True, "version": 1}
     assert reruns["sent"][1] == []
-    assert [d["status"] for d in same["delivery"]] == ["sudah_terkirim"]
-    assert reruns["sent"][3] == []  # and again after the correction round
+    assert reruns["runs"][3]["unchanged"] and reruns["sent"][3] == []  # after the correction round
 
 
 def test_bad_correction_keeps_the_rows_accepted_before(reruns):

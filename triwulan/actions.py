@@ -1,0 +1,232 @@
+"""What people do with a quarter besides running it: preview, mark final, resend.
+
+Each is a thin shell over tasks/: the same validation, figures and renderers as a run, and the
+same delivery and ledger, so a preview shows exactly what a run would, and a resend is recorded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import create_engine
+
+from triwulan.paths import inbox_dir, out_dir, quarter_inbox, quarter_out
+from triwulan.tasks import compute, record, store
+from triwulan.tasks.attribution import attach_file_problems
+from triwulan.tasks.deliver import DeliveryResult, SmtpConfig, deliver, resend
+from triwulan.tasks.errors import TriwulanError
+from triwulan.tasks.ingest import check_inbox, collect_quarter, find_submissions
+from triwulan.tasks.mails import content_key, leadership_mail
+from triwulan.tasks.period import Period, parse_period
+from triwulan.tasks.reference import Reference, load_reference, plan_for_quarter
+from triwulan.tasks.report import render_full_report, write_rekap_xlsx
+from triwulan.tasks.summary import build_summary, earlier_gaps, read_detail, write_summary
+from triwulan.tasks.validate import validate_quarter
+
+KINDS = {"pimpinan": ("pimpinan",), "unit": ("unit",), "semua": ("pimpinan", "unit")}
+
+
+# --- preview (--coba) ---------------------------------------------------------------------
+
+
+def _read_only_engine(out: Path):  # type: ignore[no-untyped-def]
+    """The store as it is, never written: a missing SQLite file reads as an empty store."""
+    url = store.db_url(out)
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.exists():
+            engine = create_engine("sqlite://")
+            store.metadata.create_all(engine)
+            return engine
+        return create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
+    return create_engine(url)
+
+
+def overlay(stored: pd.DataFrame, accepted: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """Stored rows with this quarter's rows of the accepted units replaced (what saving does)."""
+    new = accepted.rename(columns={"_file": "nama_berkas", "_row": "baris"}).assign(
+        tahun=period.tahun, triwulan=period.triwulan
+    )
+    keep = ~(
+        (stored["tahun"] == period.tahun)
+        & (stored["triwulan"] == period.triwulan)
+        & stored["unit"].isin(set(new["unit"]))
+    )
+    frames = [
+        f
+        for f in (stored[keep], new[[c for c in new.columns if c in stored.columns]])
+        if not f.empty
+    ]
+    combined = pd.concat(frames, ignore_index=True) if frames else stored
+    return combined.astype({"realisasi_keuangan": "int64"}) if not combined.empty else combined
+
+
+def preview(periode: str, inbox: Path | None, out: Path | None) -> Path:
+    """Validate and render into a temporary folder: no database write, no version, no mail."""
+    period = parse_period(periode)
+    ref = load_reference(period.tahun)
+    inbox_path, out_path = inbox_dir(inbox), out_dir(out)
+    check_inbox(inbox_path)
+    paths = find_submissions(quarter_inbox(inbox_path, period.tahun, period.triwulan))
+    if not paths:
+        raise TriwulanError(f"Belum ada berkas masuk untuk {period.label}.")
+    engine = _read_only_engine(out_path)
+    received = collect_quarter(paths, lambda p: (_sha(p), p))
+    earlier = store.earlier_totals(engine, period.tahun, period.triwulan)
+    validation = validate_quarter(received.raw, ref, period, earlier=earlier)
+    validation, unattached = attach_file_problems(validation, received.file_problems, ref.units)
+    accepted = [u for u, s in validation.status.items() if s == "accepted"]
+    sources = store.stored_sources(engine, period.tahun, period.triwulan)
+    earlier_data = {u: src for u, src in sources.items() if u not in accepted}
+    counted = accepted + list(earlier_data)
+    rows = overlay(
+        store.load_realisasi(engine, period.tahun, period.triwulan), validation.accepted, period
+    )
+    names = dict(zip(ref.units["unit"], ref.units["nama"], strict=True))
+    detail = compute.quarter_detail(
+        plan_for_quarter(ref, period.triwulan), rows, counted, period.triwulan, names, ref.predikat
+    )
+    have = pd.concat(
+        [
+            store.quarters_with_data(engine, period.tahun),
+            pd.DataFrame({"triwulan": period.triwulan, "unit": accepted}),
+        ],
+        ignore_index=True,
+    )
+    summary = build_summary(
+        ref,
+        period,
+        record.max_version(engine, period.label) + 1 if _has_runs(engine) else 1,
+        validation.status,
+        validation.files,
+        validation.problems,
+        [{"file": p.file, "message": p.message} for p in unattached],
+        detail,
+        earlier_data,
+        warnings=earlier_gaps(have, counted, period.triwulan, names),
+    )
+    summary["status_laporan"] = "PRATINJAU"
+    engine.dispose()
+    folder = Path(tempfile.mkdtemp(prefix=f"triwulan-coba-{period.label}-"))
+    _render(folder, ref, summary, detail)
+    return folder
+
+
+def _has_runs(engine) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        record.max_version(engine, "-")
+    except Exception:  # an old store without the record tables
+        return False
+    return True
+
+
+def _sha(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _render(folder: Path, ref: Reference, summary: dict, detail: pd.DataFrame) -> list[Path]:
+    levels = {level: compute.aggregate(detail, level, ref.predikat) for level in compute.LEVEL_KEYS}
+    behind = compute.furthest_behind(detail)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_summary(folder, summary)
+    laporan = folder / "laporan.html"
+    laporan.write_text(render_full_report(summary, detail, levels, behind), encoding="utf-8")
+    rekap = folder / "rekap.xlsx"
+    write_rekap_xlsx(rekap, summary, detail, levels)
+    return [laporan, rekap]
+
+
+# --- final ----------------------------------------------------------------------------------
+
+
+def finalize(
+    engine,
+    out: Path,
+    periode: str,
+    versi: int | None,
+    smtp: SmtpConfig | None,  # type: ignore[no-untyped-def]
+) -> tuple[Path, list[DeliveryResult]]:
+    """Mark one version final: FINAL reports beside it, recorded, and sent to leadership."""
+    period = parse_period(periode)
+    ref = load_reference(period.tahun)
+    with record.quarter_lock(engine, period.label, record.lock_wait_seconds()):
+        chosen = (
+            record.report_of_version(engine, period.label, versi)
+            if versi is not None
+            else record.last_report(engine, period.label)
+        )
+        if chosen is None:
+            which = f"versi {versi}" if versi is not None else "versi yang selesai"
+            raise TriwulanError(
+                f"{period.label} belum punya {which}; lihat: triwulan status {period.label}"
+            )
+        source = Path(chosen["folder"])
+        summary = json.loads((source / "summary.json").read_text(encoding="utf-8"))
+        detail = read_detail(source)
+        summary["status_laporan"] = "FINAL"
+        folder = source / "final"
+        attachments = _render(folder, ref, summary, detail)
+        record.mark(engine, period.label, int(chosen["versi"]), "final")
+        mail = leadership_mail(
+            ref, period, summary, compute.furthest_behind(detail), attachments, detail
+        )
+        mail = dataclasses.replace(
+            mail, key=f"{period.label}/final/{content_key([int(chosen['versi']), mail.key])}"
+        )
+        ledger = record.DbLedger(
+            engine,
+            period.label,
+            source.parent / "terkirim.json",
+            versi=int(chosen["versi"]),
+            run_id=None,
+        )
+        results = deliver([mail], folder / "outbox", smtp, ledger=ledger)
+    return folder, results
+
+
+# --- kirim-ulang ------------------------------------------------------------------------------
+
+
+def resend_latest(
+    engine,
+    out: Path,
+    periode: str,
+    ke: str,
+    smtp: SmtpConfig | None,  # type: ignore[no-untyped-def]
+) -> tuple[int, list[DeliveryResult]]:
+    """The latest version's archived mails, sent again on purpose and recorded."""
+    period = parse_period(periode)
+    if ke not in KINDS:
+        raise TriwulanError(f"--ke '{ke}' tidak dikenal; pilih pimpinan, unit atau semua.")
+    if smtp is None:
+        raise TriwulanError(
+            "Server SMTP belum diatur (TRIWULAN_SMTP_HOST): email tidak dapat dikirim ulang."
+        )
+    with record.quarter_lock(engine, period.label, record.lock_wait_seconds()):
+        last = record.last_report(engine, period.label)
+        if last is None:
+            raise TriwulanError(
+                f"{period.label} belum punya versi yang selesai untuk dikirim ulang."
+            )
+        outbox = Path(last["folder"]) / "outbox"
+        wanted = [
+            p
+            for p in sorted(outbox.glob("*.eml"))
+            if any(p.name.startswith(f"{period.label}_{k}_") for k in KINDS[ke])
+        ]
+        if not wanted:
+            raise TriwulanError(f"Tidak ada email {ke} di {outbox} untuk dikirim ulang.")
+        ledger = record.DbLedger(
+            engine,
+            period.label,
+            quarter_out(out, period.tahun, period.triwulan) / "terkirim.json",
+            versi=int(last["versi"]),
+            run_id=None,
+        )
+        return int(last["versi"]), resend(wanted, smtp, ledger)
