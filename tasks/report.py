@@ -26,7 +26,7 @@ from triwulan.paths import TEMPLATES_DIR
 from triwulan.tasks import fmt
 from triwulan.tasks.compute import LEVEL_KEYS, MONEY
 from triwulan.tasks.fmt import strip_newlines
-from triwulan.tasks.period import Period, parse_period
+from triwulan.tasks.period import ROMAN, Period, parse_period
 from triwulan.tasks.xlsx_safe import write_cell
 
 DRAF_NOTE = "DRAF — dibuat otomatis, belum final, mohon diperiksa"
@@ -36,6 +36,35 @@ MARKS = {
     "FINAL": "FINAL — versi ini telah ditetapkan sebagai laporan final",
     "PRATINJAU": "PRATINJAU — hanya pratinjau, tidak disimpan dan tidak dikirim",
 }
+
+
+def warning_lines(summary: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Warnings as the first screen shows them: units missing the same quarters in one line.
+
+    summary.json keeps one warning per unit; six near-identical lines would push every figure
+    off a phone screen.
+    """
+    warnings = list(summary.get("warnings") or [])
+    names = {u["unit"]: u.get("nama") or u["unit"] for u in summary.get("units") or []}
+    period = parse_period(summary["period"])
+    grouped: dict[tuple[int, ...], list[str]] = {}
+    lines = []
+    for w in warnings:
+        if w.get("code") == "earlier_quarter_missing":
+            grouped.setdefault(tuple(w["quarters"]), []).append(names.get(w["unit"], w["unit"]))
+        else:
+            lines.append({"message": str(w.get("message", ""))})
+    for quarters, units in grouped.items():
+        listed = " dan ".join(", ".join(f"TW {ROMAN[q]}" for q in quarters).rsplit(", ", 1))
+        who = units[0] if len(units) == 1 else f"{len(units)} unit ({', '.join(units)})"
+        lines.append(
+            {
+                "message": f"Data {listed} dari {who} belum ada di basis data, sehingga angka s.d. "
+                f"{period.roman} belum memuat {listed}. Jalankan dulu triwulan yang belum ada, "
+                "atau periksa folder hasil yang dipakai."
+            }
+        )
+    return lines
 
 
 def mark_of(summary: Mapping[str, Any]) -> tuple[str, str]:
@@ -350,7 +379,7 @@ def _context(summary: Mapping[str, Any]) -> dict[str, Any]:
         "not_accepted": [u for u in units if u.get("status") != "accepted"],
         "unreadable": unreadable,
         "unreadable_more": more_line(unreadable_more, "catatan berkas"),
-        "warnings": list(summary.get("warnings") or []),
+        "warnings": warning_lines(summary),
         "mark": mark_of(summary)[0],
         "draf_note": mark_of(summary)[1],
         "cause": summary.get("cause"),

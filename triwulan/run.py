@@ -16,7 +16,7 @@ from triwulan.paths import SAMPLE_DIR
 from triwulan.tasks.errors import RunFailed, TriwulanError
 from triwulan.tasks.fmt import STATUS_LABEL, WIB, persen, problem_line, rupiah
 from triwulan.tasks.period import parse_period
-from triwulan.tasks.report import status_text
+from triwulan.tasks.report import status_text, warning_lines
 from triwulan.tasks.setup import check_setup
 
 STATUS_WORDS = {
@@ -137,7 +137,7 @@ def describe(summary: dict) -> list[str]:
         f"  Realisasi s.d. {parse_period(summary['period']).roman}: {rupiah(t['realisasi_keuangan_sd_tw'])} "
         f"({persen(t['capaian_keuangan_sd_tw_persen'])} dari target, serapan pagu {persen(t['serapan_pagu_persen'])})"
     )
-    for warning in summary.get("warnings") or []:
+    for warning in warning_lines(summary):
         lines.append(f"  PERHATIAN: {warning['message']}")
     for later in summary.get("cascade") or []:
         lines.append(

@@ -182,6 +182,11 @@ def test_final_refuses_reruns_until_reopened_with_a_reason(office):
     assert (out / "2024" / "TW1" / "v2").is_dir()
     events = db_rows(out, "select versi, aksi, alasan from final order by id")
     assert events == [(1, "final", None), (1, "buka", "Koreksi kode Kaliabang Tengah")]
+    history = cli("status", "2024-TW1")
+    assert "Kaliabang Tengah - Realisasi TW I 2024.xlsx" in history
+    assert "v1 ditetapkan FINAL" in history and "Koreksi kode Kaliabang Tengah" in history
+    year = cli("status", "2024")
+    assert "Versi terakhir" in year and "v2" in year
 
 
 def test_resend_goes_out_again_and_is_recorded(office):
@@ -196,6 +201,7 @@ def test_resend_goes_out_again_and_is_recorded(office):
     assert second["Subject"] == first["Subject"] and second["Message-ID"] != first["Message-ID"]
     rows = db_rows(out, "select jenis, status from surat where periode='2024-TW1' order by id")
     assert rows.count(("pimpinan", "terkirim")) == 2
+    assert cli("status", "2024-TW1").count("camat.bekasiutara@example.go.id") == 2
 
 
 def test_two_simultaneous_runs_never_send_a_draft_twice(prefect_api, tmp_path):
