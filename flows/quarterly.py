@@ -11,30 +11,54 @@ import contextlib
 from pathlib import Path
 
 from prefect import flow
+from prefect.runtime import flow_run
 
 from triwulan.paths import quarter_out, raw_store
 from triwulan.tasks import record, steps, store
 from triwulan.tasks.attribution import attach_file_problems
+from triwulan.tasks.errors import DeliveryFailed, TriwulanError
 from triwulan.tasks.mails import leadership_mail, unit_feedback_mails
+from triwulan.tasks.notices import acknowledgement_mails
+from triwulan.tasks.period import period_for_run
 from triwulan.tasks.setup import check_setup, guard_final
 
 
-@flow(name="quarterly-report", log_prints=True)
+def run_name() -> str:
+    """Runs are named after the quarter they report ('2024-TW2'); the version is added later."""
+    params = flow_run.parameters or {}
+    try:
+        return period_for_run(params.get("periode"), steps.scheduled_start()).label
+    except TriwulanError:
+        return f"periode {params.get('periode')!r} tidak sah"
+
+
+@flow(name="quarterly-report", log_prints=True, flow_run_name=run_name)
 def quarterly_report(
     periode: str | None = None,
     inbox: str | None = None,
     out: str | None = None,
     paksa: bool = False,
     buka_final: str | None = None,
-    pemicu: str = "manual",
+    pemicu: str | None = None,
 ) -> dict:
     """Produce the draft report of one quarter from the files in the inbox now.
 
-    Without a periode (the scheduled quarter-end run) it reports the quarter that just ended.
-    `paksa` makes a version even when nothing changed; `buka_final` (a reason) reopens a quarter
-    whose version was marked final.
+    Without a periode (the scheduled run at the deadline) it reports the quarter that ended
+    before the run's scheduled start, however late the run starts or is retried. `paksa` makes
+    a version even when nothing changed; `buka_final` (a reason) reopens a final quarter.
+    A run that cannot produce a report fails with one Indonesian line, and a deployment run also
+    mails it to the secretariat; an undelivered leadership draft fails the run (exit 3).
     """
-    setup = check_setup(periode, Path(inbox) if inbox else None, Path(out) if out else None)
+    scheduled = steps.scheduled_start()
+    pemicu = pemicu or steps.trigger()
+    try:
+        setup = check_setup(
+            periode, Path(inbox) if inbox else None, Path(out) if out else None, scheduled
+        )
+    except TriwulanError as exc:
+        if pemicu != "manual":
+            steps.tell_secretariat(periode, scheduled, exc)
+        raise
     period, ref, engine = setup.period, setup.ref, setup.engine
     params = {"periode": period.label, "inbox": str(setup.inbox), "out": str(setup.out)}
     with record.quarter_lock(engine, period.label, record.lock_wait_seconds()):
@@ -54,7 +78,8 @@ def quarterly_report(
         sidik = steps.fingerprint(engine, ref, period, collected)
         last = record.last_report(engine, period.label)
         if last and last["sidik"] == sidik and not paksa:
-            return steps.unchanged(engine, period, last, pemicu, params, sidik)
+            return steps.unchanged(engine, period, last, pemicu, params, sidik, setup.smtp)
+        steps.rename_run(f"{period.label} v{version}")
 
         run_id = record.start_run(
             engine, period.label, version, None, pemicu=pemicu, parameter=params, sidik=sidik
@@ -74,6 +99,7 @@ def quarterly_report(
                     ref, period, built.summary, built.behind, built.attachments, built.detail, later
                 ),
                 *unit_feedback_mails(ref, period, built.summary, collected.sha256),
+                *acknowledgement_mails(ref, period, built.summary, collected.sha256),
             ]
             results = steps.send(engine, period, version, run_id, mails, folder, setup.smtp)
             steps.mark_covered(engine, period, results, later)
@@ -84,7 +110,12 @@ def quarterly_report(
             with contextlib.suppress(Exception):
                 steps.fail(engine, run_id, quarter_folder, version, exc)
             raise
-        record.finish_run(engine, run_id, "selesai", summary["counts"], folder=folder)
+        undelivered = steps.leadership_undelivered(results)
+        record.finish_run(
+            engine, run_id, "selesai", summary["counts"], folder=folder, pesan=undelivered
+        )
     summary["folder"] = str(folder)
     summary["cascade"] = [{"period": b.summary["period"], "version": b.version} for b in later]
+    if undelivered:
+        raise DeliveryFailed(undelivered, summary)
     return summary

@@ -11,6 +11,16 @@ class RunFailed(TriwulanError):
     exit_code = 1
 
 
+class DeliveryFailed(TriwulanError):
+    """The report was written but leadership did not get it: exit 3, the run ends Failed."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, summary: dict | None = None) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+
 class PeriodError(TriwulanError, ValueError):
     pass
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from triwulan.tasks.deliver import Mail
-from triwulan.tasks.fmt import problem_line
+from triwulan.tasks.fmt import problem_line, strip_newlines
 from triwulan.tasks.period import Period, parse_period
 from triwulan.tasks.reference import Reference
 from triwulan.tasks.report import (
@@ -27,6 +28,7 @@ from triwulan.tasks.report import (
     more_line,
     render_email_summary,
     render_email_text,
+    render_notice,
     render_problems_email,
     split_problems,
 )
@@ -169,3 +171,41 @@ def _lines(problems: list[dict[str, object]], noun: str) -> str:
 def _feedback_content(unit: dict[str, object], shas: dict[str, str]) -> dict[str, object]:
     files = [f.strip() for f in str(unit["file"] or "").split(",") if f.strip()]
     return {"sha256": sorted(shas.get(f, f) for f in files), "problems": unit["problems"]}
+
+
+def secretariat_address(ref: Reference | None = None) -> list[str]:
+    """TRIWULAN_SEKRETARIAT, else the kecamatan unit's address in the reference data."""
+    configured = os.environ.get("TRIWULAN_SEKRETARIAT", "").strip()
+    if configured:
+        return _emails(configured)
+    if ref is None:
+        return []
+    kecamatan = ref.units[ref.units["jenis"] == "kecamatan"]["email"]
+    return [e for cell in kecamatan for e in _emails(cell)]
+
+
+def failure_mail(label: str, message: str, to: list[str]) -> Mail:
+    """What a scheduled run that produced nothing tells the secretariat: the line and what to do."""
+    html = strip_newlines(
+        render_notice(
+            "Laporan triwulan belum dapat dibuat",
+            [
+                f"Run terjadwal laporan {label} berhenti tanpa membuat laporan:",
+                message,
+                "Perbaiki hal di atas (misalnya simpan berkas unit di folder inbox triwulan itu, "
+                "atau perbaiki pengaturan di triwulan.toml), lalu jalankan ulang: "
+                f"triwulan run {label if label[:1].isdigit() else 'TAHUN-TWn'}, atau dari Prefect: "
+                f"prefect deployment run 'quarterly-report/akhir-triwulan' -p periode={label}.",
+            ],
+        )
+    )
+    text = f"Run terjadwal laporan {label} berhenti tanpa membuat laporan:\n{message}\n"
+    return Mail(
+        key=f"{label}/gagal/{content_key([label, message])}",
+        to=to,
+        cc=[],
+        subject=f"[GAGAL] Laporan triwulan {label} belum dapat dibuat",
+        html=html,
+        text=text,
+        attachments=[],
+    )

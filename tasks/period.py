@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from triwulan.tasks.errors import PeriodError
 
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+WIB = ZoneInfo("Asia/Jakarta")
 _PATTERN = re.compile(r"^(\d{4})-TW([1-4])$")
 
 
@@ -49,3 +51,20 @@ def last_completed_quarter(today: dt.date) -> Period:
     """The quarter a quarter-end run reports on: the last one that has ended by `today`."""
     quarter = (today.month - 1) // 3 + 1
     return Period(today.year - 1, 4) if quarter == 1 else Period(today.year, quarter - 1)
+
+
+def wib_now() -> dt.datetime:
+    """The wall clock in WIB: only for manual runs without a periode (tests replace it)."""
+    return dt.datetime.now(WIB)
+
+
+def period_for_run(periode: str | None, scheduled: dt.datetime | None = None) -> Period:
+    """The quarter a run reports: the one given, else the one ended before its scheduled time.
+
+    A scheduled run that starts late, or is retried, still reports its own quarter: the
+    scheduled start time does not move. Only a manual run without a periode uses the clock.
+    """
+    if periode:
+        return parse_period(periode)
+    moment = scheduled if scheduled is not None else wib_now()
+    return last_completed_quarter(moment.astimezone(WIB).date())

@@ -417,6 +417,11 @@ def render_email_text(
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
+def render_notice(title: str, paragraphs: list[str]) -> str:
+    """A short mail in the house style (autoescaped: the paragraphs may quote user input)."""
+    return environment().get_template("notice.html.j2").render(title=title, paragraphs=paragraphs)
+
+
 def render_problems_email(
     unit_name: str,
     period: str | Period,

@@ -22,7 +22,7 @@ from triwulan.tasks.errors import TriwulanError
 from triwulan.tasks.fmt import WIB
 from triwulan.tasks.ingest import check_inbox, find_submissions
 from triwulan.tasks.limits import load_limits
-from triwulan.tasks.period import Period, last_completed_quarter, parse_period
+from triwulan.tasks.period import Period, period_for_run
 from triwulan.tasks.reference import Reference, load_reference
 
 
@@ -93,11 +93,21 @@ class Setup:
     engine: Engine
 
 
-def check_setup(periode: str | None, inbox: Path | None, out: Path | None) -> Setup:
-    """Period, reference data, inbox, out folder, SMTP settings and database, in that order."""
-    period = (
-        parse_period(periode) if periode else last_completed_quarter(dt.datetime.now(WIB).date())
-    )
+def check_setup(
+    periode: str | None,
+    inbox: Path | None,
+    out: Path | None,
+    scheduled: dt.datetime | None = None,
+) -> Setup:
+    """Config, period, reference data, inbox, out folder, SMTP settings and database, in order.
+
+    Without a periode the quarter is the one ended before `scheduled` (a scheduled run's start
+    time), else before the wall clock.
+    """
+    from triwulan.config import apply_config
+
+    apply_config()
+    period = period_for_run(periode, scheduled)
     ref = load_reference(period.tahun)
     inbox_path, out_path = inbox_dir(inbox), out_dir(out)
     check_inbox(inbox_path)

@@ -6,7 +6,9 @@ corrected, and a rerun must see exactly the files in the inbox now.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import tempfile
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -17,15 +19,16 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.engine import Engine
 
-from triwulan.paths import quarter_inbox, quarter_out, reference_dir, reference_root
+from triwulan.paths import out_dir, quarter_inbox, quarter_out, reference_dir, reference_root
 from triwulan.tasks import compute, record, store
-from triwulan.tasks.deliver import DeliveryResult, Mail, SmtpConfig, deliver
+from triwulan.tasks.deliver import DeliveryResult, Mail, SmtpConfig, deliver, resend
+from triwulan.tasks.errors import DeliveryFailed
 from triwulan.tasks.fingerprint import folder_digest, run_fingerprint
 from triwulan.tasks.fmt import STATUS_LABEL, persen, rupiah
 from triwulan.tasks.ingest import FileProblem, Received, collect_quarter, find_submissions
 from triwulan.tasks.limits import load_limits
-from triwulan.tasks.mails import leadership_key
-from triwulan.tasks.period import Period
+from triwulan.tasks.mails import failure_mail, leadership_key, secretariat_address
+from triwulan.tasks.period import Period, period_for_run
 from triwulan.tasks.reference import SHARED_REFERENCE, Reference, plan_for_quarter
 from triwulan.tasks.report import render_full_report, write_rekap_xlsx
 from triwulan.tasks.summary import build_summary, earlier_gaps, write_detail, write_summary
@@ -190,19 +193,131 @@ def unchanged(
     pemicu: str,
     params: dict[str, str],
     sidik: str,
+    smtp: SmtpConfig | None,
 ) -> dict[str, Any]:
-    """Nothing differs from the last version: recorded, but no version and no mail."""
+    """Nothing differs from the last version: recorded, no version, no new mail.
+
+    Mails of that version that never went out (server down last time) are sent now: an
+    unchanged rerun must not leave leadership without the draft.
+    """
     run_id = record.start_run(
         engine, period.label, int(last["versi"]), None, pemicu=pemicu, parameter=params, sidik=sidik
     )
-    record.finish_run(engine, run_id, "tanpa_perubahan")
+    pending: list[DeliveryResult] = []
+    folder = Path(last["folder"])
+    ledger = record.DbLedger(
+        engine,
+        period.label,
+        folder.parent / "terkirim.json",
+        versi=int(last["versi"]),
+        run_id=run_id,
+    )
+    if smtp is not None:
+        sent = ledger.load()
+        waiting = [p for p in sorted((folder / "outbox").glob("*.eml")) if _eml_key(p) not in sent]
+        pending = resend(waiting, smtp, ledger) if waiting else []
+    undelivered = leadership_undelivered(pending)
+    record.finish_run(engine, run_id, "tanpa_perubahan", pesan=undelivered)
+    rename_run(f"{period.label} v{last['versi']} (tanpa perubahan)")
     get_run_logger().info("%s: tidak ada perubahan sejak v%s", period.label, last["versi"])
-    return {
+    result = {
         "unchanged": True,
         "period": period.label,
         "version": int(last["versi"]),
         "folder": last["folder"],
+        "delivery": [
+            {"key": r.key, "status": r.status, "eml": str(r.eml), "error": r.error} for r in pending
+        ],
     }
+    if undelivered:
+        raise DeliveryFailed(undelivered, result)
+    return result
+
+
+def _eml_key(path: Path) -> str:
+    with path.open("rb") as handle:
+        head = handle.read(1 << 16).decode("utf-8", "replace")
+    for line in head.splitlines():
+        if line.lower().startswith("x-triwulan-key:"):
+            return line.split(":", 1)[1].strip()
+    return path.stem
+
+
+def leadership_undelivered(results: list[DeliveryResult]) -> str | None:
+    """The Indonesian line when the draft did not reach leadership after every retry."""
+    failed = [r for r in results if "/pimpinan/" in r.key and r.status == "gagal"]
+    if not failed:
+        return None
+    return (
+        f"Laporan sudah dibuat, tetapi email ke pimpinan GAGAL dikirim: {failed[0].error} "
+        f"Salinan email: {failed[0].eml}. Jalankan ulang setelah server email pulih "
+        "(email yang belum terkirim akan dikirim), atau kirim salinan itu secara manual."
+    )
+
+
+def scheduled_start() -> dt.datetime | None:
+    """The scheduled start of this flow run (stays put when the run is late or retried)."""
+    from prefect.runtime import flow_run
+
+    try:
+        value = flow_run.scheduled_start_time
+    except Exception:  # outside a flow run
+        return None
+    if value is None:
+        return None
+    return dt.datetime.fromisoformat(value.isoformat())
+
+
+def trigger() -> str:
+    """'jadwal' for a deployment run the scheduler created, 'manual' otherwise."""
+    from prefect.client.orchestration import get_client
+    from prefect.runtime import deployment, flow_run
+
+    try:
+        if deployment.id is None or not flow_run.id:
+            return "manual"
+        with get_client(sync_client=True) as client:
+            return "jadwal" if client.read_flow_run(flow_run.id).auto_scheduled else "deployment"
+    except Exception:  # outside a flow run, or no API: treat as a person's run
+        return "manual"
+
+
+def rename_run(name: str) -> None:
+    """Name the Prefect flow run after what it reported ('2024-TW2 v3')."""
+    from prefect.client.orchestration import get_client
+    from prefect.runtime import flow_run
+
+    run_id = flow_run.id
+    if not run_id:
+        return
+    try:
+        with get_client(sync_client=True) as client:
+            client.update_flow_run(run_id, name=name)
+    except Exception as exc:  # a name is a convenience; the report must not depend on it
+        get_run_logger().warning("nama run tidak dapat diubah: %s", exc)
+
+
+def tell_secretariat(periode: str | None, scheduled: dt.datetime | None, exc: Exception) -> None:
+    """A scheduled run that cannot produce a report mails the secretariat what to do."""
+    logger = get_run_logger()
+    try:
+        config = SmtpConfig.from_env()
+        to = secretariat_address()
+    except Exception as problem:
+        logger.error("sekretariat tidak dapat diberi tahu: %s", problem)
+        return
+    if not to:
+        logger.error("alamat sekretariat tidak diketahui (TRIWULAN_SEKRETARIAT)")
+        return
+    label = periode or (period_for_run(None, scheduled).label if scheduled else "triwulan terakhir")
+    mail = failure_mail(label, str(exc), to)
+    outbox = out_dir() / "log" / "pemberitahuan"
+    try:
+        outbox.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        outbox = Path(tempfile.mkdtemp(prefix="triwulan-pemberitahuan-"))
+    for result in deliver([mail], outbox, config, ledger=outbox / "terkirim.json"):
+        logger.info("pemberitahuan ke sekretariat: %s", result.status)
 
 
 @task(name="sidik", cache_policy=NO_CACHE)

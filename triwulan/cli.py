@@ -46,6 +46,15 @@ def friendly_errors() -> Iterator[None]:
         raise typer.Exit(code=getattr(error, "exit_code", EXIT_USER_ERROR)) from None
 
 
+@app.callback()
+def main() -> None:
+    """Every command reads the same configuration (triwulan.toml, then the environment)."""
+    from triwulan.config import apply_config
+
+    with friendly_errors():
+        apply_config()
+
+
 def latest_tahun() -> int:
     """The newest year folder under the reference root: the year people mean when they omit it."""
     root = reference_root()
@@ -152,7 +161,7 @@ def template(
         "Kode keluar: 0 laporan dibuat (atau tidak ada perubahan sejak versi terakhir); 1 run gagal "
         "di tengah jalan (rincian di <out>/log); 2 tidak ada yang dibuat (periode, data "
         "referensi, inbox, folder hasil, basis data, SMTP, triwulan FINAL, atau run lain masih "
-        "berjalan)."
+        "berjalan); 3 laporan dibuat tetapi email ke pimpinan gagal terkirim."
     ),
 )
 def run(
@@ -218,10 +227,97 @@ def run(
         )
         return
     from triwulan.run import describe, run_quarter
+    from triwulan.tasks.errors import DeliveryFailed
 
     with friendly_errors():
-        summary = run_quarter(periode, inbox, out, paksa=force, buka_final=buka_final)
+        try:
+            summary = run_quarter(periode, inbox, out, paksa=force, buka_final=buka_final)
+        except DeliveryFailed as failed:  # the report exists: show it, then say what failed
+            if failed.summary:
+                typer.echo("\n".join(describe(failed.summary)))
+            raise
     typer.echo("\n".join(describe(summary)))
+
+
+@app.command(
+    "ingatkan",
+    help=(
+        "Kirim pengingat sekarang: setiap unit yang belum punya berkas diterima untuk triwulan "
+        "itu mendapat email dengan berkas isian terlampir, dan sekretariat mendapat daftar unit "
+        "yang belum mengirim atau ditolak. Email yang sama tidak dikirim dua kali. "
+        "Contoh: triwulan ingatkan 2024-TW2"
+    ),
+)
+def ingatkan(
+    periode: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="PERIODE",
+            help="Periode, misalnya 2024-TW2. Bawaan: triwulan terakhir yang sudah berakhir.",
+            show_default=False,
+        ),
+    ] = None,
+    inbox: Annotated[
+        Path | None,
+        typer.Option(
+            "--inbox",
+            help="Folder berkas masuk. Bawaan: $TRIWULAN_INBOX, lalu ./inbox.",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Folder hasil. Bawaan: $TRIWULAN_OUT, lalu ./out.", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Remind the units without an accepted file, now."""
+    from triwulan.reminders import remind
+
+    with friendly_errors():
+        outcome = remind(periode, inbox, out)
+    typer.echo("\n".join(outcome.lines))
+    if outcome.failed:
+        raise typer.Exit(code=3)
+
+
+@app.command(
+    "config",
+    help=(
+        "Tampilkan pengaturan yang berlaku dan asalnya (berkas triwulan.toml, variabel "
+        "lingkungan, atau bawaan). Kata sandi disamarkan."
+    ),
+)
+def config_command() -> None:
+    """Print the effective settings and where each came from."""
+    from triwulan.config import config_path, effective
+
+    with friendly_errors():
+        path = config_path()
+        rows = effective()
+    typer.echo(
+        f"Berkas konfigurasi: {path.resolve() if path else '(tidak ada; pakai lingkungan dan bawaan)'}"
+    )
+    width = max(len(r.variable) for r in rows)
+    for r in rows:
+        typer.echo(f"  {r.variable:<{width}}  {r.value}  [{r.origin}]  — {r.description}")
+
+
+@app.command(
+    "serve",
+    help=(
+        "Proses tetap untuk PC kantor tanpa work pool: menjalankan deployment laporan triwulan "
+        "(pada batas pengiriman) dan pengingat (beberapa hari sebelumnya) sesuai jadwal di "
+        "triwulan.toml. Hentikan dengan Ctrl+C."
+    ),
+)
+def serve_command() -> None:
+    """Serve both deployments with their schedules (Prefect serve)."""
+    from triwulan.serve import serve_all
+
+    with friendly_errors():
+        serve_all()
 
 
 @app.command(

@@ -169,14 +169,19 @@ def test_tw2_cumulative_includes_tw1(world):
 
 def test_every_mail_is_in_the_outbox_and_the_ledger(world):
     outbox = world["out"] / "2024" / "TW1" / "v1" / "outbox"
-    assert len(list(outbox.glob("*.eml"))) == len(world["mails_tw1"]) == 2
+    # the draft, one feedback mail (kaliabang-tengah) and six acknowledgements
+    assert len(list(outbox.glob("*.eml"))) == len(world["mails_tw1"]) == 8
     assert {d["status"] for d in world["tw1"]["delivery"]} == {"terkirim"}
     # the ledger is in the database; terkirim.json is its export, one per quarter
     ledger = json.loads((world["out"] / "2024" / "TW1" / "terkirim.json").read_text())
-    assert len(ledger["terkirim"]) == 2
+    assert len(ledger["terkirim"]) == 8
     with sqlite3.connect(world["out"] / "triwulan.sqlite") as db:
         rows = list(db.execute("select jenis, status, versi from surat where periode='2024-TW1'"))
-    assert sorted(rows) == [("pimpinan", "terkirim", 1), ("unit", "terkirim", 1)]
+    assert sorted(rows) == [
+        *[("diterima", "terkirim", 1)] * 6,
+        ("pimpinan", "terkirim", 1),
+        ("unit", "terkirim", 1),
+    ]
 
 
 def test_run_leaves_markdown_and_table_artifacts_in_prefect(world):
@@ -247,7 +252,8 @@ def reruns(prefect_api, tmp_path_factory):
 
 def test_rerun_without_changes_sends_nothing_twice(reruns):
     first, same = reruns["runs"][0], reruns["runs"][1]
-    assert first["complete"] and len(reruns["sent"][0]) == 1  # the draft to leadership
+    # the draft to leadership and an acknowledgement to each of the seven units
+    assert first["complete"] and len(reruns["sent"][0]) == 8
     # identical inputs: no new version, no mail
     assert same == {**same, "unchanged": True, "version": 1}
     assert reruns["sent"][1] == []

@@ -1,0 +1,49 @@
+"""A scheduled run reports the quarter of its scheduled start, however late it runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import pytest
+
+from triwulan.paths import PACKAGED_REFERENCE
+from triwulan.tasks import period as period_module
+from triwulan.tasks.errors import TriwulanError
+
+WIB = dt.timezone(dt.timedelta(hours=7))
+
+
+def test_late_scheduled_run_reports_its_own_quarter(prefect_api, tmp_path, monkeypatch):
+    """Scheduled for 2025-04-10 08:00 WIB (TW I's deadline), started on 2025-07-02."""
+    import prefect.runtime.flow_run as runtime
+
+    from triwulan.flows.quarterly import quarterly_report
+
+    reference = tmp_path / "referensi"
+    shutil.copytree(PACKAGED_REFERENCE, reference)
+    shutil.copytree(reference / "2024", reference / "2025")  # a 2025 budget like 2024's
+    monkeypatch.setenv("TRIWULAN_REFERENCE", str(reference))
+    (tmp_path / "inbox" / "2025" / "TW2").mkdir(parents=True)
+    (tmp_path / "inbox" / "2025" / "TW2" / "berkas-tw2.xlsx").write_bytes(b"-")
+    monkeypatch.setenv("TRIWULAN_INBOX", str(tmp_path / "inbox"))
+    monkeypatch.setenv("TRIWULAN_OUT", str(tmp_path / "out"))
+    monkeypatch.setattr(period_module, "wib_now", lambda: dt.datetime(2025, 7, 2, 9, 0, tzinfo=WIB))
+    monkeypatch.setitem(
+        runtime.FIELDS,
+        "scheduled_start_time",
+        lambda: dt.datetime(2025, 4, 10, 8, 0, tzinfo=WIB),
+    )
+    # TW I 2025 has no files; had the clock decided, TW II (which has one) would have been taken
+    with pytest.raises(TriwulanError, match="Belum ada berkas masuk untuk 2025-TW1"):
+        quarterly_report()
+
+
+def test_period_for_run_prefers_the_given_period_then_the_schedule_then_the_clock(monkeypatch):
+    from triwulan.tasks.period import period_for_run
+
+    monkeypatch.setattr(period_module, "wib_now", lambda: dt.datetime(2025, 7, 2, 9, 0, tzinfo=WIB))
+    assert period_for_run("2024-TW3").label == "2024-TW3"
+    assert period_for_run(None, dt.datetime(2025, 4, 10, 1, 0, tzinfo=dt.UTC)).label == "2025-TW1"
+    assert period_for_run(None, dt.datetime(2025, 1, 10, 8, 0, tzinfo=WIB)).label == "2024-TW4"
+    assert period_for_run(None).label == "2025-TW2"

@@ -1,0 +1,242 @@
+"""One configuration for every command, the served flows and the deployment: triwulan.toml.
+
+Found through TRIWULAN_CONFIG or as ./triwulan.toml. Environment variables override it; nothing
+secret lives in it (the SMTP password comes from TRIWULAN_SMTP_PASSWORD or a Prefect Secret
+block named in the file). The file is applied by filling the TRIWULAN_* variables that are not
+set, so every module keeps reading one place, and `triwulan config` can say where each value
+came from. Relative paths in the file are relative to the file's own folder.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from triwulan.tasks.errors import TriwulanError
+from triwulan.tasks.limits import ENV_PREFIX as LIMIT_PREFIX
+from triwulan.tasks.limits import Limits
+
+CONFIG_ENV = "TRIWULAN_CONFIG"
+FILE_NAME = "triwulan.toml"
+SECRET_ENV = "TRIWULAN_SMTP_PASSWORD"
+SECRET_BLOCK_KEY = ("smtp", "secret_block")
+
+# (section, key) -> (variable, is_path, Indonesian description, default shown when unset)
+SETTINGS: dict[tuple[str, str], tuple[str, bool, str, str]] = {
+    ("folder", "inbox"): ("TRIWULAN_INBOX", True, "folder berkas masuk", "./inbox"),
+    ("folder", "out"): ("TRIWULAN_OUT", True, "folder hasil", "./out"),
+    ("folder", "referensi"): ("TRIWULAN_REFERENCE", True, "data referensi", "bawaan paket"),
+    ("folder", "basis_data"): (
+        "TRIWULAN_DB_URL",
+        False,
+        "URL basis data",
+        "SQLite di folder hasil",
+    ),
+    ("smtp", "host"): ("TRIWULAN_SMTP_HOST", False, "server SMTP", "kosong: email disimpan .eml"),
+    ("smtp", "port"): ("TRIWULAN_SMTP_PORT", False, "port SMTP", "465/587/25 menurut keamanan"),
+    ("smtp", "user"): ("TRIWULAN_SMTP_USER", False, "pengguna SMTP", "tanpa login"),
+    ("smtp", "keamanan"): ("TRIWULAN_SMTP_SECURITY", False, "keamanan SMTP", "starttls"),
+    ("smtp", "pengirim"): ("TRIWULAN_MAIL_FROM", False, "alamat pengirim", "pengguna SMTP"),
+    ("smtp", "waktu_tunggu_detik"): (
+        "TRIWULAN_SMTP_TIMEOUT_S",
+        False,
+        "batas waktu per koneksi",
+        "30",
+    ),
+    ("smtp", "anggaran_detik"): (
+        "TRIWULAN_SMTP_BUDGET_S",
+        False,
+        "batas waktu semua email satu run",
+        "120",
+    ),
+    ("smtp", "secret_block"): (
+        "TRIWULAN_SMTP_SECRET_BLOCK",
+        False,
+        "Prefect Secret berisi kata sandi",
+        "-",
+    ),
+    ("jadwal", "batas_tanggal"): (
+        "TRIWULAN_BATAS_TANGGAL",
+        False,
+        "batas pengiriman: tanggal bulan setelah triwulan",
+        "10",
+    ),
+    ("jadwal", "batas_jam"): ("TRIWULAN_BATAS_JAM", False, "jam batas pengiriman (WIB)", "08:00"),
+    ("jadwal", "pengingat_hari"): (
+        "TRIWULAN_PENGINGAT_HARI",
+        False,
+        "pengingat, hari sebelum batas",
+        "3",
+    ),
+    ("jadwal", "kunci_tunggu_detik"): (
+        "TRIWULAN_KUNCI_TUNGGU_DETIK",
+        False,
+        "menunggu run lain triwulan yang sama",
+        "600",
+    ),
+    ("sekretariat", "email"): (
+        "TRIWULAN_SEKRETARIAT",
+        False,
+        "alamat sekretariat",
+        "email unit kecamatan",
+    ),
+}
+FORBIDDEN = {"password", "kata_sandi", "sandi", "pass"}
+
+
+@dataclass(frozen=True)
+class Source:
+    variable: str
+    value: str | None
+    origin: str  # "lingkungan", the file's path, or "bawaan"
+    description: str
+
+
+def config_path(env: MutableMapping[str, str] = os.environ, cwd: Path | None = None) -> Path | None:
+    """TRIWULAN_CONFIG if set (it must exist), else ./triwulan.toml if present."""
+    named = (env.get(CONFIG_ENV) or "").strip()
+    if named:
+        path = Path(named).expanduser()
+        if not path.is_file():
+            raise TriwulanError(f"Berkas konfigurasi {CONFIG_ENV}='{named}' tidak ada.")
+        return path
+    local = (cwd or Path.cwd()) / FILE_NAME
+    return local if local.is_file() else None
+
+
+def read_config(path: Path) -> dict[tuple[str, str], str]:
+    """(section, key) -> text value; unknown keys and secrets are refused with the key named."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise TriwulanError(f"Berkas konfigurasi {path} tidak dapat dibaca: {exc}") from exc
+    values: dict[tuple[str, str], str] = {}
+    limit_keys = set(Limits.__dataclass_fields__)
+    for section, table in data.items():
+        if not isinstance(table, dict):
+            raise TriwulanError(f"{path}: '{section}' harus berupa bagian [{section}].")
+        for key, value in table.items():
+            if key.lower() in FORBIDDEN:
+                raise TriwulanError(
+                    f"{path}: [{section}] {key} tidak boleh ada: kata sandi tidak disimpan di berkas "
+                    f"konfigurasi. Pakai {SECRET_ENV} atau Prefect Secret (smtp.secret_block)."
+                )
+            known = (section, key) in SETTINGS or (section == "batas" and key in limit_keys)
+            if not known:
+                raise TriwulanError(f"{path}: pengaturan [{section}] {key} tidak dikenal.")
+            if isinstance(value, bool) or not isinstance(value, str | int | float):
+                raise TriwulanError(f"{path}: [{section}] {key} harus teks atau angka.")
+            text = str(value)
+            if (section, key) in SETTINGS and SETTINGS[(section, key)][1] and text:
+                candidate = Path(text).expanduser()
+                text = str(
+                    candidate if candidate.is_absolute() else (path.parent / candidate).resolve()
+                )
+            values[(section, key)] = text
+    return values
+
+
+def _variable(section: str, key: str) -> str:
+    if section == "batas":
+        return LIMIT_PREFIX + key.upper()
+    return SETTINGS[(section, key)][0]
+
+
+def apply_config(
+    env: MutableMapping[str, str] = os.environ, cwd: Path | None = None
+) -> Path | None:
+    """Fill unset TRIWULAN_* variables from the config file; the password from a Secret block."""
+    path = config_path(env, cwd)
+    if path is not None:
+        for (section, key), value in read_config(path).items():
+            variable = _variable(section, key)
+            if variable not in env and value != "":
+                env[variable] = value
+                env[f"_TRIWULAN_FROM_FILE_{variable}"] = str(path)
+    block = (env.get("TRIWULAN_SMTP_SECRET_BLOCK") or "").strip()
+    if block and not env.get(SECRET_ENV):
+        env[SECRET_ENV] = _secret(block)
+        env[f"_TRIWULAN_FROM_FILE_{SECRET_ENV}"] = f"Prefect Secret '{block}'"
+    return path
+
+
+def _secret(name: str) -> str:
+    try:
+        from prefect.blocks.system import Secret
+
+        value = Secret.load(name).get()
+    except Exception as exc:  # no server, no block, wrong type: the operator must know which
+        raise TriwulanError(
+            f"Kata sandi SMTP dari Prefect Secret '{name}' tidak dapat dibaca ({type(exc).__name__}). "
+            f"Buat block itu (prefect block create secret) atau isi {SECRET_ENV}."
+        ) from exc
+    return str(value)
+
+
+def effective(env: MutableMapping[str, str] = os.environ) -> list[Source]:
+    """Every setting with its value and where it came from (after apply_config)."""
+    rows = []
+    keys = [(s, k) for s, k in SETTINGS] + [("batas", k) for k in Limits.__dataclass_fields__]
+    for section, key in keys:
+        variable = _variable(section, key)
+        description = SETTINGS[(section, key)][2] if section != "batas" else f"batas berkas: {key}"
+        value = env.get(variable)
+        origin = env.get(f"_TRIWULAN_FROM_FILE_{variable}") or ("lingkungan" if value else "bawaan")
+        if value is None:
+            value = SETTINGS[(section, key)][3] if section != "batas" else "triwulan/batas.toml"
+        rows.append(Source(variable, value, origin, description))
+    password = env.get(SECRET_ENV)
+    rows.append(
+        Source(
+            SECRET_ENV,
+            "******" if password else "(kosong)",
+            env.get(f"_TRIWULAN_FROM_FILE_{SECRET_ENV}") or ("lingkungan" if password else "-"),
+            "kata sandi SMTP (disamarkan)",
+        )
+    )
+    return rows
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When the quarter is due and when units are reminded (WIB)."""
+
+    day: int
+    hour: int
+    minute: int
+    reminder_days: int
+
+
+def schedule(env: MutableMapping[str, str] = os.environ) -> Schedule:
+    day_raw = (env.get("TRIWULAN_BATAS_TANGGAL") or "10").strip()
+    time_raw = (env.get("TRIWULAN_BATAS_JAM") or "08:00").strip()
+    lead_raw = (env.get("TRIWULAN_PENGINGAT_HARI") or "3").strip()
+    hour, _, minute = time_raw.partition(":")
+    ok = (
+        day_raw.isdigit()
+        and 1 <= int(day_raw) <= 28
+        and hour.isdigit()
+        and minute.isdigit()
+        and int(hour) < 24
+        and int(minute) < 60
+        and lead_raw.isdigit()
+        and 0 <= int(lead_raw) < int(day_raw)
+    )
+    if not ok:
+        raise TriwulanError(
+            f"Jadwal tidak sah: batas_tanggal='{day_raw}' (1–28), batas_jam='{time_raw}' (JJ:MM), "
+            f"pengingat_hari='{lead_raw}' (0 sampai sebelum batas_tanggal)."
+        )
+    return Schedule(int(day_raw), int(hour), int(minute), int(lead_raw))
+
+
+def deadline_cron(s: Schedule) -> str:
+    """The deadline of each quarter: day `s.day` of the month after it, Asia/Jakarta."""
+    return f"{s.minute} {s.hour} {s.day} 1,4,7,10 *"
+
+
+def reminder_cron(s: Schedule) -> str:
+    return f"{s.minute} {s.hour} {s.day - s.reminder_days} 1,4,7,10 *"
