@@ -487,6 +487,7 @@ def mark_covered(
 
 
 def finish(summary: dict[str, Any], folder: Path, results: list[DeliveryResult]) -> dict[str, Any]:
+    summary["folder"] = str(folder)
     summary["delivery"] = [
         {"key": r.key, "status": r.status, "eml": str(r.eml), "error": r.error} for r in results
     ]
@@ -510,7 +511,17 @@ def publish_artifacts(summary: dict[str, object]) -> None:
         f"- Realisasi s.d. TW: {rupiah(t['realisasi_keuangan_sd_tw'])} dari target "
         f"{rupiah(t['target_keuangan_sd_tw'])} ({persen(t['capaian_keuangan_sd_tw_persen'])})",
         f"- Serapan pagu: {persen(t['serapan_pagu_persen'])}; fisik: {persen(t['realisasi_fisik_persen'])}",
+        "",
+        f"Folder versi: `{summary.get('folder', '-')}`",
     ]
+    for warning in summary.get("warnings") or []:
+        lines.append(f"- PERHATIAN: {warning['message']}")
+    delivery = summary.get("delivery") or []
+    if delivery:
+        lines += ["", "## Pengiriman email", "", "| email | status | keterangan |", "|---|---|---|"]
+        for d in delivery:
+            note = (d.get("error") or "").replace("|", "/").replace("\n", " ")
+            lines.append(f"| {d['key']} | {d['status']} | {note} |")
     key = summary["period"].lower().replace("-", "")
     create_markdown_artifact("\n".join(lines), key=f"ringkasan-{key}", description="Ringkasan DRAF")
     rows = [

@@ -192,6 +192,9 @@ def test_run_leaves_markdown_and_table_artifacts_in_prefect(world):
     table = Artifact.get("unit-2024tw2")
     assert markdown is not None and markdown.type == "markdown"
     assert "6 dari 7 unit diterima" in markdown.data and "DRAF" in markdown.data
+    # the version folder and every delivery outcome, readable in the Prefect UI
+    assert f"Folder versi: `{world['out'] / '2024' / 'TW2' / 'v1'}`" in markdown.data
+    assert "## Pengiriman email" in markdown.data and "| terkirim |" in markdown.data
     assert table is not None and table.type == "table"
     assert "Belum mengirim" in str(table.data) and "Kelurahan Harapan Baru" in str(table.data)
 
