@@ -89,3 +89,9 @@ def test_a_quarter_end_from_reminder_to_a_failed_delivery(prefect_api, tmp_path,
         runs = client.read_flow_runs(sort=FlowRunSort.START_TIME_DESC, limit=5)
     latest = next(r for r in runs if r.name.startswith("2024-TW2 v2"))
     assert latest.state is not None and latest.state.is_failed()
+    # the delivery module's own log lines are in the run's logs in Prefect, not only on stdout
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    with get_client(sync_client=True) as client:
+        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[latest.id])))
+    assert any(log.name == "triwulan.tasks.deliver" and "gagal" in log.message for log in logs)

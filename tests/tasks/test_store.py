@@ -84,3 +84,28 @@ def test_the_same_file_accepted_again_keeps_its_version(tmp_path):
     assert store.stored_sources(engine, 2024, 1) == {"perwira": {"file": "a.xlsx", "versi": 1}}
     assert store.earlier_totals(engine, 2024, 2)["realisasi_keuangan"].sum() == 105
     assert store.earlier_totals(engine, 2024, 1).empty
+
+
+def test_an_old_terkirim_json_is_imported_once_into_the_database_ledger(tmp_path):
+    """Out folders from before the database ledger keep what they sent: nothing goes out twice."""
+    import json
+
+    engine = store.open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    export = tmp_path / "2024" / "TW1" / "terkirim.json"
+    export.parent.mkdir(parents=True)
+    old = {
+        "2024-TW1/pimpinan/aaa": {"urutan": 1, "waktu": "2025-01-10T08:05:00+07:00"},
+        "2024-TW1/unit/perwira/bbb": {"status": "unknown", "urutan": 2, "kepada": ["a@b.id"]},
+    }
+    export.write_text(json.dumps({"versi": 1, "terkirim": old}), encoding="utf-8")
+    ledger = record.DbLedger(engine, "2024-TW1", export, versi=None, run_id=None)
+    sent = ledger.load()
+    assert {k: v["status"] for k, v in sent.items()} == {
+        "2024-TW1/pimpinan/aaa": "terkirim",
+        "2024-TW1/unit/perwira/bbb": "unknown",
+    }
+    assert sent["2024-TW1/pimpinan/aaa"]["waktu"].startswith("2025-01-10T01:05:00")  # kept in UTC
+    ledger.record("2024-TW1/pimpinan/ccc", {"status": "terkirim", "kepada": ["c@d.id"]})
+    assert len(record.DbLedger(engine, "2024-TW1", export, versi=None, run_id=None).load()) == 3
+    exported = json.loads(export.read_text(encoding="utf-8"))
+    assert exported["sumber"] == "basis data (tabel surat)" and len(exported["terkirim"]) == 3
