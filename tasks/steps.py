@@ -30,9 +30,14 @@ from triwulan.tasks.limits import load_limits
 from triwulan.tasks.mails import failure_mail, leadership_key, secretariat_address
 from triwulan.tasks.period import Period, period_for_run
 from triwulan.tasks.reference import SHARED_REFERENCE, Reference, plan_for_quarter
-from triwulan.tasks.report import render_full_report, write_rekap_xlsx
-from triwulan.tasks.summary import build_summary, earlier_gaps, write_detail, write_summary
+from triwulan.tasks.summary import (
+    build_summary,
+    counted_units,
+    earlier_gaps,
+    write_summary,
+)
 from triwulan.tasks.validate import PROBLEM_COLUMNS, SUITE_PATH, Validation, validate_quarter
+from triwulan.tasks.version_files import write_version_files
 
 
 @task(name="kumpulkan", cache_policy=NO_CACHE)
@@ -87,24 +92,10 @@ def compute_quarter(
 
 @task(name="laporan", cache_policy=NO_CACHE)
 def write_reports(
-    folder: Path,
-    summary: dict[str, object],
-    detail: pd.DataFrame,
-    levels: dict[str, pd.DataFrame],
-    behind: pd.DataFrame,
+    folder: Path, summary: dict[str, object], detail: pd.DataFrame, predikat: pd.DataFrame
 ) -> list[Path]:
-    """summary.json, rincian.json, laporan.html and rekap.xlsx into the version folder.
-
-    rincian.json keeps the computed detail, so a version can be rendered again (FINAL).
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    write_summary(folder, summary)  # written again after delivery, with its outcome
-    write_detail(folder, detail)
-    laporan = folder / "laporan.html"
-    laporan.write_text(render_full_report(summary, detail, levels, behind), encoding="utf-8")
-    rekap = folder / "rekap.xlsx"
-    write_rekap_xlsx(rekap, summary, detail, levels)
-    return [laporan, rekap]
+    """The version folder's files (summary, detail, report, rekap)."""
+    return write_version_files(folder, summary, detail, predikat)
 
 
 @dataclass(frozen=True)
@@ -136,12 +127,9 @@ def build_quarter(
     """Figures from the store, the summary with its warnings, and the report files."""
     # A unit not accepted in this run (new file rejected, unreadable or gone) keeps the rows
     # it had accepted for this quarter before; the report says which file they come from.
-    accepted = [u for u, state in validation.status.items() if state == "accepted"]
     sources = store.stored_sources(engine, period.tahun, period.triwulan)
-    earlier_data = {u: src for u, src in sources.items() if u not in accepted}
-    counted = accepted + list(earlier_data)
+    counted, earlier_data = counted_units(validation.status, sources)
     detail = compute_quarter(engine, ref, period, counted)
-    levels = {level: compute.aggregate(detail, level, ref.predikat) for level in compute.LEVEL_KEYS}
     behind = compute.furthest_behind(detail)
     names = dict(zip(ref.units["unit"], ref.units["nama"], strict=True))
     warnings = earlier_gaps(
@@ -160,7 +148,7 @@ def build_quarter(
         warnings=warnings,
         cause=cause,
     )
-    attachments = write_reports(folder, summary, detail, levels, behind)
+    attachments = write_reports(folder, summary, detail, ref.predikat)
     return Built(version, folder, summary, detail, behind, attachments)
 
 

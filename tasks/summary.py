@@ -139,3 +139,13 @@ def earlier_gaps(
                 }
             )
     return out
+
+
+def counted_units(
+    status: dict[str, str], sources: dict[str, dict[str, object]]
+) -> tuple[list[str], dict[str, dict[str, object]]]:
+    """Units whose figures count: accepted now, plus units not accepted now that keep the rows
+    accepted for this quarter before (returned with their source file, for the report)."""
+    accepted = [u for u, state in status.items() if state == "accepted"]
+    earlier_data = {u: src for u, src in sources.items() if u not in accepted}
+    return accepted + list(earlier_data), earlier_data

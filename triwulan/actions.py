@@ -22,10 +22,15 @@ from triwulan.tasks.errors import TriwulanError
 from triwulan.tasks.ingest import check_inbox, collect_quarter, find_submissions
 from triwulan.tasks.mails import content_key, leadership_mail
 from triwulan.tasks.period import Period, parse_period
-from triwulan.tasks.reference import Reference, load_reference, plan_for_quarter
-from triwulan.tasks.report import render_full_report, write_rekap_xlsx
-from triwulan.tasks.summary import build_summary, earlier_gaps, read_detail, write_summary
+from triwulan.tasks.reference import load_reference, plan_for_quarter
+from triwulan.tasks.summary import (
+    build_summary,
+    counted_units,
+    earlier_gaps,
+    read_detail,
+)
 from triwulan.tasks.validate import validate_quarter
+from triwulan.tasks.version_files import write_version_files
 
 KINDS = {"pimpinan": ("pimpinan",), "unit": ("unit",), "semua": ("pimpinan", "unit")}
 
@@ -79,10 +84,9 @@ def preview(periode: str, inbox: Path | None, out: Path | None) -> Path:
     earlier = store.earlier_totals(engine, period.tahun, period.triwulan)
     validation = validate_quarter(received.raw, ref, period, earlier=earlier)
     validation, unattached = attach_file_problems(validation, received.file_problems, ref.units)
-    accepted = [u for u, s in validation.status.items() if s == "accepted"]
     sources = store.stored_sources(engine, period.tahun, period.triwulan)
-    earlier_data = {u: src for u, src in sources.items() if u not in accepted}
-    counted = accepted + list(earlier_data)
+    counted, earlier_data = counted_units(validation.status, sources)
+    accepted = [u for u, s in validation.status.items() if s == "accepted"]
     rows = overlay(
         store.load_realisasi(engine, period.tahun, period.triwulan), validation.accepted, period
     )
@@ -112,7 +116,7 @@ def preview(periode: str, inbox: Path | None, out: Path | None) -> Path:
     summary["status_laporan"] = "PRATINJAU"
     engine.dispose()
     folder = Path(tempfile.mkdtemp(prefix=f"triwulan-coba-{period.label}-"))
-    _render(folder, ref, summary, detail)
+    write_version_files(folder, summary, detail, ref.predikat)
     return folder
 
 
@@ -128,18 +132,6 @@ def _sha(path: Path) -> str:
     import hashlib
 
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _render(folder: Path, ref: Reference, summary: dict, detail: pd.DataFrame) -> list[Path]:
-    levels = {level: compute.aggregate(detail, level, ref.predikat) for level in compute.LEVEL_KEYS}
-    behind = compute.furthest_behind(detail)
-    folder.mkdir(parents=True, exist_ok=True)
-    write_summary(folder, summary)
-    laporan = folder / "laporan.html"
-    laporan.write_text(render_full_report(summary, detail, levels, behind), encoding="utf-8")
-    rekap = folder / "rekap.xlsx"
-    write_rekap_xlsx(rekap, summary, detail, levels)
-    return [laporan, rekap]
 
 
 # --- final ----------------------------------------------------------------------------------
@@ -171,7 +163,7 @@ def finalize(
         detail = read_detail(source)
         summary["status_laporan"] = "FINAL"
         folder = source / "final"
-        attachments = _render(folder, ref, summary, detail)
+        attachments = write_version_files(folder, summary, detail, ref.predikat)
         record.mark(engine, period.label, int(chosen["versi"]), "final")
         mail = leadership_mail(
             ref, period, summary, compute.furthest_behind(detail), attachments, detail

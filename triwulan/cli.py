@@ -25,6 +25,18 @@ bahasa.pasang()
 
 EXIT_USER_ERROR = 2
 
+# Options shared by the commands that work on what runs left behind.
+OutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out", help="Folder hasil. Bawaan: $TRIWULAN_OUT, lalu ./out.", show_default=False
+    ),
+]
+PeriodeArg = Annotated[
+    str,
+    typer.Argument(metavar="PERIODE", help="Periode, misalnya 2024-TW2.", show_default=False),
+]
+
 app = typer.Typer(
     help=(
         "Pelaporan realisasi triwulan kecamatan: daftar unit pelapor, berkas isian realisasi "
@@ -265,12 +277,7 @@ def ingatkan(
             show_default=False,
         ),
     ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out", help="Folder hasil. Bawaan: $TRIWULAN_OUT, lalu ./out.", show_default=False
-        ),
-    ] = None,
+    out: OutOption = None,
 ) -> None:
     """Remind the units without an accepted file, now."""
     from triwulan.reminders import remind
@@ -335,12 +342,7 @@ def status_command(
             metavar="TAHUN|PERIODE", help="Misalnya 2024 atau 2024-TW2.", show_default=False
         ),
     ],
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out", help="Folder hasil. Bawaan: $TRIWULAN_OUT, lalu ./out.", show_default=False
-        ),
-    ] = None,
+    out: OutOption = None,
 ) -> None:
     """Read-only views of the record of a year or a quarter."""
     from triwulan.status import quarter_lines, year_lines
@@ -369,26 +371,18 @@ def status_command(
     ),
 )
 def final_command(
-    periode: Annotated[
-        str,
-        typer.Argument(metavar="PERIODE", help="Periode, misalnya 2024-TW2.", show_default=False),
-    ],
+    periode: PeriodeArg,
     versi: Annotated[
         int | None,
         typer.Option(
             "--versi", help="Nomor versi. Bawaan: versi terakhir yang selesai.", show_default=False
         ),
     ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out", help="Folder hasil. Bawaan: $TRIWULAN_OUT, lalu ./out.", show_default=False
-        ),
-    ] = None,
+    out: OutOption = None,
 ) -> None:
     """Mark a version final and send it."""
     from triwulan.actions import finalize
-    from triwulan.run import STATUS_WORDS
+    from triwulan.run import delivery_lines
     from triwulan.tasks.deliver import SmtpConfig
     from triwulan.tasks.setup import open_record
 
@@ -399,10 +393,7 @@ def final_command(
     typer.echo(
         f"{periode} ditetapkan FINAL: {folder / 'laporan.html'} | rekap: {folder / 'rekap.xlsx'}"
     )
-    for r in results:
-        typer.echo(
-            f"  Email pimpinan: {STATUS_WORDS.get(r.status, r.status)}{': ' + r.error if r.error else ''}"
-        )
+    typer.echo("\n".join(delivery_lines(results, "Email pimpinan")))
 
 
 @app.command(
@@ -413,23 +404,15 @@ def final_command(
     ),
 )
 def kirim_ulang(
-    periode: Annotated[
-        str,
-        typer.Argument(metavar="PERIODE", help="Periode, misalnya 2024-TW2.", show_default=False),
-    ],
+    periode: PeriodeArg,
     ke: Annotated[
         str, typer.Option("--ke", help="Penerima: pimpinan, unit atau semua.")
     ] = "pimpinan",
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out", help="Folder hasil. Bawaan: $TRIWULAN_OUT, lalu ./out.", show_default=False
-        ),
-    ] = None,
+    out: OutOption = None,
 ) -> None:
     """Resend the latest version's mails on purpose."""
     from triwulan.actions import resend_latest
-    from triwulan.run import STATUS_WORDS
+    from triwulan.run import delivery_lines
     from triwulan.tasks.deliver import SmtpConfig
     from triwulan.tasks.setup import open_record
 
@@ -439,10 +422,7 @@ def kirim_ulang(
         out_path, engine = open_record(out)
         versi, results = resend_latest(engine, out_path, periode, ke, smtp)
     typer.echo(f"{periode} versi {versi}: {len(results)} email dikirim ulang ({ke}).")
-    for r in results:
-        typer.echo(
-            f"  {r.key}: {STATUS_WORDS.get(r.status, r.status)}{': ' + r.error if r.error else ''}"
-        )
+    typer.echo("\n".join(delivery_lines(results)))
     if any(r.status == "gagal" for r in results):
         raise typer.Exit(code=3)
 

@@ -102,6 +102,15 @@ def logs_to_file(path: Path) -> Iterator[None]:
             h.setLevel(level)
 
 
+def delivery_lines(results: list, label: str | None = None) -> list[str]:
+    """One line per mail for the terminal: what it was, what happened, and why if it failed."""
+    return [
+        f"  {label or r.key}: {STATUS_WORDS.get(r.status, r.status)}"
+        + (f": {r.error}" if r.error else "")
+        for r in results
+    ]
+
+
 def quiet_libraries() -> None:
     """The terminal gets our Indonesian summary; library INFO chatter (English) is kept back."""
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
