@@ -67,7 +67,7 @@ def quarterly_report(
         quarter_folder = quarter_out(setup.out, period.tahun, period.triwulan)
         version = store.next_version(engine, period.label, quarter_folder)
         before = store.data_digest(engine, period.tahun, period.triwulan)
-        earlier = store.earlier_totals(engine, period.tahun, period.triwulan)
+        earlier = store.earlier_figures(engine, period.tahun, period.triwulan)
         validation = steps.validate(collected.raw, ref, period, earlier)
         validation, unattached = attach_file_problems(
             validation, collected.file_problems, ref.units
@@ -89,7 +89,7 @@ def quarterly_report(
             steps.record_files(engine, period, run_id, collected, validation)
             changed = store.data_digest(engine, period.tahun, period.triwulan) != before
             built = steps.build_quarter(
-                engine, ref, period, version, work, validation, unattached, None
+                engine, ref, period, version, work, validation, unattached, None, collected.raw
             )
             folder = steps.publish(work, quarter_folder / f"v{version}")
             built = built.moved_to(folder)
@@ -98,7 +98,14 @@ def quarterly_report(
                 leadership_mail(
                     ref, period, built.summary, built.behind, built.attachments, built.detail, later
                 ),
-                *unit_feedback_mails(ref, period, built.summary, collected.sha256),
+                *unit_feedback_mails(
+                    ref,
+                    period,
+                    built.summary,
+                    collected.sha256,
+                    raw_dir=raw_store(setup.out),
+                    attachments_dir=folder / "lampiran-unit",
+                ),
                 *acknowledgement_mails(ref, period, built.summary, collected.sha256),
             ]
             results = steps.send(engine, period, version, run_id, mails, folder, setup.smtp)

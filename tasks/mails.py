@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from triwulan.tasks.deliver import Mail
+from triwulan.tasks.errors import TriwulanError
 from triwulan.tasks.fmt import problem_line, strip_newlines
 from triwulan.tasks.period import Period, parse_period
 from triwulan.tasks.reference import Reference
@@ -32,6 +33,10 @@ from triwulan.tasks.report import (
     render_problems_email,
     split_problems,
 )
+from triwulan.tasks.store import raw_path
+from triwulan.tasks.template import default_filename, write_template
+from triwulan.tasks.validate import load_suite
+from triwulan.tasks.validation_report import column_accepts, with_details
 
 # Run bookkeeping in a summary: never part of what a mail says.
 VOLATILE = frozenset({"version", "generated_at", "folder", "delivery", "cascade", "cause"})
@@ -125,28 +130,60 @@ def _labelled(folder: Path, drafts: list[tuple[str, int, list[Path]]]) -> list[P
     return out
 
 
-def unit_feedback_mails(
-    ref: Reference, period: Period, summary: dict[str, object], shas: dict[str, str]
-) -> list[Mail]:
-    """One mail per rejected unit listing its problems, to the unit's contact address(es).
+# One feedback mail, archived as .eml with its attachments, stays under 2 MB (limit 2 << 20):
+# bodies are encoded (quoted-printable/base64: up to ~1.4x), attachments base64 (~1.37x).
+FEEDBACK_MAIL_BUDGET = 1_900_000
+ORIGINALS_DIR = "berkas-asli"
 
-    Keyed on the rejected file's bytes and its problems: the same bad file is reported once.
+
+def unit_feedback_mails(
+    ref: Reference,
+    period: Period,
+    summary: dict[str, object],
+    shas: dict[str, str],
+    *,
+    raw_dir: Path | None = None,
+    attachments_dir: Path | None = None,
+) -> list[Mail]:
+    """One mail per rejected unit: its problems (errors, then warnings), to its address(es).
+
+    Each problem shows its row, column, the value found and what would be accepted, as far as
+    they can be read back from the rule's message. With `attachments_dir`, a fresh pre-filled
+    template of the quarter is written there (per unit) and attached; with `raw_dir` too (the
+    raw store), a copy of the unit's own file(s) under the original name, from the bytes kept at
+    reception. What does not fit the mail's size budget is named instead of attached.
+
+    Keyed on the rejected file's bytes and its problems, never on attachment bytes (a template
+    carries timestamps): the same bad file is reported once.
     """
+    if raw_dir is not None and attachments_dir is None:
+        raise ValueError("raw_dir needs attachments_dir: the original is attached by its own name")
+    suite = load_suite()
+    accepts = column_accepts(ref.kolom)
+    send_to = secretariat_address(ref)
     mails = []
     contacts = dict(zip(ref.units["unit"], ref.units["email"], strict=True))
     for unit in summary["units"]:
         if unit["status"] != "rejected":
             continue
-        html = render_problems_email(
-            unit["nama"], period, unit["problems"], unit["file"], kecamatan=ref.kecamatan_name
+        problems = with_details(unit["problems"], suite, accepts)
+        folder = None if attachments_dir is None else attachments_dir / str(unit["unit"])
+        fresh = _fresh_template(ref, period, str(unit["unit"]), folder)
+        originals = _originals(unit, shas, raw_dir, folder)
+        base = _feedback_bodies(unit, period, ref, problems, send_to, [], None, [])
+        room = FEEDBACK_MAIL_BUDGET - _encoded(base)
+        attached: list[Path] = []
+        for path in ([fresh] if fresh else []) + originals:
+            size = _encoded_attachment(path)
+            if size <= room:
+                attached.append(path)
+                room -= size
+        kept = [p.name for p in originals if p in attached]
+        left_out = [p.name for p in originals if p not in attached]
+        template_name = fresh.name if fresh in attached else None
+        html, text = _feedback_bodies(
+            unit, period, ref, problems, send_to, kept, template_name, left_out
         )
-        errors, warnings = split_problems(unit["problems"])
-        text = f"Berkas {unit['file']} untuk {period.long} belum dapat diterima.\n\n"
-        text += "Kesalahan yang harus diperbaiki:\n" + _lines(errors, "kesalahan")
-        if warnings:
-            text += "\n\nPeringatan (tidak menyebabkan penolakan):\n"
-            text += _lines(warnings, "peringatan")
-        text += "\n\nMohon perbaiki berkas lalu kirim ulang ke sekretariat kecamatan."
         mails.append(
             Mail(
                 key=f"{period.label}/unit/{unit['unit']}/{content_key(_feedback_content(unit, shas))}",
@@ -155,17 +192,121 @@ def unit_feedback_mails(
                 subject=f"Perbaikan berkas realisasi {period.roman} {period.tahun} — {unit['nama']}",
                 html=html,
                 text=text,
-                attachments=[],
+                attachments=attached,
             )
         )
     return mails
 
 
+def _feedback_bodies(
+    unit: dict[str, Any],
+    period: Period,
+    ref: Reference,
+    problems: list[dict[str, Any]],
+    send_to: list[str],
+    originals: list[str],
+    template_name: str | None,
+    left_out: list[str],
+) -> tuple[str, str]:
+    """(html, text) of a unit's feedback mail; both list the same problems and attachments."""
+    html = render_problems_email(
+        unit["nama"],
+        period,
+        problems,
+        unit["file"],
+        kecamatan=ref.kecamatan_name,
+        send_to=send_to,
+        originals=originals,
+        template_file=template_name,
+        not_attached=left_out,
+    )
+    errors, warnings = split_problems(problems)
+    text = f"Berkas {unit['file']} untuk {period.long} belum dapat diterima.\n\n"
+    text += "Kesalahan yang harus diperbaiki:\n" + _lines(errors, "kesalahan")
+    if warnings:
+        text += "\n\nPeringatan (tidak menyebabkan penolakan):\n"
+        text += _lines(warnings, "peringatan")
+    text += "\n\nMohon perbaiki berkas lalu kirim ulang ke sekretariat kecamatan"
+    text += f" ({', '.join(send_to)})." if send_to else "."
+    attached = []
+    if template_name:
+        attached.append(f"- {template_name}: templat baru {period.roman} {period.tahun}")
+    attached += [f"- {name}: berkas yang Bapak/Ibu kirim, apa adanya" for name in originals]
+    attached += [f"- {name}: tidak dilampirkan karena terlalu besar" for name in left_out]
+    if attached:
+        text += "\n\nLampiran:\n" + "\n".join(attached)
+    return html, text
+
+
+def _encoded(bodies: tuple[str, str]) -> int:
+    """Bytes the two bodies take in the .eml at most (encoding, headers, MIME parts)."""
+    return sum(len(b.encode("utf-8")) for b in bodies) * 14 // 10 + 8_000
+
+
+def _encoded_attachment(path: Path) -> int:
+    return path.stat().st_size * 137 // 100 + 1_000
+
+
+def _fresh_template(ref: Reference, period: Period, unit: str, folder: Path | None) -> Path | None:
+    """The quarter's pre-filled template for the unit, written anew; None without a folder.
+
+    A unit the reference gives no sub-kegiatan (write_template refuses it) gets no template: the
+    mail still goes out.
+    """
+    if folder is None:
+        return None
+    try:
+        return write_template(ref, period, unit, folder / default_filename(period, unit), "xlsx")
+    except TriwulanError:
+        return None
+
+
+def _safe_name(name: str, fallback: str) -> str:
+    """A file name a unit chose, usable as one path part: no folders, no control characters."""
+    name = "".join(c for c in Path(name.replace("\\", "/")).name if c.isprintable()).strip()
+    return fallback if name in ("", ".", "..") else name
+
+
+def _originals(
+    unit: dict[str, Any], shas: dict[str, str], raw_dir: Path | None, folder: Path | None
+) -> list[Path]:
+    """Copies of the unit's own file(s) from the raw store, each under its original name.
+
+    In a subfolder of the unit's attachments, so an original named like the template (a unit
+    that kept the template's name) overwrites nothing. Files not in the store are skipped.
+    """
+    if raw_dir is None or folder is None:
+        return []
+    out = []
+    for name in [f.strip() for f in str(unit.get("file") or "").split(",") if f.strip()]:
+        sha = shas.get(name)
+        if not sha:
+            continue
+        kept = raw_path(raw_dir, sha, Path(name).suffix)
+        if not kept.is_file():
+            continue
+        target = folder / ORIGINALS_DIR / _safe_name(name, f"berkas{Path(name).suffix[:10]}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(kept, target)
+        out.append(target)
+    return out
+
+
 def _lines(problems: list[dict[str, object]], noun: str) -> str:
     """The text part lists as many problems as the HTML part (report.MAIL_PROBLEMS), no more."""
     shown, more = capped(problems, MAIL_PROBLEMS)
-    lines = [f"- {problem_line(p)}" for p in shown]
+    lines = [f"- {problem_line(p)}{_found_and_accepted(p)}" for p in shown]
     return "\n".join([*lines, more_line(more, noun)] if more else lines)
+
+
+def _found_and_accepted(problem: dict[str, object]) -> str:
+    """' (isian: X; yang diterima: Y)' when known, for the text part."""
+    parts = []
+    if problem.get("isian"):
+        parts.append(f"isian: {problem['isian']}")
+    if problem.get("diterima"):
+        parts.append(f"yang diterima: {problem['diterima']}")
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def _feedback_content(unit: dict[str, object], shas: dict[str, str]) -> dict[str, object]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -430,11 +430,18 @@ def render_problems_email(
     *,
     kecamatan: str | None = None,
     accepted: bool = False,
+    send_to: Sequence[str] = (),
+    originals: Sequence[str] = (),
+    template_file: str | None = None,
+    not_attached: Sequence[str] = (),
 ) -> str:
     """HTML feedback to a unit: errors first, then warnings (which never cause rejection).
 
     `accepted` words the email for a unit whose file was accepted but has warnings.
-    Returned already passed through strip_newlines (no raw newlines), ready for yagmail.
+    `send_to`: where the corrected file goes; `originals`/`template_file`: names of the attached
+    copy of the unit's own file and of the fresh template; `not_attached`: own files too large
+    to attach. Problems carrying 'isian'/'diterima' (validation_report.with_details) get those
+    columns. Returned already passed through strip_newlines (no raw newlines), ready for yagmail.
     """
     period = parse_period(period) if isinstance(period, str) else period
     errors, warnings = split_problems(problems)
@@ -455,6 +462,11 @@ def render_problems_email(
             file=file,
             kecamatan=kecamatan,
             accepted=accepted,
+            send_to=list(send_to),
+            originals=list(originals),
+            template_file=template_file,
+            not_attached=list(not_attached),
+            detailed=any("isian" in p or "diterima" in p for p in errors + warnings),
         )
     )
     return strip_newlines(html)
@@ -521,15 +533,21 @@ def render_full_report(
     detail: pd.DataFrame,
     levels: Mapping[str, pd.DataFrame],
     behind: pd.DataFrame | None,
+    validation_report: str | None = None,
 ) -> str:
-    """The standalone, print-friendly HTML report (laporan.html); a file, so newlines stay."""
+    """The standalone, print-friendly HTML report (laporan.html); a file, so newlines stay.
+
+    `validation_report`: relative link to validasi.html (else summary['validation_report'], if
+    any); the report then points to it.
+    """
     context = _context(summary)
     notes = {u.get("unit"): previous_data_note(u) for u in context["units"]}
     unit_rows = _level_rows(levels, "unit")
     for row in unit_rows:
         row["_catatan"] = notes.get(row["_kode"]) or ""
     problem_units = []
-    for unit in context["units"]:
+    # accepted units' warnings are in "Catatan validasi"; here only the units not accepted
+    for unit in (u for u in context["units"] if u.get("status") != "accepted"):
         errors, warnings = split_problems(unit.get("problems"))
         if errors or warnings:
             shown_errors, more_errors = capped(errors, REPORT_PROBLEMS)
@@ -553,8 +571,34 @@ def render_full_report(
         "groups": rfk_groups(detail, levels),
         "detail_count": 0 if detail is None else len(detail),
         "problem_units": problem_units,
+        "validation_notes": validation_notes(context["units"]),
+        "validation_report": validation_report or summary.get("validation_report"),
     }
     return environment().get_template("report.html.j2").render(context)
+
+
+def validation_notes(units: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """'Catatan validasi': each accepted unit's warnings (row, message), REPORT_PROBLEMS each.
+
+    Their data is in the figures, so the reader should know what to check. Rejected units'
+    problems are listed under 'Rincian Kesalahan dan Peringatan Berkas Unit'.
+    """
+    notes = []
+    for unit in units:
+        if unit.get("status") != "accepted":
+            continue
+        warnings = split_problems(unit.get("problems"))[1]
+        if warnings:
+            shown, more = capped(warnings, REPORT_PROBLEMS)
+            notes.append(
+                {
+                    "unit": unit,
+                    "warnings": shown,
+                    "count": len(warnings),
+                    "more": more_line(more, "peringatan"),
+                }
+            )
+    return notes
 
 
 # --- xlsx rekap ----------------------------------------------------------------------------------

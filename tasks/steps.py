@@ -37,7 +37,7 @@ from triwulan.tasks.summary import (
     write_summary,
 )
 from triwulan.tasks.validate import PROBLEM_COLUMNS, SUITE_PATH, Validation, validate_quarter
-from triwulan.tasks.version_files import write_version_files
+from triwulan.tasks.version_files import Checked, write_version_files
 
 
 @task(name="kumpulkan", cache_policy=NO_CACHE)
@@ -92,10 +92,14 @@ def compute_quarter(
 
 @task(name="laporan", cache_policy=NO_CACHE)
 def write_reports(
-    folder: Path, summary: dict[str, object], detail: pd.DataFrame, predikat: pd.DataFrame
+    folder: Path,
+    summary: dict[str, object],
+    detail: pd.DataFrame,
+    predikat: pd.DataFrame,
+    checked: Checked | None = None,
 ) -> list[Path]:
-    """The version folder's files (summary, detail, report, rekap)."""
-    return write_version_files(folder, summary, detail, predikat)
+    """The version folder's files (summary, detail, report, rekap; validasi and data docs)."""
+    return write_version_files(folder, summary, detail, predikat, checked)
 
 
 @dataclass(frozen=True)
@@ -123,8 +127,13 @@ def build_quarter(
     validation: Validation,
     unattached: list[FileProblem],
     cause: dict[str, Any] | None,
+    raw: pd.DataFrame | None = None,
 ) -> Built:
-    """Figures from the store, the summary with its warnings, and the report files."""
+    """Figures from the store, the summary with its warnings, and the report files.
+
+    `raw` (the rows read this run) is given when files were validated: then the version also
+    gets its validation report and GX Data Docs.
+    """
     # A unit not accepted in this run (new file rejected, unreadable or gone) keeps the rows
     # it had accepted for this quarter before; the report says which file they come from.
     sources = store.stored_sources(engine, period.tahun, period.triwulan)
@@ -148,7 +157,16 @@ def build_quarter(
         warnings=warnings,
         cause=cause,
     )
-    attachments = write_reports(folder, summary, detail, ref.predikat)
+    checked = None
+    if raw is not None:
+        rows = raw.groupby("_file").size().to_dict() if not raw.empty else {}
+        checked = Checked(
+            validation.problems,
+            {str(k): int(v) for k, v in rows.items()},
+            getattr(validation, "gx_result", None),
+            f"{period.label} v{version}",
+        )
+    attachments = write_reports(folder, summary, detail, ref.predikat, checked)
     return Built(version, folder, summary, detail, behind, attachments)
 
 

@@ -302,3 +302,42 @@ def quarters_with_data(engine: Engine, tahun: int) -> pd.DataFrame:
     with engine.connect() as conn:
         rows = conn.execute(query).all()
     return pd.DataFrame(rows, columns=["triwulan", "unit"])
+
+
+def earlier_figures(engine: Engine, tahun: int, triwulan: int) -> pd.DataFrame:
+    """What validation needs of the accepted quarters before `triwulan`, per sub-kegiatan.
+
+    Columns (tasks.earlier.COLUMNS): unit, kode_sub_kegiatan; realisasi_keuangan and
+    realisasi_keluaran summed over the earlier quarters (money to date against pagu, output to
+    date against the annual target); triwulan_sebelumnya and fisik_sebelumnya, the latest earlier
+    quarter with a row and its cumulative fisik (fisik may not go down); keuangan_tw_lalu,
+    fisik_tw_lalu, keluaran_tw_lalu, the figures of quarter triwulan-1 itself, NA where it has no
+    row (a file identical to it is reported). A superset of earlier_totals.
+    """
+    from triwulan.tasks.earlier import COLUMNS, empty_figures
+
+    if triwulan <= 1:
+        return empty_figures()
+    stored = load_realisasi(engine, tahun, triwulan - 1)
+    if stored.empty:
+        return empty_figures()
+    key = ["unit", "kode_sub_kegiatan"]
+    stored = stored.astype({"realisasi_fisik": "float64", "realisasi_keluaran": "float64"})
+    out = stored.groupby(key)[["realisasi_keuangan", "realisasi_keluaran"]].sum()
+    latest = stored.sort_values("triwulan").drop_duplicates(key, keep="last").set_index(key)
+    out["triwulan_sebelumnya"] = latest["triwulan"]
+    out["fisik_sebelumnya"] = latest["realisasi_fisik"]
+    last = stored[stored["triwulan"] == triwulan - 1].set_index(key)
+    out["keuangan_tw_lalu"] = last["realisasi_keuangan"]
+    out["fisik_tw_lalu"] = last["realisasi_fisik"]
+    out["keluaran_tw_lalu"] = last["realisasi_keluaran"]
+    types = {
+        "realisasi_keuangan": "Int64",
+        "realisasi_keluaran": "float64",
+        "triwulan_sebelumnya": "Int64",
+        "fisik_sebelumnya": "float64",
+        "keuangan_tw_lalu": "Int64",
+        "fisik_tw_lalu": "float64",
+        "keluaran_tw_lalu": "float64",
+    }
+    return out.reset_index()[COLUMNS].astype(types)

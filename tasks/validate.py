@@ -7,6 +7,12 @@ once, in one batch, with one ephemeral context. The two checks GX cannot state o
 (missing columns, missing rows) run in pandas but are listed in the same file and give the same
 problem records. A unit with any error is rejected as a whole; the other units go on.
 
+Numbers are read as people type them ('Rp 1.234.567,-', '82,5', '75%'); a value read from another
+form than the contract's is used and reported once per file and column as a warning saying how to
+write it. Sum rows typed under the table (JUMLAH, TOTAL) are set aside with one warning each.
+Earlier accepted quarters (tasks.store.earlier_figures) feed the cumulative and quarter-to-quarter
+rules; plausibility rules only warn.
+
 What a run writes must not grow with the square of a file's rows: a message lists at most
 `baris_per_masalah` rows or values (tasks/limits.py), and a row-level rule keeps at most that
 many problems per unit, file and column, followed by one problem counting the rest.
@@ -25,14 +31,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from triwulan.paths import EXPECTATIONS_DIR
+from triwulan.tasks.earlier import aligned, normalise
 from triwulan.tasks.fmt import angka, rupiah
 from triwulan.tasks.ingest import HEADER_SEP
+from triwulan.tasks.layout import SUM_WORDS, suggest_columns, sum_rows
 from triwulan.tasks.limits import load_limits
-from triwulan.tasks.parse import parse_int, parse_number
-from triwulan.tasks.period import Period
+from triwulan.tasks.parse import Reading, read_decimal, read_rupiah
+from triwulan.tasks.period import ROMAN, Period
 from triwulan.tasks.reference import Reference, plan_for_quarter
 
 SUITE_PATH = EXPECTATIONS_DIR / "submission.json"
@@ -54,8 +63,19 @@ SEVERITIES = ("error", "warning")
 # unit: one per unit, naming all its files.
 LEVELS = ("row", "file_rows", "file", "unit")
 FORMATS = ("teks", "polos", "rupiah", "angka")
+# Thresholds of the plausibility rules (percent), overridable by the suite's "ambang" object;
+# messages show them as {ambang_<name>}.
+AMBANG: dict[str, float] = {
+    "fisik_tinggi": 90,  # fisik this high ...
+    "serapan_rendah": 25,  # ... with cumulative money below this share of pagu: a warning
+    "serapan_tinggi": 90,  # cumulative money this high a share of pagu ...
+    "fisik_rendah": 25,  # ... with fisik below this: a warning
+    "capaian_rendah": 50,  # quarter money below this share of the quarter target: say why
+}
 PLACEHOLDERS = frozenset(
     {"value", "expected", "column", "judul", "row", "file", "unit", "tw", "jumlah", "baris"}
+    | {"mirip"}  # kolom_wajib: the header a missing column was probably typed as
+    | {f"ambang_{name}" for name in AMBANG}
 )
 INDEX_COLUMNS = ["_idx", "_file", "_row"]  # _idx = position in the working frame
 EMPTY = "(kosong)"
@@ -66,6 +86,12 @@ _INPUTS: dict[str, str] = {
     "realisasi_keuangan": "Int64",
     "realisasi_fisik": "float64",
     "realisasi_keluaran": "float64",
+}
+# How each input column is read (tasks.parse): money whole, fisik a percentage, keluaran a number.
+_READERS: dict[str, Callable[[str], Reading]] = {
+    "realisasi_keuangan": read_rupiah,
+    "realisasi_fisik": lambda text: read_decimal(text, percent=True),
+    "realisasi_keluaran": read_decimal,
 }
 EARLIER_COLUMNS = ["unit", "kode_sub_kegiatan", "realisasi_keuangan"]
 
@@ -170,6 +196,7 @@ class Suite:
     name: str
     checks: list[Check]
     expectations: list[dict[str, Any]]
+    ambang: Mapping[str, float] = field(default_factory=lambda: dict(AMBANG))
 
     @property
     def rule_order(self) -> dict[str, int]:
@@ -197,8 +224,19 @@ def load_suite(path: Path = SUITE_PATH) -> Suite:
         expectations.append(
             {"type": entry["type"], "kwargs": entry["kwargs"], "meta": entry["meta"]}
         )
+    ambang = dict(AMBANG)
+    for name, value in (data.get("ambang") or {}).items():
+        if name not in AMBANG or isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(
+                f"{Path(path).name} ambang.{name}: harus salah satu dari "
+                f"{', '.join(AMBANG)} dengan nilai angka."
+            )
+        ambang[name] = float(value)
     return Suite(
-        name=str(data.get("name") or Path(path).stem), checks=checks, expectations=expectations
+        name=str(data.get("name") or Path(path).stem),
+        checks=checks,
+        expectations=expectations,
+        ambang=ambang,
     )
 
 
@@ -209,15 +247,82 @@ def _text(raw: pd.DataFrame, column: str) -> pd.Series:
     """A raw column as stripped Python strings; an absent column reads as empty cells."""
     if column not in raw.columns:
         return pd.Series([""] * len(raw), index=raw.index, dtype=object)
-    return pd.Series(
-        [str(v).strip() for v in raw[column].fillna("")], index=raw.index, dtype=object
-    )
+    values = raw[column].to_numpy(dtype=object, na_value="")
+    return pd.Series([str(v).strip() for v in values], index=raw.index, dtype=object)
+
+
+def _each(cells: pd.Series, read: Callable[[str], Any]) -> list[Any]:
+    """read(cell) per cell, once per distinct text: a column repeats few values (years, pagu)."""
+    seen: dict[str, Any] = {}
+    return [seen[t] if t in seen else seen.setdefault(t, read(t)) for t in cells]
 
 
 def _canonical_int(text: str) -> int | str:
-    """Parsed integer where the cell is one, else the text: comparable to an int reference."""
-    parsed = parse_int(text)
-    return text if parsed is None else parsed
+    """Whole number where the cell reads as one ('50.000.000' too), else the text.
+
+    Comparable to an int reference; a message never shows '50.000.000' as differing from
+    Rp 50.000.000.
+    """
+    value = read_rupiah(text).value
+    return text if value is None else int(value)
+
+
+def _as_read(value: int | float) -> str:
+    """A value read from a cell, as the contract wants it typed: 1234567, 82,5."""
+    return str(value) if isinstance(value, int) else show(value, "angka")
+
+
+def _percent(part: pd.Series, whole: pd.Series) -> pd.Series:
+    """part / whole in percent, 2 decimals (as messages show it), NaN where whole is not > 0.
+
+    Rules compare the rounded value, so a message never shows 150% as 'above 150%'.
+    """
+    a = pd.to_numeric(part).astype("Float64").to_numpy(dtype=float, na_value=math.nan)
+    b = pd.to_numeric(whole).astype("Float64").to_numpy(dtype=float, na_value=math.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(b > 0, np.round(a / np.where(b > 0, b, 1) * 100, 2), math.nan)
+    return pd.Series(ratio, index=part.index, dtype="float64")
+
+
+def _same_as_last_quarter(work: pd.DataFrame, figures: pd.DataFrame) -> pd.Series:
+    """Per row, a file flag: False when every row's three figures equal the unit's TW q-1 ones.
+
+    Not applicable (None) to a file none of whose rows has a q-1 row. A file of zeros only is
+    not flagged: nothing reported twice is no sign of a copied file.
+    """
+    money = work["realisasi_keuangan"].astype("Float64").to_numpy(dtype=float, na_value=math.nan)
+    pairs = [
+        (money, figures["keuangan_tw_lalu"]),
+        (work["realisasi_fisik"].to_numpy(dtype=float), figures["fisik_tw_lalu"]),
+        (work["realisasi_keluaran"].to_numpy(dtype=float), figures["keluaran_tw_lalu"]),
+    ]
+    same = np.ones(len(work), dtype=bool)
+    nonzero = np.zeros(len(work), dtype=bool)
+    for now, before in pairs:
+        earlier = before.astype("Float64").to_numpy(dtype=float, na_value=math.nan)
+        same &= now == earlier  # NaN on either side: not the same
+        nonzero |= np.nan_to_num(now) != 0
+    known = (figures["keuangan_tw_lalu"].notna() | figures["fisik_tw_lalu"].notna()).to_numpy()
+    facts = pd.DataFrame(
+        {"f": work["_file"].to_numpy(), "same": same, "nonzero": nonzero, "known": known}
+    )
+    per_file = facts.groupby("f", sort=False).agg(
+        same=("same", "all"), nonzero=("nonzero", "any"), known=("known", "any")
+    )
+    flag = {
+        f: (None if not r.known else not (r.same and r.nonzero))
+        for f, r in zip(per_file.index, per_file.itertuples(), strict=True)
+    }
+    return pd.Series([flag[f] for f in work["_file"]], index=work.index, dtype=object)
+
+
+def _distinct(keys: pd.Series, values: pd.Series) -> dict[str, list[str]]:
+    """Key -> its sorted distinct non-null values (one pass, no per-group pandas work)."""
+    out: dict[str, set[str]] = {}
+    for k, v in set(zip(keys, values, strict=True)):
+        if k is not None and v is not None:
+            out.setdefault(k, set()).add(v)
+    return {k: sorted(vs) for k, vs in out.items()}
 
 
 def file_owners(unit_cells: pd.Series, files: pd.Series) -> dict[str, str | None]:
@@ -240,18 +345,16 @@ def file_owners(unit_cells: pd.Series, files: pd.Series) -> dict[str, str | None
 
 def earlier_by_key(earlier: pd.DataFrame | None) -> dict[tuple[str, str], int]:
     """(unit, kode) -> accepted realisation of the earlier quarters; None/empty: nothing earlier."""
-    if earlier is None or earlier.empty:
-        return {}
-    absent = [c for c in EARLIER_COLUMNS if c not in earlier.columns]
-    if absent:
-        raise ValueError(f"Data realisasi triwulan sebelumnya tanpa kolom {', '.join(absent)}.")
-    money = pd.to_numeric(earlier["realisasi_keuangan"], errors="raise").fillna(0)
-    sums = (
-        earlier.assign(realisasi_keuangan=money.astype("int64"))
-        .groupby(EARLIER_COLUMNS[:2], sort=False)["realisasi_keuangan"]
-        .sum()
-    )
-    return {(str(u), str(k)): int(v) for (u, k), v in sums.items()}
+    figures = normalise(earlier)
+    return {
+        (str(u), str(k)): int(v)
+        for u, k, v in zip(
+            figures["unit"],
+            figures["kode_sub_kegiatan"],
+            figures["realisasi_keuangan"],
+            strict=True,
+        )
+    }
 
 
 def _within_pagu(quarter: pd.Series, before: pd.Series, pagu: pd.Series) -> pd.Series:
@@ -270,6 +373,45 @@ def _within_pagu(quarter: pd.Series, before: pd.Series, pagu: pd.Series) -> pd.S
     return pd.Series(flags, index=quarter.index, dtype=object)
 
 
+def _flag(applies: np.ndarray, holds: np.ndarray, index: pd.Index) -> pd.Series:
+    """True/False where a rule applies, None elsewhere (GX skips None)."""
+    values = np.where(applies, holds, None)
+    return pd.Series(values, index=index, dtype=object)
+
+
+def _plausible(work: pd.DataFrame, ambang: Mapping[str, float]) -> dict[str, pd.Series]:
+    """Flags of the plausibility rules (warnings), each limited to the rows it applies to.
+
+    Only fisik within 0..100 and money to date within pagu count: outside, an error already
+    says what to fix. Percentages are those of the messages (2 decimals).
+    """
+    fisik = work["realisasi_fisik"].to_numpy(dtype=float)
+    serapan = work["serapan_kumulatif_persen"].to_numpy(dtype=float)
+    capaian = work["capaian_keuangan_tw_persen"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        fisik_ok = (fisik >= 0) & (fisik <= 100)
+        serapan_ok = (serapan >= 0) & (serapan <= 100)
+        low = (capaian >= 0) & (capaian < ambang["capaian_rendah"])
+        return {
+            "keuangan_sejalan_fisik": _flag(
+                fisik_ok & serapan_ok & (fisik >= ambang["fisik_tinggi"]),
+                serapan >= ambang["serapan_rendah"],
+                work.index,
+            ),
+            "fisik_sejalan_keuangan": _flag(
+                fisik_ok & serapan_ok & (serapan >= ambang["serapan_tinggi"]),
+                fisik >= ambang["fisik_rendah"],
+                work.index,
+            ),
+            "kendala_bila_capaian_rendah": _flag(
+                low, work["kendala_teks"].notna().to_numpy(), work.index
+            ),
+            "tindak_lanjut_bila_capaian_rendah": _flag(
+                low, work["tindak_lanjut_teks"].notna().to_numpy(), work.index
+            ),
+        }
+
+
 def prepare_frame(
     raw: pd.DataFrame,
     ref: Reference,
@@ -277,6 +419,7 @@ def prepare_frame(
     plan: pd.DataFrame | None = None,
     earlier: pd.DataFrame | None = None,
     limit: int | None = None,
+    ambang: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """The typed working frame of a quarter: one row per raw row, index = `_idx` = position.
 
@@ -290,7 +433,19 @@ def prepare_frame(
     listed: default baris_per_masalah); `fisik_bila_belanja` (False when money was spent
     but fisik is 0); `realisasi_sebelumnya` (accepted earlier quarters of the year, 0 if none),
     `realisasi_kumulatif` and `kumulatif_dalam_pagu` (see _within_pagu); `kendala`,
-    `tindak_lanjut`.
+    `tindak_lanjut` (text, "" if empty) and `kendala_teks`, `tindak_lanjut_teks` (None if empty).
+
+    Numbers as typed: `<col>_baku` (None if empty or unread, else whether typed as the contract
+    asks) and `<col>_dibaca` ("'1.234.567' dibaca sebagai 1234567" where not). From the plan:
+    `target_keluaran_ref`, `satuan_ref`. Percentages, 2 decimals, NaN without a base > 0:
+    `capaian_keuangan_tw_persen` (quarter money ÷ quarter target; NaN where money to date is
+    above pagu: that error is enough), `serapan_kumulatif_persen` (cumulative money ÷ pagu),
+    `capaian_keluaran_kumulatif_persen` (`keluaran_kumulatif` = earlier + this quarter ÷ annual
+    target). From earlier quarters (see tasks.earlier): `keluaran_sebelumnya`,
+    `fisik_sebelumnya`, `tw_sebelumnya` ('TW I'), `fisik_tidak_turun`, `beda_dengan_tw_lalu`
+    (file flag, see _same_as_last_quarter). Plausibility flags with `ambang` (default AMBANG),
+    see _plausible: `keuangan_sejalan_fisik`, `fisik_sejalan_keuangan`,
+    `kendala_bila_capaian_rendah`, `tindak_lanjut_bila_capaian_rendah`.
     """
     raw = raw.reset_index(drop=True)
     n = len(raw)
@@ -307,14 +462,12 @@ def prepare_frame(
     owners = file_owners(work["unit_baris"], work["_file"])
     work["unit"] = pd.Series([owners[f] for f in work["_file"]], dtype=object)
 
-    per_file = work.dropna(subset=["unit_baris"]).groupby("_file")["unit_baris"].unique()
-    units_in = {f: sorted(us) for f, us in per_file.items()}
+    units_in = _distinct(work["_file"], work["unit_baris"])
     work["jumlah_unit_berkas"] = pd.array(
         [len(units_in.get(f, [])) for f in work["_file"]], "Int64"
     )
     work["daftar_unit_berkas"] = [", ".join(units_in.get(f, [])) for f in work["_file"]]
-    per_unit = work.dropna(subset=["unit"]).groupby("unit")["_file"].unique()
-    files_of = {u: sorted(fs) for u, fs in per_unit.items()}
+    files_of = _distinct(work["unit"], work["_file"])
     work["jumlah_berkas_unit"] = pd.array(
         [len(files_of[u]) if u is not None else None for u in work["unit"]], "Int64"
     )
@@ -323,19 +476,21 @@ def prepare_frame(
     )
 
     for col, expected in (("tahun", period.tahun), ("triwulan", period.triwulan)):
-        work[col] = pd.Series([_canonical_int(t) for t in _text(raw, col)], dtype=object)
+        work[col] = pd.Series(_each(_text(raw, col), _canonical_int), dtype=object)
         work[f"{col}_ref"] = pd.Series([expected] * n, dtype="int64")
 
     work["kode_sub_kegiatan"] = _text(raw, "kode_sub_kegiatan")
     if plan is None:
         plan = plan_for_quarter(ref, period.triwulan)
     planned = {
-        (u, k): (int(p), int(t))
-        for u, k, p, t in zip(
+        (u, k): (int(p), int(t), float(o), str(s))
+        for u, k, p, t, o, s in zip(
             plan["unit"],
             plan["kode_sub_kegiatan"],
             plan["pagu"],
             plan["target_keuangan"],
+            plan["target_keluaran"],
+            plan["satuan"],
             strict=True,
         )
     }
@@ -344,18 +499,34 @@ def prepare_frame(
         [None if u is None else (u, k) in planned for u, k in keys], dtype=object
     )
     for i, col in enumerate(("pagu", "target_keuangan")):
-        work[col] = pd.Series([_canonical_int(t) for t in _text(raw, col)], dtype=object)
+        work[col] = pd.Series(_each(_text(raw, col), _canonical_int), dtype=object)
         work[f"{col}_ref"] = pd.array(
             [planned[k][i] if k in planned else None for k in keys], "Int64"
         )
 
+    work["target_keluaran_ref"] = pd.Series(
+        [planned[k][2] if k in planned else math.nan for k in keys], dtype="float64"
+    )
+    work["satuan_ref"] = pd.Series([planned[k][3] if k in planned else "" for k in keys])
+
     for col, dtype in _INPUTS.items():
-        parse = parse_int if dtype == "Int64" else parse_number
         cells = _text(raw, col)
-        parsed = [parse(t) if t else None for t in cells]
+        readings = _each(cells, lambda t, read=_READERS[col]: read(t) if t else None)
+        parsed = [None if r is None else r.value for r in readings]
         work[f"{col}_teks"] = pd.Series([t or None for t in cells], dtype=object)
         work[f"{col}_ok"] = pd.Series(
-            [None if not t else p is not None for t, p in zip(cells, parsed, strict=True)],
+            [None if r is None else r.value is not None for r in readings], dtype=object
+        )
+        work[f"{col}_baku"] = pd.Series(
+            [None if r is None or r.value is None else r.plain for r in readings], dtype=object
+        )
+        work[f"{col}_dibaca"] = pd.Series(
+            [
+                None
+                if r is None or r.value is None or r.plain
+                else f"{show(t)} dibaca sebagai {_as_read(r.value)}"
+                for t, r in zip(cells, readings, strict=True)
+            ],
             dtype=object,
         )
         work[col] = (
@@ -371,12 +542,41 @@ def prepare_frame(
         dtype=object,
     )
 
-    before = earlier_by_key(earlier)
-    work["realisasi_sebelumnya"] = pd.array([before.get(k, 0) for k in keys], "Int64")
+    figures = aligned(normalise(earlier), work["unit"], work["kode_sub_kegiatan"])
+    work["realisasi_sebelumnya"] = figures["realisasi_keuangan"].fillna(0).astype("Int64")
     work["realisasi_kumulatif"] = spent + work["realisasi_sebelumnya"]
     work["kumulatif_dalam_pagu"] = _within_pagu(
         spent, work["realisasi_sebelumnya"], work["pagu_ref"]
     )
+    over = (work["realisasi_kumulatif"] > work["pagu_ref"]).fillna(False).to_numpy(dtype=bool)
+    work["capaian_keuangan_tw_persen"] = _percent(spent, work["target_keuangan_ref"]).mask(over)
+    work["serapan_kumulatif_persen"] = _percent(work["realisasi_kumulatif"], work["pagu_ref"])
+
+    work["keluaran_sebelumnya"] = figures["realisasi_keluaran"].fillna(0.0).astype("float64")
+    work["keluaran_kumulatif"] = work["realisasi_keluaran"] + work["keluaran_sebelumnya"]
+    work["capaian_keluaran_kumulatif_persen"] = _percent(
+        work["keluaran_kumulatif"], work["target_keluaran_ref"]
+    )
+    work["fisik_sebelumnya"] = figures["fisik_sebelumnya"].astype("float64")
+    work["tw_sebelumnya"] = pd.Series(
+        [
+            None if pd.isna(q) else f"TW {ROMAN.get(int(q), q)}"
+            for q in figures["triwulan_sebelumnya"]
+        ],
+        index=work.index,
+        dtype=object,
+    )
+    # compared as messages show them (6 decimals): '50' never 'lower than 50'
+    now, before = fisik.round(6), work["fisik_sebelumnya"].round(6)
+    work["fisik_tidak_turun"] = pd.Series(
+        [
+            None if math.isnan(a) or math.isnan(b) else bool(a >= b)
+            for a, b in zip(now, before, strict=True)
+        ],
+        index=work.index,
+        dtype=object,
+    )
+    work["beda_dengan_tw_lalu"] = _same_as_last_quarter(work, figures)
 
     # One bounded text per group, shared by its rows: listing every row of a group in every
     # row's message made output grow with the square of the rows.
@@ -387,8 +587,11 @@ def prepare_frame(
     work["baris_kode_sama"] = pd.Series([None] * n, dtype=object)
     dup_keys = zip(work.loc[dup, "_file"], work.loc[dup, "kode_sub_kegiatan"], strict=True)
     work.loc[dup, "baris_kode_sama"] = [same[k] for k in dup_keys]
-    work["kendala"] = _text(raw, "kendala")
-    work["tindak_lanjut"] = _text(raw, "tindak_lanjut")
+    for col in ("kendala", "tindak_lanjut"):
+        work[col] = _text(raw, col)
+        work[f"{col}_teks"] = pd.Series([t or None for t in work[col]], dtype=object)
+    for col, flag in _plausible(work, {**AMBANG, **(ambang or {})}).items():
+        work[col] = flag
     return work
 
 
@@ -406,6 +609,8 @@ class _Run:
     plan: pd.DataFrame
     judul: dict[str, str] = field(default_factory=dict)
     limit: int = field(default_factory=lambda: load_limits().baris_per_masalah)
+    sums: pd.DataFrame | None = None  # sum rows set aside (their raw cells and `_jumlah`)
+    ambang: Mapping[str, float] = field(default_factory=lambda: dict(AMBANG))
 
 
 def _problem(
@@ -433,6 +638,7 @@ def _problem(
         "tw": run.period.roman,
         "jumlah": angka(len(rows)),
         "baris": row_ranges(rows),
+        **{f"ambang_{name}": show(value, "angka") for name, value in run.ambang.items()},
         **(extra or {}),
     }
     return {
@@ -528,15 +734,42 @@ def missing_columns(
 def _check_missing_columns(
     run: _Run, kwargs: Mapping[str, Any], rule: Rule
 ) -> list[dict[str, Any]]:
+    """One problem per file and lacking column; a mistyped header is named ({mirip})."""
     owners = run.work.drop_duplicates("_file").set_index("_file")["unit"]
     lacking = missing_columns(run.raw, run.ref.kolom["kolom"], kwargs.get("opsional", ()))
+    headers = file_headers(run.raw)
+    out = []
+    for f, cols in lacking.items():
+        absent = [c for c in cols if c not in headers.get(f, set())]
+        meant = suggest_columns(absent, sorted(headers.get(f, set())), run.judul)
+        for c in cols:
+            mirip = (
+                f" Mungkin maksudnya kolom '{meant[c]}'? Ubah judul kolom itu menjadi {c}."
+                if c in meant
+                else ""
+            )
+            where = {"unit": owners.get(f), "file": f, "row": None, "column": c}
+            problem = _problem(rule, run, **where, value=c, extra={"mirip": mirip})
+            out.append({**problem, "_missing_column": True})
+    return out
+
+
+def _check_sum_rows(run: _Run, kwargs: Mapping[str, Any], rule: Rule) -> list[dict[str, Any]]:
+    """One problem per sum row set aside by validate_quarter (see tasks.layout.sum_rows)."""
+    if run.sums is None or run.sums.empty:
+        return []
+    owners = run.work.drop_duplicates("_file").set_index("_file")["unit"]
     return [
-        {
-            **_problem(rule, run, unit=owners.get(f), file=f, row=None, column=c, value=c),
-            "_missing_column": True,
-        }
-        for f, cols in lacking.items()
-        for c in cols
+        _problem(
+            rule,
+            run,
+            unit=owners.get(f),
+            file=f,
+            row=int(r),
+            column=rule.column,
+            value=show(text),
+        )
+        for f, r, text in zip(run.sums["_file"], run.sums["_row"], run.sums["_jumlah"], strict=True)
     ]
 
 
@@ -570,6 +803,7 @@ def _check_missing_rows(run: _Run, kwargs: Mapping[str, Any], rule: Rule) -> lis
 CHECKS: dict[str, Callable[[_Run, Mapping[str, Any], Rule], list[dict[str, Any]]]] = {
     "missing_columns": _check_missing_columns,
     "missing_rows": _check_missing_rows,
+    "sum_rows": _check_sum_rows,
 }
 
 
@@ -592,7 +826,16 @@ def problems_from_results(results: Iterable[Any], run: _Run) -> list[dict[str, A
     order does not matter. Failing rows are found by `_idx` in unexpected_index_list.
     """
     out = []
-    records = run.work.to_dict("records")
+    results = list(results)
+    failing_idx = sorted(
+        {
+            int(item["_idx"])
+            for result in results
+            if not result.success
+            for item in (result.result.get("unexpected_index_list") or [])
+        }
+    )  # only the failing rows become records: the frame is wide and mostly fine
+    records = dict(zip(failing_idx, run.work.iloc[failing_idx].to_dict("records"), strict=True))
     for result in results:
         config = result.expectation_config
         error = _raised(result.exception_info)
@@ -661,8 +904,11 @@ def _groups(records: list[dict[str, Any]], level: str) -> list[list[dict[str, An
     return [sorted(g, key=lambda r: (r["_file"], int(r["_row"]))) for g in groups.values()]
 
 
-def run_expectations(work: pd.DataFrame, suite: Suite) -> list[Any]:
-    """All GX expectations of the suite on the whole quarter frame: one context, one batch."""
+def run_expectations(work: pd.DataFrame, suite: Suite) -> Any:
+    """All GX expectations of the suite on the whole quarter frame: one context, one batch.
+
+    Returns GX's ExpectationSuiteValidationResult (its `.results`, and Data Docs from it).
+    """
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -699,9 +945,14 @@ def run_expectations(work: pd.DataFrame, suite: Suite) -> list[Any]:
     )
     result = batch.validate(
         gx_suite,
-        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": INDEX_COLUMNS},
+        result_format={
+            "result_format": "COMPLETE",
+            "unexpected_index_column_names": INDEX_COLUMNS,
+            # a pandas query text naming every failing row: long, and nobody runs it
+            "return_unexpected_index_query": False,
+        },
     )
-    return list(result.results)
+    return result
 
 
 # ---------------------------------------------------------------- the run
@@ -719,6 +970,7 @@ class Validation:
     accepted: pd.DataFrame
     status: dict[str, str]
     files: dict[str, str]
+    gx_result: Any = None  # GX's validation result, for the run's Data Docs
 
 
 def _empty_validation() -> Validation:
@@ -825,8 +1077,9 @@ def validate_quarter(
 
     `raw` is read_quarter's frame (text cells, `_file`, `_row`, `_kolom`). Rows whose unit cell is
     unknown belong to their file's majority unit; a file with no known unit is reported under unit
-    None. `earlier` (unit, kode_sub_kegiatan, realisasi_keuangan) is the stored accepted
-    realisation of the earlier quarters of the year, so spending to date is checked against pagu;
+    None. `earlier` is the stored accepted realisation of the earlier quarters of the year:
+    tasks.store.earlier_figures (every quarter-to-quarter rule) or, from older callers, only
+    (unit, kode_sub_kegiatan, realisasi_keuangan) (then only spending to date against pagu);
     None or empty means nothing earlier.
     """
     if ref.tahun != period.tahun:
@@ -837,9 +1090,15 @@ def validate_quarter(
     raw = raw.reset_index(drop=True)
     if raw.empty:
         return _empty_validation()
+    sums = None
+    spec = next((c for c in suite.checks if c.check == "sum_rows"), None)
+    if spec is not None:  # the suite asks for sum rows to be recognised: set them aside
+        found = sum_rows(raw, spec.kwargs.get("kata", SUM_WORDS))
+        sums = raw[found.notna()].assign(_jumlah=found[found.notna()])
+        raw = raw[found.isna()].reset_index(drop=True)
     plan = plan_for_quarter(ref, period.triwulan)
     limit = load_limits().baris_per_masalah
-    work = prepare_frame(raw, ref, period, plan, earlier, limit)
+    work = prepare_frame(raw, ref, period, plan, earlier, limit, suite.ambang)
     run = _Run(
         raw=raw,
         work=work,
@@ -848,6 +1107,8 @@ def validate_quarter(
         plan=plan,
         judul=dict(zip(ref.kolom["kolom"], ref.kolom["judul"], strict=True)),
         limit=limit,
+        sums=sums,
+        ambang=suite.ambang,
     )
 
     found: list[dict[str, Any]] = []
@@ -856,8 +1117,10 @@ def validate_quarter(
         results = CHECKS[check.check](run, check.kwargs, check.rule)
         lacking |= {(p["file"], p["column"]) for p in results if "_missing_column" in p}
         found += results
+    gx_result = None
     if suite.expectations:
-        found += problems_from_results(run_expectations(work, suite), run)
+        gx_result = run_expectations(work, suite)
+        found += problems_from_results(list(gx_result.results), run)
     problems = _finish(found, lacking, suite, ref, limit)
 
     unit_order = {u: i for i, u in enumerate(ref.units["unit"])}
@@ -876,4 +1139,6 @@ def validate_quarter(
     if not accepted["realisasi_keuangan"].isna().any():
         accepted["realisasi_keuangan"] = accepted["realisasi_keuangan"].astype("int64")
     accepted["unit"] = accepted["unit"].astype(str)
-    return Validation(problems=problems, accepted=accepted, status=status, files=files)
+    return Validation(
+        problems=problems, accepted=accepted, status=status, files=files, gx_result=gx_result
+    )

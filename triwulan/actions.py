@@ -81,7 +81,7 @@ def preview(periode: str, inbox: Path | None, out: Path | None) -> Path:
         raise TriwulanError(f"Belum ada berkas masuk untuk {period.label}.")
     engine = _read_only_engine(out_path)
     received = collect_quarter(paths, lambda p: (_sha(p), p))
-    earlier = store.earlier_totals(engine, period.tahun, period.triwulan)
+    earlier = store.earlier_figures(engine, period.tahun, period.triwulan)
     validation = validate_quarter(received.raw, ref, period, earlier=earlier)
     validation, unattached = attach_file_problems(validation, received.file_problems, ref.units)
     sources = store.stored_sources(engine, period.tahun, period.triwulan)

@@ -237,7 +237,7 @@ def inbox_now(
     """The quarter inbox validated as a run would, without keeping a byte (as `run --coba`)."""
     paths = find_submissions(quarter_inbox(inbox_path, period.tahun, period.triwulan))
     received = collect_quarter(paths, lambda p: (_sha(p), p))
-    earlier = store.earlier_totals(engine, period.tahun, period.triwulan)
+    earlier = store.earlier_figures(engine, period.tahun, period.triwulan)
     validation = validate_quarter(received.raw, ref, period, earlier=earlier)
     return attach_file_problems(validation, received.file_problems, ref.units)
 

@@ -626,9 +626,10 @@ def test_full_report_problems_split(data: dict) -> None:
     html = render_full_report(data["summary"], data["detail"], data["levels"], data["behind"])
     assert "<th>Kesalahan</th><th>Peringatan</th>" in html
     details = html[html.index("Rincian Kesalahan dan Peringatan Berkas Unit") :]
-    perwira = details[details.index("Kelurahan Perwira") : details.index("Kelurahan Harapan Jaya")]
-    assert "Peringatan (tidak menyebabkan penolakan) (1)" in perwira
-    assert "Kesalahan yang harus diperbaiki" not in perwira
+    # an accepted unit's warnings are listed once, under Catatan Validasi, not here
+    assert "Kelurahan Perwira" not in details
+    notes = html[html.index('id="catatan-validasi"') : html.index("Rincian Kesalahan")]
+    assert "Kelurahan Perwira" in notes
     harapan = details[details.index("Kelurahan Harapan Jaya") : details.index("Teluk Pucung")]
     errors_at = harapan.index("Kesalahan yang harus diperbaiki (2)")
     warnings_at = harapan.index("Peringatan (tidak menyebabkan penolakan) (1)")

@@ -164,8 +164,7 @@ def one(result: v.Validation, rule: str, **where: object) -> pd.Series:
             "harapan-jaya.xlsx",
             2,
             "realisasi_keuangan",
-            "Realisasi keuangan 'abc' bukan bilangan bulat rupiah "
-            "(tulis angka saja, tanpa titik/koma).",
+            "Realisasi keuangan 'abc' tidak dapat dibaca sebagai rupiah bilangan bulat.",
         ),
         (
             "realisasi_keuangan_negatif",
@@ -189,7 +188,7 @@ def one(result: v.Validation, rule: str, **where: object) -> pd.Series:
             "harapan-jaya.xlsx",
             5,
             "realisasi_keluaran",
-            "Realisasi keluaran 'x' bukan angka",
+            "Realisasi keluaran 'x' tidak dapat dibaca sebagai angka.",
         ),
         (
             "realisasi_melebihi_pagu",
@@ -480,11 +479,11 @@ def test_one_gx_context_and_one_run_per_call(
     monkeypatch.setattr(gx, "get_context", counting_context)
     monkeypatch.setattr(Batch, "validate", counting_validate)
     rows = unit_rows(plan, "perwira", "a.xlsx") + unit_rows(plan, "marga-mulya", "b.xlsx")
-    rows[0]["realisasi_keuangan"] = "1.000.000"
+    rows[0]["realisasi_keuangan"] = "1.000.000,5"  # no whole rupiah
     result = v.validate_quarter(frame(rows), ref, PERIOD)
     assert calls == {"context": 1, "validate": 1}
     assert result.status == {"perwira": "rejected", "marga-mulya": "accepted"}
-    assert "'1.000.000'" in one(result, "realisasi_keuangan_bulat")["message"]
+    assert "'1.000.000,5'" in one(result, "realisasi_keuangan_bulat")["message"]
 
 
 # ------------------------------------------------------------------ pure parts (no GX)
@@ -510,10 +509,10 @@ def test_parse_number_comma_or_dot(text: str, expected: float | None) -> None:
 
 
 def test_one_parser_for_numbers() -> None:
-    """validate keeps importing the parsers; the reference loader uses the same strict one."""
+    """validate reads with tasks.parse; the reference loader uses the same strict one."""
     from triwulan.tasks import reference, template
 
-    assert v.parse_int is parse.parse_int and v.parse_number is parse.parse_number
+    assert v.read_rupiah is parse.read_rupiah and v.read_decimal is parse.read_decimal
     assert reference.parse_int is parse.parse_int
     assert not hasattr(reference, "_parse_int") and not hasattr(template, "_INT_RE")
     assert template._as_number("82,5") == 82.5 and template._as_number("1500000") == 1500000
@@ -531,7 +530,7 @@ def test_show_formats_values() -> None:
 def test_prepare_frame_flags_reference_and_file_facts(ref: Reference, plan: pd.DataFrame) -> None:
     rows = unit_rows(plan, "perwira", "p.xlsx") + unit_rows(plan, "perwira", "q.xlsx")[:1]
     rows[0].update(realisasi_keuangan="abc", realisasi_fisik="", unit="PERWIRA ")
-    rows[1].update(unit="zzz", kode_sub_kegiatan=KEC_CODE, pagu="1.000")
+    rows[1].update(unit="zzz", kode_sub_kegiatan=KEC_CODE, pagu="1.000,5")
     w = v.prepare_frame(frame(rows), ref, PERIOD)
     assert list(w["_idx"]) == list(range(len(rows)))
     assert w.loc[0, "unit_baris"] == "perwira" and bool(w.loc[0, "unit_dikenal"])
@@ -543,7 +542,7 @@ def test_prepare_frame_flags_reference_and_file_facts(ref: Reference, plan: pd.D
         == plan.loc[plan["unit"] == "perwira"].iloc[2]["target_keuangan"] // 2
     )
     assert w.loc[1, "kode_milik_unit"] is False and pd.isna(w.loc[1, "pagu_ref"])
-    assert w.loc[1, "pagu"] == "1.000" and w.loc[0, "pagu"] == 50000000
+    assert w.loc[1, "pagu"] == "1.000,5" and w.loc[0, "pagu"] == 50000000
     assert w.loc[0, "pagu_ref"] == 50000000 and w.loc[0, "tahun"] == 2024
     assert set(w["jumlah_berkas_unit"]) == {2}
     assert w.loc[0, "daftar_berkas_unit"] == "p.xlsx, q.xlsx"
