@@ -358,7 +358,7 @@ class JsonLedger(Ledger):
         self.path = path
 
     def load(self) -> dict[str, dict[str, Any]]:
-        return _load_ledger(self.path)
+        return load_json_ledger(self.path)
 
     def record(self, key: str, entry: dict[str, Any], sent: dict[str, dict[str, Any]]) -> None:
         _write_atomic(self.path, _ledger_bytes(sent))
@@ -786,7 +786,7 @@ def _latest_in_group(sent: Mapping[str, Any], key: str) -> str | None:
     return max(same)[1] if same else None
 
 
-def _load_ledger(path: Path) -> dict[str, dict[str, Any]]:
+def load_json_ledger(path: Path) -> dict[str, dict[str, Any]]:
     """A ledger we cannot read stops the run: guessing would risk sending reports twice."""
     if not path.exists():
         return {}

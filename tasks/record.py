@@ -37,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from triwulan.tasks.deliver import Ledger
+from triwulan.tasks.deliver import Ledger, load_json_ledger
 from triwulan.tasks.errors import TriwulanError
 from triwulan.tasks.fmt import WIB
 from triwulan.tasks.store import berkas, metadata, now, runs
@@ -439,16 +439,7 @@ class DbLedger(Ledger):
             ).first()
         if known:
             return
-        try:
-            data = json.loads(self.export.read_text(encoding="utf-8"))
-            sent = data["terkirim"]
-            if not isinstance(sent, dict):
-                raise TypeError("'terkirim' is not an object")
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise TriwulanError(
-                f"Catatan pengiriman {self.export} tidak dapat dibaca ({exc}). Perbaiki berkas "
-                "itu; jika dihapus, semua email di outbox akan dikirim ulang."
-            ) from exc
+        sent = load_json_ledger(self.export)  # refuses an unreadable one: never guess
         ordered = sorted(sent.items(), key=lambda kv: int((kv[1] or {}).get("urutan", 0)))
         with self.engine.begin() as conn:
             for key, entry in ordered:
