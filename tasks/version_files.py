@@ -9,7 +9,8 @@ from typing import Any
 import pandas as pd
 
 from triwulan.tasks import compute
-from triwulan.tasks.report import render_full_report, write_rekap_xlsx
+from triwulan.tasks.rekap import write_rekap_xlsx
+from triwulan.tasks.report import render_full_report
 from triwulan.tasks.summary import write_detail, write_summary
 from triwulan.tasks.validate import load_suite
 from triwulan.tasks.validation_report import write_data_docs, write_validation_report

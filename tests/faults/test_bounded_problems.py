@@ -90,7 +90,8 @@ def run_quarter(n: int, out: Path) -> dict[str, object]:
     from triwulan.tasks import compute
     from triwulan.tasks.deliver import deliver
     from triwulan.tasks.mails import leadership_mail, unit_feedback_mails
-    from triwulan.tasks.report import render_full_report, write_rekap_xlsx
+    from triwulan.tasks.rekap import write_rekap_xlsx
+    from triwulan.tasks.report import render_full_report
     from triwulan.tasks.summary import build_summary, write_summary
     from triwulan.tasks.validate import validate_quarter
 

@@ -23,7 +23,7 @@ from triwulan.tasks.ingest import read_submission
 from triwulan.tasks.parse import parse_number
 from triwulan.tasks.period import Period
 from triwulan.tasks.reference import Reference, load_reference
-from triwulan.tasks.report import write_rekap_xlsx
+from triwulan.tasks.rekap import write_rekap_xlsx
 from triwulan.tasks.submission import columns, input_columns, prefilled_frame
 from triwulan.tasks.template import write_csv, write_template, write_xlsx
 from triwulan.tasks.validate import validate_quarter

@@ -12,15 +12,15 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from triwulan.tasks import compute, fmt, report
+from triwulan.tasks import compute, fmt, rekap, report
 from triwulan.tasks.compute import LEVEL_KEYS, MONEY, TOTAL_KEYS
+from triwulan.tasks.rekap import write_rekap_xlsx
 from triwulan.tasks.report import (
     render_email_summary,
     render_email_text,
     render_full_report,
     render_problems_email,
     strip_newlines,
-    write_rekap_xlsx,
 )
 
 PERCENT = [k for k in TOTAL_KEYS if k.endswith("_persen")]
@@ -659,38 +659,38 @@ def test_rekap_xlsx(data: dict, tmp_path: Path) -> None:
     assert wb.sheetnames == SHEETS
     for ws in wb.worksheets:
         assert str(ws["A1"].value).startswith("DRAF")
-        assert ws.freeze_panes == f"A{report.HEADER_ROW + 1}"
-        assert ws.cell(row=report.HEADER_ROW, column=1).font.bold
+        assert ws.freeze_panes == f"A{rekap.HEADER_ROW + 1}"
+        assert ws.cell(row=rekap.HEADER_ROW, column=1).font.bold
 
     ws = wb["Per Unit"]
-    headers = [c.value for c in ws[report.HEADER_ROW]]
+    headers = [c.value for c in ws[rekap.HEADER_ROW]]
     assert headers[:2] == ["Kode Unit", "Nama Unit"]
     assert "Realisasi Keuangan s.d. TW II (Rp)" in headers
     data_rows = [
-        r for r in ws.iter_rows(min_row=report.HEADER_ROW + 1) if r[0].value not in (None, "Jumlah")
+        r for r in ws.iter_rows(min_row=rekap.HEADER_ROW + 1) if r[0].value not in (None, "Jumlah")
     ]
     assert [r[0].value for r in data_rows] == ["kecamatan", "perwira", "teluk-pucung"]
     money_headers = {h: i for i, h in enumerate(headers) if h and h.endswith("(Rp)")}
     assert len(money_headers) == len(MONEY)
     for col in MONEY:
         header = next(
-            h for key, h, _ in report._money_headers(report.parse_period("2024-TW2")) if key == col
+            h for key, h, _ in rekap._money_headers(report.parse_period("2024-TW2")) if key == col
         )
         idx = headers.index(header)
         cells = [r[idx] for r in data_rows]
         assert all(type(c.value) is int and c.number_format == "#,##0" for c in cells)
         assert sum(c.value for c in cells) == int(data["detail"][col].sum())
-    total = next(r for r in ws.iter_rows(min_row=report.HEADER_ROW + 1) if r[0].value == "Jumlah")
+    total = next(r for r in ws.iter_rows(min_row=rekap.HEADER_ROW + 1) if r[0].value == "Jumlah")
     assert total[headers.index("Pagu (Rp)")].value == int(data["detail"]["pagu"].sum())
     pct_idx = headers.index("Serapan Pagu (%)")
     assert all(isinstance(r[pct_idx].value, int | float) for r in data_rows)
     assert data_rows[0][pct_idx].number_format == "0.00"
 
-    headers = [c.value for c in wb["Per Kegiatan"][report.HEADER_ROW]]
+    headers = [c.value for c in wb["Per Kegiatan"][rekap.HEADER_ROW]]
     assert headers[:2] == ["Kode Kegiatan", "Nama Kegiatan"]
 
     ws = wb["Per Sub Kegiatan"]
-    headers = [c.value for c in ws[report.HEADER_ROW]]
+    headers = [c.value for c in ws[rekap.HEADER_ROW]]
     names = [r[headers.index("Nama Sub Kegiatan")].value for r in ws.iter_rows(min_row=5)]
     for name in data["detail"]["nama_sub_kegiatan"]:
         assert name in names
@@ -708,8 +708,8 @@ def test_rekap_xlsx(data: dict, tmp_path: Path) -> None:
     pagu_row = next(r for r in ws.iter_rows() if r[0].value == "Pagu (Rp)")
     assert pagu_row[1].value == 2_490_000_000 and pagu_row[1].number_format == "#,##0"
 
-    assert len(wb["Per Program"]["A"]) > report.HEADER_ROW + 2
-    assert len(wb["Per Kegiatan"]["A"]) > report.HEADER_ROW + 2
+    assert len(wb["Per Program"]["A"]) > rekap.HEADER_ROW + 2
+    assert len(wb["Per Kegiatan"]["A"]) > rekap.HEADER_ROW + 2
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -761,7 +761,7 @@ def test_fmt_shared_names() -> None:
         "missing": "Belum mengirim",
     }
     assert not hasattr(report, "is_missing") and not hasattr(report, "MONEY_COLS")
-    assert report.LEVEL_KEYS is compute.LEVEL_KEYS and report.MONEY is compute.MONEY
+    assert report.LEVEL_KEYS is compute.LEVEL_KEYS and rekap.MONEY is compute.MONEY
     assert fmt.rupiah(pd.NA) == "-" and fmt.persen(None) == "-" and fmt.angka(math.nan) == "-"
 
 
