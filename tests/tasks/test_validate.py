@@ -509,10 +509,10 @@ def test_parse_number_comma_or_dot(text: str, expected: float | None) -> None:
 
 
 def test_one_parser_for_numbers() -> None:
-    """validate reads with tasks.parse; the reference loader uses the same strict one."""
-    from triwulan.tasks import reference, template
+    """validation reads with tasks.parse; the reference loader uses the same strict one."""
+    from triwulan.tasks import reference, suite, template
 
-    assert v.read_rupiah is parse.read_rupiah and v.read_decimal is parse.read_decimal
+    assert suite.read_rupiah is parse.read_rupiah and suite.read_decimal is parse.read_decimal
     assert reference.parse_int is parse.parse_int
     assert not hasattr(reference, "_parse_int") and not hasattr(template, "_INT_RE")
     assert template._as_number("82,5") == 82.5 and template._as_number("1500000") == 1500000
