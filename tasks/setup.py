@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,9 +31,10 @@ def check_writable(folder: Path, what: str) -> None:
     """Create the folder and really write a file in it: permissions, read-only mounts, quotas."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / ".tulis-uji"
-        probe.write_text("ok", encoding="utf-8")
-        probe.unlink()
+        # a name of its own: two runs starting together must not remove each other's probe
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".tulis-uji-") as probe:
+            probe.write(b"ok")
+            probe.flush()
     except OSError as exc:
         raise TriwulanError(
             f"{what} '{folder}' tidak dapat dibuat atau ditulisi ({exc.strerror or exc})."

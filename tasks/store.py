@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -32,6 +33,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 metadata = MetaData()
 
@@ -94,7 +96,15 @@ def open_store(url: str) -> Engine:
     from triwulan.tasks import record  # registers its tables on the shared metadata
 
     engine = create_engine(url, future=True)
-    record.migrate(engine)
+    for attempt in range(5):
+        try:
+            record.migrate(engine)
+            break
+        except OperationalError:
+            # two runs creating a new database at once: the other one's table just appeared
+            if attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
     return engine
 
 
