@@ -12,7 +12,8 @@ import tracemalloc
 import numpy as np
 import pandas as pd
 
-from triwulan.tasks.compute import LEVEL_KEYS, aggregate, furthest_behind, quarter_detail, totals
+from triwulan.tasks.compute import LEVEL_KEYS, aggregate, quarter_detail, totals
+from triwulan.tasks.early_warning import early_warnings
 from triwulan.tasks.reference import load_reference, plan_for_quarter
 
 
@@ -56,7 +57,7 @@ def main() -> None:
         def work(plan=plan, stored=stored, units=units, names=names) -> tuple[dict, dict]:
             detail = quarter_detail(plan, stored, units, 4, names, ref.predikat)
             levels = {level: aggregate(detail, level, ref.predikat) for level in LEVEL_KEYS}
-            furthest_behind(detail)
+            early_warnings(detail, 10)
             return {"detail": detail, **levels}, totals(detail, ref.predikat)
 
         start = time.perf_counter()

@@ -16,6 +16,7 @@ from prefect.runtime import flow_run
 from triwulan.paths import quarter_out, raw_store
 from triwulan.tasks import record, steps, store
 from triwulan.tasks.attribution import attach_file_problems
+from triwulan.tasks.cascade import cascade
 from triwulan.tasks.errors import DeliveryFailed, TriwulanError
 from triwulan.tasks.mails import leadership_mail, unit_feedback_mails
 from triwulan.tasks.notices import acknowledgement_mails
@@ -68,13 +69,14 @@ def quarterly_report(
         version = store.next_version(engine, period.label, quarter_folder)
         before = store.data_digest(engine, period.tahun, period.triwulan)
         earlier = store.earlier_figures(engine, period.tahun, period.triwulan)
-        validation = steps.validate(collected.raw, ref, period, earlier)
+        validation, iku = steps.validate(collected, ref, period, earlier)
         validation, unattached = attach_file_problems(
             validation, collected.file_problems, ref.units
         )
         # saving the same accepted files again changes nothing, so the fingerprint taken after
         # it tells an identical rerun: same files, same store, same rules
         steps.save(engine, period, validation.accepted, collected.sha256, version)
+        steps.save_iku(engine, period, iku, validation.status, version)
         sidik = steps.fingerprint(engine, ref, period, collected)
         last = record.last_report(engine, period.label)
         if last and last["sidik"] == sidik and not paksa:
@@ -93,11 +95,9 @@ def quarterly_report(
             )
             folder = steps.publish(work, quarter_folder / f"v{version}")
             built = built.moved_to(folder)
-            later = steps.cascade(engine, ref, setup.out, period, version, changed)
+            later = cascade(engine, ref, setup.out, period, version, changed)
             mails = [
-                leadership_mail(
-                    ref, period, built.summary, built.behind, built.attachments, built.detail, later
-                ),
+                leadership_mail(ref, period, built.summary, built.attachments, built.detail, later),
                 *unit_feedback_mails(
                     ref,
                     period,

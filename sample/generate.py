@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from triwulan.tasks.fmt import rupiah
+from triwulan.tasks.iku_input import AKIP, SKM, ZONA, sheet_columns
 from triwulan.tasks.ingest import read_submission
 from triwulan.tasks.period import ROMAN, Period
 from triwulan.tasks.reference import QUARTERS, Reference, load_reference, plan_for_quarter
@@ -431,6 +432,17 @@ def _excel_row(path: Path, kode: str) -> int:
     return int(frame.loc[frame["kode_sub_kegiatan"] == kode, "_row"].iloc[0])
 
 
+def iku_sheets(root: Path = SAMPLE_DIR) -> dict[tuple[str, int], dict[str, pd.DataFrame]]:
+    """The sample's IKU sheets (sample/iku/*.csv, made by iku_sample.py) per (unit, quarter)."""
+    out: dict[tuple[str, int], dict[str, pd.DataFrame]] = {}
+    for sheet, name in ((ZONA, "zona"), (SKM, "skm"), (AKIP, "akip")):
+        frame = pd.read_csv(root / "iku" / f"{name}_{TAHUN}.csv", dtype=str, keep_default_na=False)
+        for (unit, q), rows in frame.groupby(["unit", "triwulan"]):
+            cols = sheet_columns(sheet)
+            out.setdefault((str(unit), int(q)), {})[sheet] = rows[cols].reset_index(drop=True)
+    return out
+
+
 def write_sample(
     sample: Sample, ref: Reference, root: Path = SAMPLE_DIR
 ) -> list[dict[str, object]]:
@@ -441,15 +453,18 @@ def write_sample(
             old.unlink()
 
     late = sample.late()
+    iku = iku_sheets(root if (root / "iku").is_dir() else SAMPLE_DIR)
     for (unit, q), frame in sample.correct.items():
         target = corrections if (unit, q) in late else inbox
         path = target / f"TW{q}" / file_name(unit, q)
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_xlsx(sample.faulty.get((unit, q), frame), path, ref, Period(TAHUN, q), unit)
+        sheets = iku.get((unit, q), {})
+        period = Period(TAHUN, q)
+        write_xlsx(sample.faulty.get((unit, q), frame), path, ref, period, unit, sheets)
         if (unit, q) in sample.faulty:
             fixed = corrections / f"TW{q}" / file_name(unit, q)
             fixed.parent.mkdir(parents=True, exist_ok=True)
-            write_xlsx(frame, fixed, ref, Period(TAHUN, q), unit)
+            write_xlsx(frame, fixed, ref, period, unit, sheets)
 
     rows = []
     for fault in sample.faults:

@@ -208,15 +208,3 @@ def totals(detail: pd.DataFrame, bands: pd.DataFrame) -> dict[str, object]:
         else:
             out[k] = None if pd.isna(value) else round(float(value), 2)
     return out
-
-
-def furthest_behind(detail: pd.DataFrame, limit: int = 5) -> pd.DataFrame:
-    """Sub-kegiatan most behind their cumulative plan (deviasi in % of pagu), worst first."""
-    behind = detail[(detail["deviasi_persen"] > 0)]
-    gap = behind["target_keuangan_sd_tw"] - behind["realisasi_keuangan_sd_tw"]
-    return (
-        behind.assign(selisih_rupiah=gap)
-        .sort_values(["deviasi_persen", "selisih_rupiah"], ascending=False)
-        .head(limit)
-        .reset_index(drop=True)
-    )

@@ -256,6 +256,10 @@ def _build_message(mail: Mail, config: SmtpConfig | None) -> EmailMessage:
         message["X-Unsent"] = "1"
     message.set_content(mail.text)
     message.add_alternative(strip_newlines(mail.html), subtype="html")
+    if mail.inline:
+        html = message.get_payload()[1]
+        for path in mail.inline:
+            html.add_related(path.read_bytes(), "image", "png", cid=f"<{path.stem}>")
     for path in mail.attachments:
         ctype, encoding = mimetypes.guess_type(path.name)
         if ctype is None or encoding is not None:

@@ -8,27 +8,23 @@ one file with "" when another file has it, so only `_kolom` tells "absent" from 
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
-import json
 import os
-import select
-import subprocess
-import sys
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
 from triwulan.tasks.errors import TriwulanError
+from triwulan.tasks.iku_input import IDENTITY, IKU_SHEETS, sheet_of_header
 from triwulan.tasks.limits import Limits, load_limits
 from triwulan.tasks.xlsx_check import XlsxRefused, inspect_xlsx
 from triwulan.tasks.xlsx_child import cell_text
+from triwulan.tasks.xlsx_reader import SHEET, XlsxReader
 
-SHEET = "realisasi"
 SUPPORTED = (".xlsx", ".csv")
 META_COLS = ["_file", "_row", "_kolom"]
 HEADER_SEP = "|"
@@ -168,7 +164,9 @@ def _mb(size: int) -> str:
     return f"{size / (1 << 20):.1f}".replace(".", ",") + " MB"
 
 
-def refused_problem(name: str, refused: XlsxRefused, limits: Limits) -> FileProblem:
+def refused_problem(
+    name: str, refused: XlsxRefused, limits: Limits, sheet: str = SHEET
+) -> FileProblem:
     """The Indonesian message for an xlsx that must not be parsed, naming what to do."""
     d = refused.details
     table = f"{limits.baris_maks:,} baris × {limits.kolom_maks} kolom".replace(",", ".")
@@ -185,10 +183,10 @@ def refused_problem(name: str, refused: XlsxRefused, limits: Limits) -> FileProb
         "ratio": f"Berkas {name} tidak wajar: bagian {d.get('member')} mengembang "
         f"{d.get('ratio')} kali saat diurai (batas {limits.rasio_kompresi} kali). Simpan ulang "
         "dari templat triwulan ini lalu kirim lagi.",
-        "extent": f"Sheet '{SHEET}' berkas {name} berisi sel terisi sampai {d.get('cell')}, di "
+        "extent": f"Sheet '{sheet}' berkas {name} berisi sel terisi sampai {d.get('cell')}, di "
         f"luar batas tabel ({table}). Hapus isi di luar tabel (sering tanpa sengaja terketik di "
         "sel paling bawah/kanan), simpan, lalu kirim lagi.",
-        "declared_extent": f"Sheet '{SHEET}' berkas {name} tercatat memakai area sampai "
+        "declared_extent": f"Sheet '{sheet}' berkas {name} tercatat memakai area sampai "
         f"{d.get('cell')}, di luar batas tabel ({table}). Pilih baris dan kolom kosong di luar "
         "tabel, hapus (Delete rows/columns), simpan, lalu kirim lagi.",
     }
@@ -226,38 +224,65 @@ def _read_csv(path: Path, name: str, limits: Limits) -> list[list[object]] | Fil
     return rows
 
 
-def _read_xlsx(
-    path: Path, name: str, limits: Limits, reader: XlsxReader
-) -> list[list[object]] | FileProblem:
+def _scan(
+    path: Path, name: str, sheet: str, limits: Limits
+) -> tuple[bool, list[str]] | FileProblem:
+    """(sheet present, all sheet names) once the bounded checks pass, or the problem found."""
     try:
         scan, sheets = inspect_xlsx(
             path,
-            SHEET,
+            sheet,
             max_total=limits.ukuran_terurai,
             max_ratio=limits.rasio_kompresi,
             max_rows=limits.baris_maks,
             max_cols=limits.kolom_maks,
         )
     except XlsxRefused as refused:
-        return refused_problem(name, refused, limits)
-    if scan is None:
-        return FileProblem(
-            name,
-            f"Berkas {name} tidak punya sheet '{SHEET}' (ada: {', '.join(sheets) or '-'}). "
-            "Gunakan templat triwulan ini.",
-        )
-    if scan.formulas_without_value:
+        return refused_problem(name, refused, limits, sheet)
+    if scan is not None and scan.formulas_without_value:
         cells = ", ".join(scan.formulas_without_value)
         return FileProblem(
             name,
-            f"Sel {cells} pada sheet '{SHEET}' berkas {name} berisi rumus tanpa nilai tersimpan: "
+            f"Sel {cells} pada sheet '{sheet}' berkas {name} berisi rumus tanpa nilai tersimpan: "
             "isi nilai, bukan rumus. Salin sel lalu Tempel Nilai (Paste Values), simpan di "
             "Excel, lalu kirim lagi.",
         )
-    rows, failure = reader.read(path)
+    return scan is not None, sheets
+
+
+def _read_sheet(
+    path: Path, name: str, sheet: str, limits: Limits, reader: XlsxReader
+) -> tuple[list[list[object]] | FileProblem, list[str]]:
+    """Rows of one sheet, or its problem; and the names of all sheets of the workbook."""
+    scanned = _scan(path, name, sheet, limits)
+    if isinstance(scanned, FileProblem):
+        return scanned, []
+    present, sheets = scanned
+    if not present:
+        return FileProblem(
+            name,
+            f"Berkas {name} tidak punya sheet '{sheet}' (ada: {', '.join(sheets) or '-'}). "
+            "Gunakan templat triwulan ini.",
+        ), sheets
+    rows, failure = reader.read(path, sheet)
     if failure:
-        return FileProblem(name, _reader_message(name, failure, limits))
-    return rows  # type: ignore[return-value]
+        return FileProblem(name, _reader_message(name, failure, limits)), sheets
+    return rows, sheets  # type: ignore[return-value]
+
+
+def _read_xlsx(
+    path: Path, name: str, limits: Limits, reader: XlsxReader
+) -> dict[str, list[list[object]] | FileProblem] | FileProblem:
+    """Sheet `realisasi` (its problem is the file's) and each IKU sheet the workbook has."""
+    rows, sheets = _read_sheet(path, name, SHEET, limits, reader)
+    if isinstance(rows, FileProblem):
+        return rows
+    out: dict[str, list[list[object]] | FileProblem] = {SHEET: rows}
+    present = {s.strip().lower() for s in sheets}
+    for sheet in IKU_SHEETS:
+        if sheet in present:
+            out[sheet] = _read_sheet(path, name, sheet, limits, reader)[0]
+    return out
 
 
 def _reader_message(name: str, failure: str, limits: Limits) -> str:
@@ -291,13 +316,75 @@ def unreadable_problem(name: str, exc: OSError) -> FileProblem:
     )
 
 
-def read_submission(
+@dataclass(frozen=True)
+class FileRead:
+    """What one file gave: a frame per sheet read, the file's problem, problems of IKU sheets.
+
+    The file's problem (unreadable, no `realisasi` sheet) means no rows at all; a problem of an
+    IKU sheet costs that sheet only (validation makes it an error of the file's unit).
+    """
+
+    frames: dict[str, pd.DataFrame]
+    problem: FileProblem | None = None
+    sheet_problems: tuple[tuple[str, FileProblem], ...] = ()
+
+
+def _identity(frame: pd.DataFrame) -> dict[str, str]:
+    """tahun, triwulan and unit of a realisasi frame: each column's most common non-empty text."""
+    out = {}
+    for col in IDENTITY:
+        values = frame[col][frame[col] != ""] if col in frame else pd.Series(dtype=str)
+        out[col] = str(values.mode().iloc[0]) if len(values) else ""
+    return out
+
+
+def _iku_frame(rows: list[list[object]], name: str, identity: dict[str, str]) -> pd.DataFrame:
+    """An IKU sheet's rows (possibly none: a quarter without survey); identity filled in."""
+    frame, _ = _rows_to_frame(rows, name)  # "no data rows" is fine for an IKU sheet
+    for col in reversed(IDENTITY):
+        if col not in frame.columns:
+            frame.insert(0, col, identity.get(col, ""))
+    return frame
+
+
+def _read_file(path: Path, name: str, limits: Limits, reader: XlsxReader | None) -> FileRead:
+    suffix = Path(name).suffix.lower()
+    if suffix == ".csv":
+        rows = _read_csv(path, name, limits)
+        if isinstance(rows, FileProblem):
+            return FileRead({}, rows)
+        header = next((r for r in rows if any(str(c).strip() for c in r)), [])
+        sheet = sheet_of_header([str(c) for c in header])
+        if sheet is not None:
+            return FileRead({sheet: _iku_frame(rows, name, {})})
+        frame, problem = _rows_to_frame(rows, name)
+        return FileRead({SHEET: frame}, problem)
+    if reader is None:
+        with XlsxReader(limits) as own:
+            return _read_file(path, name, limits, own)
+    result = _read_xlsx(path, name, limits, reader)
+    if isinstance(result, FileProblem):
+        return FileRead({}, result)
+    main = result.pop(SHEET)
+    assert not isinstance(main, FileProblem)
+    frame, problem = _rows_to_frame(main, name)
+    frames, sheet_problems = {SHEET: frame}, []
+    identity = _identity(frame)
+    for sheet, rows in result.items():
+        if isinstance(rows, FileProblem):
+            sheet_problems.append((sheet, rows))
+        else:
+            frames[sheet] = _iku_frame(rows, name, identity)
+    return FileRead(frames, problem, tuple(sheet_problems))
+
+
+def read_file(
     path: Path,
     name: str | None = None,
     limits: Limits | None = None,
     reader: XlsxReader | None = None,
-) -> tuple[pd.DataFrame, FileProblem | None]:
-    """Rows of one file as text; a problem instead when the file cannot be read (then no rows).
+) -> FileRead:
+    """Every sheet of one file as text frames; a problem instead when the file cannot be read.
 
     `path` may be the raw-store copy; `name` is the file name as received (what people see).
     Every check that bounds memory runs before a parser sees the file.
@@ -306,70 +393,107 @@ def read_submission(
     limits = limits or load_limits()
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED or name.startswith(LOCK_PREFIXES):
-        return _empty(), _unsupported(name, suffix)
+        return FileRead({}, _unsupported(name, suffix))
     try:
         size = path.stat().st_size
         if size > limits.ukuran_berkas:
-            return _empty(), _too_large(name, size, limits)
-        if suffix == ".csv":
-            result = _read_csv(path, name, limits)
-        elif reader is None:
-            with XlsxReader(limits) as own:
-                result = _read_xlsx(path, name, limits, own)
-        else:
-            result = _read_xlsx(path, name, limits, reader)
+            return FileRead({}, _too_large(name, size, limits))
+        read = _read_file(path, name, limits, reader)
     except UnicodeDecodeError:
-        return _empty(), FileProblem(
-            name,
-            f"Berkas {name} bukan CSV UTF-8. Simpan ulang sebagai 'CSV UTF-8 (Comma delimited)' "
-            "atau sebagai .xlsx (Excel Workbook) lalu kirim lagi.",
+        return FileRead(
+            {},
+            FileProblem(
+                name,
+                f"Berkas {name} bukan CSV UTF-8. Simpan ulang sebagai 'CSV UTF-8 (Comma "
+                "delimited)' atau sebagai .xlsx (Excel Workbook) lalu kirim lagi.",
+            ),
         )
     except OSError as exc:
-        return _empty(), unreadable_problem(name, exc)
+        return FileRead({}, unreadable_problem(name, exc))
     except Exception:  # any parser failure: the user needs what to do, not the exception class
         what = "CSV" if suffix == ".csv" else "Excel .xlsx"
-        return _empty(), FileProblem(
-            name,
-            f"Berkas {name} rusak atau bukan berkas {what} sehingga tidak dapat dibaca. {RESEND}",
+        return FileRead(
+            {},
+            FileProblem(
+                name,
+                f"Berkas {name} rusak atau bukan berkas {what} sehingga tidak dapat dibaca. "
+                f"{RESEND}",
+            ),
         )
-    if isinstance(result, FileProblem):
-        return _empty(), result
-    return _rows_to_frame(result, name)
+    if read.problem is not None:
+        return FileRead({}, read.problem)
+    return read
+
+
+def read_submission(
+    path: Path,
+    name: str | None = None,
+    limits: Limits | None = None,
+    reader: XlsxReader | None = None,
+) -> tuple[pd.DataFrame, FileProblem | None]:
+    """The `realisasi` rows of one file as text, or the problem that kept it from being read."""
+    read = read_file(path, name, limits, reader)
+    if read.problem is not None:
+        return _empty(), read.problem
+    return read.frames.get(SHEET, _empty()), None
+
+
+def _combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    if not frames:
+        return _empty()
+    combined = pd.concat(frames, ignore_index=True)
+    data = [c for c in combined.columns if c not in META_COLS]
+    combined[data] = combined[data].fillna("")
+    return combined[[*data, *META_COLS]]
+
+
+@dataclass(frozen=True)
+class Received:
+    """A quarter folder as received: rows of readable files, file problems, sha256 per file.
+
+    `iku`: text frames of the IKU sheets (tasks.iku_input) of all files, one per sheet that some
+    file had (even with no rows: an emptied sheet is a correction too); `sheet_problems`: an IKU
+    sheet that could not be read, as (sheet, problem).
+    """
+
+    raw: pd.DataFrame
+    file_problems: list[FileProblem]
+    sha256: dict[str, str]  # file name as received -> sha256 of the bytes kept
+    iku: dict[str, pd.DataFrame] = field(default_factory=dict)
+    sheet_problems: list[tuple[str, FileProblem]] = field(default_factory=list)
+
+
+def read_all(
+    paths: list[Path], names: list[str] | None = None, limits: Limits | None = None
+) -> Received:
+    """Every readable file of one quarter: one frame per sheet kind, one problem per other file.
+
+    Columns: the union of the headers, "" where a file lacks a column (its `_kolom` tells which).
+    One reader process serves every xlsx of the quarter. sha256 is left empty.
+    """
+    names = names or [p.name for p in paths]
+    limits = limits or load_limits()
+    by_sheet: dict[str, list[pd.DataFrame]] = defaultdict(list)
+    problems: list[FileProblem] = []
+    sheet_problems: list[tuple[str, FileProblem]] = []
+    with XlsxReader(limits) as reader:
+        for path, name in zip(paths, names, strict=True):
+            read = read_file(path, name, limits, reader)
+            if read.problem:
+                problems.append(read.problem)
+            for sheet, frame in read.frames.items():
+                by_sheet[sheet].append(frame)
+            sheet_problems += read.sheet_problems
+    iku = {sheet: _combine(by_sheet[sheet]) for sheet in IKU_SHEETS if sheet in by_sheet}
+    return Received(_combine(by_sheet[SHEET]), problems, {}, iku, sheet_problems)
 
 
 def read_quarter(
     paths: list[Path], names: list[str] | None = None, limits: Limits | None = None
 ) -> tuple[pd.DataFrame, list[FileProblem]]:
-    """All rows of all readable files of one quarter in one frame, and one problem per other file.
-
-    Columns: the union of the headers, "" where a file lacks a column (its `_kolom` tells which).
-    One reader process serves every xlsx of the quarter.
-    """
-    names = names or [p.name for p in paths]
-    limits = limits or load_limits()
-    frames, problems = [], []
-    with XlsxReader(limits) as reader:
-        for path, name in zip(paths, names, strict=True):
-            frame, problem = read_submission(path, name, limits, reader)
-            if problem:
-                problems.append(problem)
-            else:
-                frames.append(frame)
-    if not frames:
-        return _empty(), problems
-    combined = pd.concat(frames, ignore_index=True)
-    data = [c for c in combined.columns if c not in META_COLS]
-    combined[data] = combined[data].fillna("")
-    return combined[[*data, *META_COLS]], problems
-
-
-@dataclass(frozen=True)
-class Received:
-    """A quarter folder as received: rows of readable files, file problems, sha256 per file."""
-
-    raw: pd.DataFrame
-    file_problems: list[FileProblem]
-    sha256: dict[str, str]  # file name as received -> sha256 of the bytes kept
+    """The `realisasi` rows of all readable files of one quarter, one problem per other file."""
+    received = read_all(paths, names, limits)
+    return received.raw, received.file_problems
 
 
 def collect_quarter(
@@ -401,76 +525,5 @@ def collect_quarter(
         shas[path.name] = sha
         kept.append(copy)
         names.append(path.name)
-    raw, read_problems = read_quarter(kept, names, limits)
-    return Received(raw=raw, file_problems=problems + read_problems, sha256=shas)
-
-
-class XlsxReader:
-    """Client of the reader process (tasks/xlsx_child.py): one per quarter, restarted on a crash.
-
-    The child runs under a memory cap and dies with us; a file that kills it or runs past the
-    time limit costs that file only.
-    """
-
-    def __init__(self, limits: Limits) -> None:
-        self.limits = limits
-        self.proc: subprocess.Popen[str] | None = None
-
-    def __enter__(self) -> XlsxReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _start(self) -> subprocess.Popen[str]:
-        if self.proc is None or self.proc.poll() is not None:
-            self.proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "triwulan.tasks.xlsx_child",
-                    str(self.limits.memori_pembaca_mb),
-                ],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                text=True,
-                encoding="utf-8",
-            )
-        return self.proc
-
-    def read(self, path: Path) -> tuple[list[list[str]] | None, str | None]:
-        """(rows, None), or (None, 'crashed' | 'timeout' | 'error')."""
-        proc = self._start()
-        assert proc.stdin and proc.stdout
-        try:
-            proc.stdin.write(json.dumps({"path": str(path.resolve()), "sheet": SHEET}) + "\n")
-            proc.stdin.flush()
-        except OSError:
-            self.close()
-            return None, "crashed"
-        ready, _, _ = select.select([proc.stdout], [], [], self.limits.waktu_baca_detik)
-        if not ready:
-            self.close()
-            return None, "timeout"
-        line = proc.stdout.readline()
-        if not line:
-            self.close()
-            return None, "crashed"
-        answer = json.loads(line)
-        if "rows" in answer:
-            return answer["rows"], None
-        return None, "error"
-
-    def close(self) -> None:
-        if self.proc is None:
-            return
-        with contextlib.suppress(OSError):
-            if self.proc.stdin:
-                self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc = None
+    read = read_all(kept, names, limits)
+    return replace(read, file_problems=problems + read.file_problems, sha256=shas)

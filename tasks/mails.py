@@ -21,6 +21,7 @@ from triwulan.tasks.deliver import Mail
 from triwulan.tasks.errors import TriwulanError
 from triwulan.tasks.fmt import problem_line, strip_newlines
 from triwulan.tasks.period import Period, parse_period
+from triwulan.tasks.problem_details import column_accepts, with_details
 from triwulan.tasks.reference import Reference
 from triwulan.tasks.report import (
     MAIL_PROBLEMS,
@@ -36,10 +37,13 @@ from triwulan.tasks.report import (
 from triwulan.tasks.store import raw_path
 from triwulan.tasks.template import default_filename, write_template
 from triwulan.tasks.validate import load_suite
-from triwulan.tasks.validation_report import column_accepts, with_details
 
 # Run bookkeeping in a summary: never part of what a mail says.
-VOLATILE = frozenset({"version", "generated_at", "folder", "delivery", "cascade", "cause"})
+# Not part of what is new to a reader: bookkeeping, and "perubahan" (it compares with whichever
+# version came before, so the same figures forced into a new version would differ only there).
+VOLATILE = frozenset(
+    {"version", "generated_at", "folder", "delivery", "cascade", "cause", "perubahan"}
+)
 
 
 def content_key(payload: object) -> str:
@@ -70,7 +74,6 @@ def leadership_mail(
     ref: Reference,
     period: Period,
     summary: dict[str, Any],
-    behind: pd.DataFrame,
     attachments: list[Path],
     detail: pd.DataFrame,
     later: Sequence[Any] = (),
@@ -81,6 +84,7 @@ def leadership_mail(
     names every quarter whose figures changed and carries all their drafts.
     """
     version = summary["version"]
+    charts = sorted(attachments[0].parent.glob("grafik-*.png")) if attachments else []
     to = [e for cell in ref.recipients["email"] for e in _emails(cell)]
     kecamatan_units = ref.units[ref.units["jenis"] == "kecamatan"]["email"]
     cc = [e for cell in kecamatan_units for e in _emails(cell)]
@@ -111,9 +115,10 @@ def leadership_mail(
         to=to,
         cc=cc,
         subject=subject,
-        html=render_email_summary(summary, behind, notice=notice),
-        text=render_email_text(summary, behind, notice=notice),
+        html=render_email_summary(summary, notice=notice, charts=[p.stem for p in charts]),
+        text=render_email_text(summary, notice=notice),
         attachments=attachments,
+        inline=charts,
     )
 
 

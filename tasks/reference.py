@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pandas as pd
@@ -50,7 +51,23 @@ FILES: dict[str, list[str]] = {
 }
 
 # Tables shared by every year, beside the year folders.
-SHARED_REFERENCE = ("predikat.csv", "kolom_pengajuan.csv")
+SHARED_REFERENCE = (
+    "predikat.csv",
+    "kolom_pengajuan.csv",
+    "ikm_mutu.csv",
+    "akip_predikat.csv",
+    "akip_komponen.csv",
+    "kolom_iku.csv",
+)
+# Columns of the shared IKU tables, checked on load like the year files.
+SHARED_FILES: dict[str, list[str]] = {
+    "ikm_mutu.csv": ["mutu", "kinerja", "batas_bawah", "batas_atas"],
+    "akip_predikat.csv": ["predikat", "keterangan", "lebih_dari"],
+    "akip_komponen.csv": ["komponen", "judul", "bobot"],
+    "kolom_iku.csv": ["lembar", "kolom", "tipe", "wajib", "judul", "penjelasan"],
+}
+IKU_SHEETS = ("zona_k3", "skm", "akip")
+HUNDREDTH = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -68,6 +85,10 @@ class Reference:
     zona_k3: pd.DataFrame
     predikat: pd.DataFrame
     kolom: pd.DataFrame
+    ikm_mutu: pd.DataFrame  # mutu, kinerja, batas_bawah, batas_atas (float), best band first
+    akip_predikat: pd.DataFrame  # predikat, keterangan, lebih_dari (float, NaN = lowest band)
+    akip_komponen: pd.DataFrame  # komponen, judul, bobot (float), in file order
+    kolom_iku: pd.DataFrame  # lembar, kolom, tipe, wajib, judul, penjelasan (text)
 
     def unit_name(self, unit: str) -> str:
         match = self.units.loc[self.units["unit"] == unit, "nama"]
@@ -221,6 +242,127 @@ def check_frames(tahun: int, frames: dict[str, pd.DataFrame]) -> list[str]:
     return problems
 
 
+def _decimal(text: str) -> Decimal | None:
+    """'88.31' or '88,31' as a finite Decimal; None for anything else (empty included)."""
+    try:
+        value = Decimal(text.replace(",", "."))
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def check_shared(frames: dict[str, pd.DataFrame]) -> list[str]:
+    """Problems of the shared IKU tables (mutu bands, AKIP predicates and components, IKU columns).
+
+    The bands decide a published rating, so a gap or an overlap between them is an error, not a
+    silent fall-through to another band.
+    """
+    problems = [
+        f"{name}: kolom tidak ada: {', '.join(missing)}"
+        for name, columns in SHARED_FILES.items()
+        if (missing := [c for c in columns if c not in frames[name].columns])
+    ]
+    if problems:
+        return problems
+    return (
+        _check_mutu(frames["ikm_mutu.csv"])
+        + _check_akip_predikat(frames["akip_predikat.csv"])
+        + _check_akip_komponen(frames["akip_komponen.csv"])
+        + _check_kolom_iku(frames["kolom_iku.csv"])
+    )
+
+
+def _check_mutu(mutu: pd.DataFrame) -> list[str]:
+    """PermenPAN-RB 14/2017 bands: each a closed 2-decimal range, adjacent bands 0,01 apart."""
+    problems: list[str] = []
+    bands = []
+    for _, r in mutu.iterrows():
+        where = _where("ikm_mutu.csv", r["_baris"])
+        low, high = _decimal(r["batas_bawah"]), _decimal(r["batas_atas"])
+        if low is None or high is None:
+            problems.append(f"{where}: batas_bawah dan batas_atas harus angka.")
+        elif low > high:
+            problems.append(f"{where}: batas_bawah {low} lebih besar dari batas_atas {high}.")
+        else:
+            bands.append((low, high, r["mutu"], where))
+    for _, r in mutu[mutu.duplicated("mutu", keep="first")].iterrows():
+        problems.append(
+            f"{_where('ikm_mutu.csv', r['_baris'])}: mutu '{r['mutu']}' tercatat dua kali."
+        )
+    bands.sort(reverse=True)
+    for upper, lower in zip(bands, bands[1:], strict=False):
+        if lower[1] + HUNDREDTH != upper[0]:
+            problems.append(
+                f"{lower[3]}: rentang mutu {lower[2]} berakhir di {lower[1]} tetapi mutu {upper[2]} "
+                f"mulai dari {upper[0]} (harus bersambung, selisih 0,01)."
+            )
+    return problems
+
+
+def _check_akip_predikat(predikat: pd.DataFrame) -> list[str]:
+    """Strict lower bounds ('lebih dari'), distinct; exactly one lowest band without a bound."""
+    problems: list[str] = []
+    empty = predikat["lebih_dari"] == ""
+    for _, r in predikat[~empty].iterrows():
+        if _decimal(r["lebih_dari"]) is None:
+            problems.append(
+                f"{_where('akip_predikat.csv', r['_baris'])}: lebih_dari '{r['lebih_dari']}' harus angka."
+            )
+    if int(empty.sum()) != 1:
+        problems.append(
+            "akip_predikat.csv: tepat satu predikat (yang terendah) harus berkolom lebih_dari kosong."
+        )
+    for column in ("predikat", "lebih_dari"):
+        for _, r in predikat[~empty & predikat.duplicated(column, keep="first")].iterrows():
+            problems.append(
+                f"{_where('akip_predikat.csv', r['_baris'])}: {column} '{r[column]}' tercatat dua kali."
+            )
+    return problems
+
+
+def _check_akip_komponen(komponen: pd.DataFrame) -> list[str]:
+    """SAKIP components: unique slugs, positive weights adding up to 100."""
+    problems: list[str] = []
+    total = Decimal(0)
+    for _, r in komponen.iterrows():
+        where = _where("akip_komponen.csv", r["_baris"])
+        bobot = _decimal(r["bobot"])
+        if bobot is None or bobot <= 0:
+            problems.append(f"{where}: bobot '{r['bobot']}' harus angka lebih dari 0.")
+        else:
+            total += bobot
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", r["komponen"]):
+            problems.append(
+                f"{where}: komponen '{r['komponen']}' harus huruf kecil dan garis bawah."
+            )
+    for _, r in komponen[komponen.duplicated("komponen", keep="first")].iterrows():
+        problems.append(
+            f"{_where('akip_komponen.csv', r['_baris'])}: komponen '{r['komponen']}' tercatat dua kali."
+        )
+    if not problems and total != 100:
+        problems.append(f"akip_komponen.csv: jumlah bobot {total} padahal harus 100.")
+    return problems
+
+
+def _check_kolom_iku(kolom: pd.DataFrame) -> list[str]:
+    """Sheets of the IKU workbook and their columns, each named once."""
+    problems: list[str] = []
+    for _, r in kolom.iterrows():
+        where = _where("kolom_iku.csv", r["_baris"])
+        if r["lembar"] not in IKU_SHEETS:
+            problems.append(
+                f"{where}: lembar '{r['lembar']}' harus salah satu dari {', '.join(IKU_SHEETS)}."
+            )
+        if r["wajib"] not in ("ya", "tidak"):
+            problems.append(f"{where}: wajib '{r['wajib']}' harus ya atau tidak.")
+    for _, r in kolom[kolom.duplicated(["lembar", "kolom"], keep="first")].iterrows():
+        problems.append(
+            f"{_where('kolom_iku.csv', r['_baris'])}: kolom '{r['kolom']}' lembar '{r['lembar']}' "
+            "tercatat dua kali."
+        )
+    return problems
+
+
 def _check_revisions(ang: pd.DataFrame) -> list[str]:
     """A perubahan may not rewrite quarters that were already in force before it."""
     problems = []
@@ -258,6 +400,15 @@ def _typed(
         iku[col] = pd.to_numeric(iku[col].str.replace(",", "."), errors="coerce")
     predikat = shared["predikat.csv"].drop(columns="_baris").copy()
     predikat["batas_bawah"] = predikat["batas_bawah"].astype(float)
+    mutu = shared["ikm_mutu.csv"].drop(columns="_baris").copy()
+    for col in ("batas_bawah", "batas_atas"):
+        mutu[col] = mutu[col].str.replace(",", ".").astype(float)
+    akip_predikat = shared["akip_predikat.csv"].drop(columns="_baris").copy()
+    akip_predikat["lebih_dari"] = pd.to_numeric(
+        akip_predikat["lebih_dari"].str.replace(",", "."), errors="coerce"
+    )
+    akip_komponen = shared["akip_komponen.csv"].drop(columns="_baris").copy()
+    akip_komponen["bobot"] = akip_komponen["bobot"].str.replace(",", ".").astype(float)
     return Reference(
         tahun=tahun,
         units=frames["units.csv"].drop(columns="_baris"),
@@ -270,6 +421,12 @@ def _typed(
         zona_k3=frames["zona_k3.csv"].drop(columns="_baris"),
         predikat=predikat.sort_values("batas_bawah", ascending=False, ignore_index=True),
         kolom=shared["kolom_pengajuan.csv"].drop(columns="_baris"),
+        ikm_mutu=mutu.sort_values("batas_bawah", ascending=False, ignore_index=True),
+        akip_predikat=akip_predikat.sort_values(
+            "lebih_dari", ascending=False, na_position="last", ignore_index=True
+        ),
+        akip_komponen=akip_komponen.reset_index(drop=True),
+        kolom_iku=shared["kolom_iku.csv"].drop(columns="_baris").reset_index(drop=True),
     )
 
 
@@ -288,12 +445,18 @@ def load_reference(tahun: int) -> Reference:
             problems.append(f"{tahun}/{name}: berkas tidak ada.")
             continue
         frames[name] = _read_csv(path)
-    shared = {name: _read_csv(reference_root() / name) for name in SHARED_REFERENCE}
+    shared: dict[str, pd.DataFrame] = {}
+    for name in SHARED_REFERENCE:
+        path = reference_root() / name
+        if path.is_file():
+            shared[name] = _read_csv(path)
+        else:
+            problems.append(f"{name}: berkas tidak ada.")
     if not problems:
         problems = [
             f"{tahun}/{p}" if not p.startswith(f"{tahun}/") else p
             for p in check_frames(tahun, frames)
-        ]
+        ] + check_shared(shared)
     if problems:
         raise ReferenceDataError(problems)
     return _typed(frames, tahun, shared)

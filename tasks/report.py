@@ -1,8 +1,9 @@
 """Render the consolidated quarter: leadership email, feedback email, full HTML report, xlsx rekap.
 
 Inputs follow the consolidation contract: `summary` (also saved as summary.json), `detail` (one
-row per accepted sub-kegiatan), `levels` ("unit", "program", "kegiatan" aggregates) and `behind`
-(the furthest-behind sub-kegiatan). Everything a person reads is Bahasa Indonesia.
+row per accepted sub-kegiatan); the early warnings, IKU and changes come in the summary
+(tasks.report_data). The full HTML report is in tasks.report_full. Everything a person reads is
+Bahasa Indonesia.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from triwulan.paths import TEMPLATES_DIR
-from triwulan.tasks import fmt
-from triwulan.tasks.compute import LEVEL_KEYS
+from triwulan.tasks import fmt, report_sections
 from triwulan.tasks.fmt import strip_newlines
 from triwulan.tasks.period import ROMAN, Period, parse_period
 
@@ -75,7 +75,6 @@ WARNINGS_TITLE = "Peringatan (tidak menyebabkan penolakan)"
 # one file's problems fit MAIL_PROBLEMS. The report lists fewer per unit: it is attached to the
 # leadership mail and covers every unit. A cut list ends with '… dan N … lain tidak ditampilkan'.
 MAIL_PROBLEMS = 400  # per section (errors, warnings) of a unit's feedback mail
-REPORT_PROBLEMS = 100  # per unit and section in laporan.html
 UNREADABLE_LISTED = 50  # entries of 'Berkas yang tidak dapat diproses' in mails, report, rekap
 
 
@@ -333,6 +332,7 @@ def environment() -> Environment:
         deviasi=deviasi_keterangan,
         shorten=_shorten,
     )
+    report_sections.register(env)
     env.globals.update(
         status_label=fmt.STATUS_LABEL,
         status_text=status_text,
@@ -346,7 +346,7 @@ def environment() -> Environment:
     return env
 
 
-def _context(summary: Mapping[str, Any]) -> dict[str, Any]:
+def base_context(summary: Mapping[str, Any]) -> dict[str, Any]:
     """What every template gets: the summary, its period and the completeness picture."""
     period = parse_period(summary["period"])
     units = list(summary.get("units") or [])
@@ -378,11 +378,15 @@ def _context(summary: Mapping[str, Any]) -> dict[str, Any]:
         "draf_note": mark_of(summary)[1],
         "cause": summary.get("cause"),
         "notice": None,
-        "behind_empty": (
-            "Semua sub kegiatan sesuai atau mendahului rencana."
+        "peringatan_empty": (
+            "Tidak ada sub kegiatan yang melewati ambang peringatan."
             if has_data
             else "Belum ada data sub kegiatan dari unit yang diterima."
         ),
+        "iku": list(summary.get("iku") or []),
+        "perubahan": summary.get("perubahan"),
+        "peringatan": summary.get("peringatan_dini") or {},
+        "charts": set(),
     }
 
 
@@ -390,23 +394,26 @@ def _context(summary: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def render_email_summary(
-    summary: Mapping[str, Any], behind: pd.DataFrame | None, notice: str | None = None
+    summary: Mapping[str, Any],
+    notice: str | None = None,
+    charts: Iterable[str] = (),
 ) -> str:
     """HTML email body for leadership (phone-friendly, inline CSS).
 
     Returned already passed through strip_newlines (no raw newlines), ready for yagmail.
     `notice` is shown first (e.g. which quarters a correction changed).
     """
-    context = _context(summary) | {"behind": records(behind), "notice": notice}
+    context = base_context(summary) | {
+        "notice": notice,
+        "charts": set(charts),  # cid names of the inline images the mail carries
+    }
     html = environment().get_template("email_summary.html.j2").render(context)
     return strip_newlines(html)
 
 
-def render_email_text(
-    summary: Mapping[str, Any], behind: pd.DataFrame | None = None, notice: str | None = None
-) -> str:
+def render_email_text(summary: Mapping[str, Any], notice: str | None = None) -> str:
     """Plain-text alternative of the leadership email (newlines kept; blank runs collapsed)."""
-    context = _context(summary) | {"behind": records(behind), "notice": notice}
+    context = base_context(summary) | {"notice": notice}
     text = environment().get_template("email_summary.txt.j2").render(context)
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
@@ -464,132 +471,3 @@ def render_problems_email(
         )
     )
     return strip_newlines(html)
-
-
-def _code_and_name(level: str) -> tuple[str, str]:
-    """The code and name columns of a level (the last two of compute.LEVEL_KEYS)."""
-    kode, nama = LEVEL_KEYS[level][-2:]
-    return kode, nama
-
-
-def _level_rows(levels: Mapping[str, pd.DataFrame], name: str) -> list[dict[str, Any]]:
-    kode, nama = _code_and_name(name)
-    rows = records(levels.get(name))
-    for row in rows:
-        row["_kode"], row["_nama"], row["_catatan"] = row.get(kode), row.get(nama), ""
-    return rows
-
-
-def _totals_by_key(levels: Mapping[str, pd.DataFrame], level: str) -> dict[tuple, dict[str, Any]]:
-    """Level totals keyed by the level's code columns (compute.LEVEL_KEYS without the name)."""
-    keys = LEVEL_KEYS[level][:-1]
-    return {tuple(r.get(k) for k in keys): r for r in records(levels.get(level))}
-
-
-def rfk_groups(detail: pd.DataFrame, levels: Mapping[str, pd.DataFrame]) -> list[dict[str, Any]]:
-    """Detail rows nested program > kegiatan > sub-kegiatan, with the level totals attached."""
-    if detail is None or detail.empty:
-        return []
-    program_totals = _totals_by_key(levels, "program")
-    kegiatan_totals = _totals_by_key(levels, "kegiatan")
-    ordered = detail.sort_values(
-        ["kode_program", "kode_kegiatan", "kode_sub_kegiatan", "unit"], kind="stable"
-    )
-    groups: list[dict[str, Any]] = []
-    for (kode_program, nama_program), program_frame in ordered.groupby(
-        ["kode_program", "nama_program"], sort=False
-    ):
-        kegiatan = []
-        for (kode_kegiatan, nama_kegiatan), kegiatan_frame in program_frame.groupby(
-            ["kode_kegiatan", "nama_kegiatan"], sort=False
-        ):
-            kegiatan.append(
-                {
-                    "kode": kode_kegiatan,
-                    "nama": nama_kegiatan,
-                    "totals": kegiatan_totals.get((kode_program, kode_kegiatan)),
-                    "rows": records(kegiatan_frame),
-                }
-            )
-        groups.append(
-            {
-                "kode": kode_program,
-                "nama": nama_program,
-                "totals": program_totals.get((kode_program,)),
-                "kegiatan": kegiatan,
-            }
-        )
-    return groups
-
-
-def render_full_report(
-    summary: Mapping[str, Any],
-    detail: pd.DataFrame,
-    levels: Mapping[str, pd.DataFrame],
-    behind: pd.DataFrame | None,
-    validation_report: str | None = None,
-) -> str:
-    """The standalone, print-friendly HTML report (laporan.html); a file, so newlines stay.
-
-    `validation_report`: relative link to validasi.html (else summary['validation_report'], if
-    any); the report then points to it.
-    """
-    context = _context(summary)
-    notes = {u.get("unit"): previous_data_note(u) for u in context["units"]}
-    unit_rows = _level_rows(levels, "unit")
-    for row in unit_rows:
-        row["_catatan"] = notes.get(row["_kode"]) or ""
-    problem_units = []
-    # accepted units' warnings are in "Catatan validasi"; here only the units not accepted
-    for unit in (u for u in context["units"] if u.get("status") != "accepted"):
-        errors, warnings = split_problems(unit.get("problems"))
-        if errors or warnings:
-            shown_errors, more_errors = capped(errors, REPORT_PROBLEMS)
-            shown_warnings, more_warnings = capped(warnings, REPORT_PROBLEMS)
-            problem_units.append(
-                {
-                    "unit": unit,
-                    "errors": shown_errors,
-                    "warnings": shown_warnings,
-                    "error_count": len(errors),
-                    "warning_count": len(warnings),
-                    "errors_more": more_line(more_errors, "kesalahan"),
-                    "warnings_more": more_line(more_warnings, "peringatan"),
-                }
-            )
-    context |= {
-        "behind": records(behind),
-        "unit_rows": unit_rows,
-        "program_rows": _level_rows(levels, "program"),
-        "kegiatan_rows": _level_rows(levels, "kegiatan"),
-        "groups": rfk_groups(detail, levels),
-        "detail_count": 0 if detail is None else len(detail),
-        "problem_units": problem_units,
-        "validation_notes": validation_notes(context["units"]),
-        "validation_report": validation_report or summary.get("validation_report"),
-    }
-    return environment().get_template("report.html.j2").render(context)
-
-
-def validation_notes(units: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """'Catatan validasi': each accepted unit's warnings (row, message), REPORT_PROBLEMS each.
-
-    Their data is in the figures, so the reader should know what to check. Rejected units'
-    problems are listed under 'Rincian Kesalahan dan Peringatan Berkas Unit'.
-    """
-    notes = []
-    for unit in units:
-        if unit.get("status") != "accepted":
-            continue
-        warnings = split_problems(unit.get("problems"))[1]
-        if warnings:
-            shown, more = capped(warnings, REPORT_PROBLEMS)
-            notes.append(
-                {
-                    "unit": unit,
-                    "warnings": shown,
-                    "count": len(warnings),
-                    "more": more_line(more, "peringatan"),
-                }
-            )
-    return notes

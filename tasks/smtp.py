@@ -54,6 +54,7 @@ class Mail:
     html: str
     text: str
     attachments: list[Path] = field(default_factory=list)
+    inline: list[Path] = field(default_factory=list)  # images shown in the html as cid:<stem>
 
 
 @dataclass(frozen=True)

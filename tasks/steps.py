@@ -7,7 +7,6 @@ corrected, and a rerun must see exactly the files in the inbox now.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import tempfile
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -19,24 +18,28 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.engine import Engine
 
-from triwulan.paths import out_dir, quarter_inbox, quarter_out, reference_dir, reference_root
+from triwulan.paths import out_dir, quarter_inbox, reference_dir, reference_root
 from triwulan.tasks import compute, record, store
 from triwulan.tasks.deliver import DeliveryResult, Mail, SmtpConfig, deliver, resend
 from triwulan.tasks.errors import DeliveryFailed
 from triwulan.tasks.fingerprint import folder_digest, run_fingerprint
 from triwulan.tasks.fmt import STATUS_LABEL, persen, rupiah
+from triwulan.tasks.iku_store import load_iku
+from triwulan.tasks.iku_store import save_iku as save_iku_rows
+from triwulan.tasks.iku_validate import IKU_SUITE_PATH, IkuValidation, validate_received
 from triwulan.tasks.ingest import FileProblem, Received, collect_quarter, find_submissions
 from triwulan.tasks.limits import load_limits
 from triwulan.tasks.mails import failure_mail, leadership_key, secretariat_address
 from triwulan.tasks.period import Period, period_for_run
 from triwulan.tasks.reference import SHARED_REFERENCE, Reference, plan_for_quarter
+from triwulan.tasks.report_data import previous_version, quarter_extras
 from triwulan.tasks.summary import (
     build_summary,
     counted_units,
     earlier_gaps,
     write_summary,
 )
-from triwulan.tasks.validate import PROBLEM_COLUMNS, SUITE_PATH, Validation, validate_quarter
+from triwulan.tasks.validate import SUITE_PATH, Validation
 from triwulan.tasks.version_files import Checked, write_version_files
 
 
@@ -64,10 +67,22 @@ def collect(engine: Engine, inbox: Path, period: Period, raw_dir: Path) -> Recei
 
 @task(name="validasi", cache_policy=NO_CACHE)
 def validate(
-    raw: pd.DataFrame, ref: Reference, period: Period, earlier: pd.DataFrame
-) -> Validation:
-    """Great Expectations over all units of the quarter in one batch (earlier quarters for s.d.)."""
-    return validate_quarter(raw, ref, period, earlier=earlier)
+    collected: Received, ref: Reference, period: Period, earlier: pd.DataFrame
+) -> tuple[Validation, IkuValidation]:
+    """Great Expectations over all units of the quarter (one batch for the money, one per IKU
+    sheet); an error anywhere in a unit's file rejects the file."""
+    return validate_received(collected, ref, period, earlier)
+
+
+@task(name="simpan-iku", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+def save_iku(
+    engine: Engine, period: Period, iku: IkuValidation, status: dict[str, str], version: int
+) -> int:
+    """IKU rows of units not rejected replace their earlier rows of the sheets they sent."""
+    units = {u for u, _ in iku.sent if status.get(u) != "rejected"}
+    return save_iku_rows(
+        engine, period.tahun, period.triwulan, iku.accepted, iku.sent, units, version
+    )
 
 
 @task(name="simpan", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
@@ -97,9 +112,10 @@ def write_reports(
     detail: pd.DataFrame,
     predikat: pd.DataFrame,
     checked: Checked | None = None,
+    e81: pd.DataFrame | None = None,
 ) -> list[Path]:
-    """The version folder's files (summary, detail, report, rekap; validasi and data docs)."""
-    return write_version_files(folder, summary, detail, predikat, checked)
+    """The version folder's files (summary, detail, report, rekap, charts; validasi, data docs)."""
+    return write_version_files(folder, summary, detail, predikat, checked, e81)
 
 
 @dataclass(frozen=True)
@@ -110,7 +126,6 @@ class Built:
     folder: Path
     summary: dict[str, Any]
     detail: pd.DataFrame
-    behind: pd.DataFrame
     attachments: list[Path]
 
     def moved_to(self, folder: Path) -> Built:
@@ -139,7 +154,6 @@ def build_quarter(
     sources = store.stored_sources(engine, period.tahun, period.triwulan)
     counted, earlier_data = counted_units(validation.status, sources)
     detail = compute_quarter(engine, ref, period, counted)
-    behind = compute.furthest_behind(detail)
     names = dict(zip(ref.units["unit"], ref.units["nama"], strict=True))
     warnings = earlier_gaps(
         store.quarters_with_data(engine, period.tahun), counted, period.triwulan, names
@@ -157,6 +171,18 @@ def build_quarter(
         warnings=warnings,
         cause=cause,
     )
+    last = record.last_report(engine, period.label)
+    extras = quarter_extras(
+        ref,
+        period,
+        store.load_realisasi(engine, period.tahun, period.triwulan),
+        load_iku(engine, period.tahun, period.triwulan),
+        detail,
+        counted,
+        summary,
+        previous_version(last["folder"]) if last else None,
+    )
+    summary = extras.into(summary)
     checked = None
     if raw is not None:
         rows = raw.groupby("_file").size().to_dict() if not raw.empty else {}
@@ -166,8 +192,8 @@ def build_quarter(
             getattr(validation, "gx_result", None),
             f"{period.label} v{version}",
         )
-    attachments = write_reports(folder, summary, detail, ref.predikat, checked)
-    return Built(version, folder, summary, detail, behind, attachments)
+    attachments = write_reports(folder, summary, detail, ref.predikat, checked, extras.e81)
+    return Built(version, folder, summary, detail, attachments)
 
 
 def work_folder(quarter_folder: Path, version: int) -> Path:
@@ -330,7 +356,13 @@ def tell_secretariat(periode: str | None, scheduled: dt.datetime | None, exc: Ex
 def fingerprint(engine: Engine, ref: Reference, period: Period, collected: Received) -> str:
     """Digest of everything the report would be made of (see tasks.fingerprint)."""
     reference = folder_digest(
-        [reference_dir(period.tahun), *(reference_root() / n for n in SHARED_REFERENCE), SUITE_PATH]
+        [
+            reference_dir(period.tahun),
+            *(reference_root() / n for n in SHARED_REFERENCE),
+            reference_root() / "peringatan.toml",
+            SUITE_PATH,
+            IKU_SUITE_PATH,
+        ]
     )
     return run_fingerprint(
         collected.sha256,
@@ -358,93 +390,6 @@ def record_files(
         status = validation.status.get(unit, "rejected") if unit else "rejected"
         verdicts[name] = (unit, status, count)
     record.record_submissions(engine, period.label, run_id, collected.sha256, verdicts)
-
-
-def cascade(
-    engine: Engine, ref: Reference, out: Path, period: Period, version: int, changed: bool
-) -> list[Built]:
-    """Later quarters of the year already reported, recomputed in order as new versions.
-
-    Their "s.d." figures include the corrected quarter. A later quarter marked final is left as
-    it is (reopening it is a person's decision).
-    """
-    if not changed:
-        return []
-    rebuilt = []
-    for q in range(period.triwulan + 1, 5):
-        later = Period(period.tahun, q)
-        last = record.last_report(engine, later.label)
-        if last is None or record.current_final(engine, later.label):
-            continue
-        with record.quarter_lock(engine, later.label, record.lock_wait_seconds()):
-            rebuilt.append(_rebuild(engine, ref, out, later, last, period, version))
-    return rebuilt
-
-
-def _rebuild(
-    engine: Engine,
-    ref: Reference,
-    out: Path,
-    later: Period,
-    last: dict[str, Any],
-    corrected: Period,
-    corrected_version: int,
-) -> Built:
-    base = json.loads((Path(last["folder"]) / "summary.json").read_text(encoding="utf-8"))
-    validation, unattached = validation_from_summary(base)
-    quarter_folder = quarter_out(out, later.tahun, later.triwulan)
-    version = store.next_version(engine, later.label, quarter_folder)
-    cause = {
-        "code": "earlier_quarter_corrected",
-        "period": corrected.label,
-        "version": corrected_version,
-        "message": f"Versi ini dibuat ulang karena data {corrected.roman} {corrected.tahun} "
-        f"dikoreksi (versi {corrected_version}); angka s.d. {later.roman} ikut berubah.",
-    }
-    run_id = record.start_run(
-        engine,
-        later.label,
-        version,
-        None,
-        pemicu="cascade",
-        parameter={"periode": later.label, "koreksi": corrected.label},
-        sidik=None,
-        sebab=cause["message"],
-    )
-    work = work_folder(quarter_folder, version)
-    try:
-        built = build_quarter(engine, ref, later, version, work, validation, unattached, cause)
-        folder = publish(work, quarter_folder / f"v{version}")
-    except BaseException as exc:
-        fail(engine, run_id, quarter_folder, version, exc)
-        raise
-    record.finish_run(engine, run_id, "selesai", built.summary["counts"], folder=folder)
-    return built.moved_to(folder)
-
-
-def validation_from_summary(summary: dict[str, Any]) -> tuple[Validation, list[FileProblem]]:
-    """The verdicts of a reported version, to render it again with new figures."""
-    rows = [
-        [
-            u["unit"],
-            p.get("file") or u["file"],
-            p.get("row"),
-            p.get("column"),
-            p.get("rule"),
-            p.get("severity"),
-            p.get("message"),
-        ]
-        for u in summary["units"]
-        for p in u["problems"]
-    ]
-    problems = pd.DataFrame(rows, columns=PROBLEM_COLUMNS, dtype=object)
-    status = {u["unit"]: u["status"] for u in summary["units"] if u["status"] != "missing"}
-    files = {u["unit"]: u["file"] for u in summary["units"] if u.get("file")}
-    validation = Validation(problems=problems, accepted=pd.DataFrame(), status=status, files=files)
-    unattached = [
-        FileProblem(f["file"], f["message"]) for f in summary.get("unreadable_files") or []
-    ]
-    return validation, unattached
 
 
 @task(name="kirim", cache_policy=NO_CACHE)

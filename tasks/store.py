@@ -93,7 +93,7 @@ def db_url(out: Path) -> str:
 
 def open_store(url: str) -> Engine:
     """Open (and create or migrate) the store; the record tables live in tasks.record."""
-    from triwulan.tasks import record  # registers its tables on the shared metadata
+    from triwulan.tasks import iku_store, record  # noqa: F401  (register their tables)
 
     engine = create_engine(url, future=True)
     for attempt in range(5):
@@ -297,10 +297,13 @@ def data_digest(engine: Engine, tahun: int, triwulan: int | None = None) -> str:
         .where(cond)
         .order_by(realisasi.c.triwulan, realisasi.c.unit, realisasi.c.kode_sub_kegiatan)
     )
+    from triwulan.tasks.iku_store import iku_digest
+
     digest = hashlib.sha256()
     with engine.connect() as conn:
         for row in conn.execute(query):
             digest.update(repr(tuple(row)).encode("utf-8"))
+    digest.update(iku_digest(engine, tahun, triwulan).encode())  # IKU inputs count as data
     return digest.hexdigest()
 
 

@@ -35,7 +35,7 @@ ACCEPTED_COLUMNS = [
     "_row",
 ]
 SEVERITIES = ("error", "warning")
-# row: one problem per failing row (at most baris_per_masalah per file, see _bound_rows);
+# row: one problem per failing row (at most baris_per_masalah per file, see validate.bound_rows);
 # file_rows: one per file (first row, {jumlah} rows); file: one per unit and file, no row;
 # unit: one per unit, naming all its files.
 LEVELS = ("row", "file_rows", "file", "unit")

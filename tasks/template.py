@@ -16,20 +16,32 @@ from pathlib import Path
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.protection import SheetProtection
 from openpyxl.worksheet.worksheet import Worksheet
 
 from triwulan.tasks.errors import TriwulanError
+from triwulan.tasks.iku_input import csv_columns, prefilled_sheets, with_identity
 from triwulan.tasks.ingest import SHEET
 from triwulan.tasks.parse import parse_int, parse_number
 from triwulan.tasks.period import Period
 from triwulan.tasks.reference import Reference
 from triwulan.tasks.submission import columns, input_columns, prefilled_frame
+from triwulan.tasks.template_iku import guide_lines, write_iku_sheets
 from triwulan.tasks.xlsx_safe import csv_text, write_cell
+from triwulan.tasks.xlsx_style import (
+    BORDER,
+    GREY,
+    GREY_HEADER,
+    LOCKED,
+    TOP,
+    UNLOCKED,
+    WRAP_TOP,
+    YELLOW,
+    header_cell,
+)
 
 FORMATS = ("xlsx", "csv")
 GUIDE_SHEET = "petunjuk"
@@ -41,16 +53,6 @@ MONTHS = {1: "Januari–Maret", 2: "April–Juni", 3: "Juli–September", 4: "Ok
 RUPIAH_FORMAT = "#,##0"
 INTEGER_FORMAT = "0"
 
-GREY = PatternFill("solid", fgColor="D9D9D9")  # pre-filled, read-only
-GREY_HEADER = PatternFill("solid", fgColor="BFBFBF")
-YELLOW = PatternFill("solid", fgColor="FFF2CC")  # to be filled by the unit
-YELLOW_HEADER = PatternFill("solid", fgColor="FFD966")
-THIN = Side(style="thin", color="A6A6A6")
-BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-WRAP_TOP = Alignment(wrap_text=True, vertical="top")
-TOP = Alignment(vertical="top")
-LOCKED = Protection(locked=True)
-UNLOCKED = Protection(locked=False)
 
 LINE_HEIGHT = 15.0  # points per text line at the default 11 pt font
 WIDE_TEXT = 40  # width of long text columns (names, indicators, free text)
@@ -220,14 +222,8 @@ def _write_data_sheet(ws: Worksheet, frame: pd.DataFrame, ref: Reference) -> Non
         widths[key] = width
         ws.column_dimensions[letter].width = width
 
-        header = write_cell(ws, 1, index, key)
-        header.font = Font(bold=True)
-        header.fill = YELLOW_HEADER if is_input else GREY_HEADER
-        header.border = BORDER
-        header.alignment = Alignment(vertical="center")
-        header.protection = LOCKED
         note = f"{spec['judul']}\n\n{spec['penjelasan']}\n\nLihat juga sheet '{GUIDE_SHEET}'."
-        header.comment = Comment(note, "triwulan", width=320, height=160)
+        header_cell(ws, index, key, is_input, note)
 
         number_format = {"rupiah": RUPIAH_FORMAT, "bulat": INTEGER_FORMAT}.get(spec["tipe"])
         for row_number, row in enumerate(rows, start=2):
@@ -275,7 +271,7 @@ def _secretariat(ref: Reference) -> str:
     return f"{name} ({email})" if "@" in email else name
 
 
-def _steps(ref: Reference, period: Period) -> list[str]:
+def _steps(ref: Reference, period: Period, unit: str) -> list[str]:
     inputs = input_columns(ref)
     roman = period.roman
     steps = [
@@ -305,6 +301,7 @@ def _steps(ref: Reference, period: Period) -> list[str]:
         "Jangan menambah atau menghapus baris, dan jangan mengubah baris judul kolom (baris 1). "
         "Bila ada sub kegiatan yang kurang atau salah, hubungi sekretariat.",
         "Simpan tetap sebagai Excel Workbook (.xlsx); jangan ubah ke format lain.",
+        *guide_lines(list(prefilled_sheets(ref, period, unit))),
         f"Kirim berkas yang sudah diisi ke {_secretariat(ref)}.",
         "Sheet realisasi diproteksi tanpa kata sandi hanya agar kolom abu-abu tidak berubah tanpa "
         "sengaja. Lebar kolom dan tinggi baris boleh diatur.",
@@ -339,7 +336,7 @@ def _write_guide_sheet(ws: Worksheet, ref: Reference, period: Period, unit: str,
     line += 1
     ws.cell(row=line, column=1, value="Cara mengisi").font = Font(bold=True, size=12)
     line += 1
-    for number, step in enumerate(_steps(ref, period), start=1):
+    for number, step in enumerate(_steps(ref, period, unit), start=1):
         ws.cell(row=line, column=1, value=number).alignment = TOP
         write_cell(ws, line, 2, step).alignment = WRAP_TOP
         ws.merge_cells(start_row=line, start_column=2, end_row=line, end_column=5)
@@ -380,12 +377,24 @@ def _write_guide_sheet(ws: Worksheet, ref: Reference, period: Period, unit: str,
 # ---------------------------------------------------------------- public
 
 
-def write_xlsx(frame: pd.DataFrame, path: Path, ref: Reference, period: Period, unit: str) -> None:
-    """The workbook people fill in: sheet `realisasi` (the contract) and sheet `petunjuk`."""
+def write_xlsx(
+    frame: pd.DataFrame,
+    path: Path,
+    ref: Reference,
+    period: Period,
+    unit: str,
+    iku: dict[str, pd.DataFrame] | None = None,
+) -> None:
+    """The workbook people fill in: sheet `realisasi` (the contract), the unit's IKU sheets
+    (pre-filled, or `iku` as given: the sample's filled sheets) and sheet `petunjuk`."""
     book = Workbook()
     data = book.active
     data.title = SHEET
     _write_data_sheet(data, frame, ref)
+    sheets = prefilled_sheets(ref, period, unit)
+    if iku is not None:
+        sheets = {name: iku.get(name, sheets[name]) for name in sheets}
+    write_iku_sheets(book, sheets)
     _write_guide_sheet(book.create_sheet(GUIDE_SHEET), ref, period, unit, len(frame))
     book.active = 0
     book.properties.title = f"Realisasi {period.long} {ref.unit_name(unit)}"
@@ -408,6 +417,11 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
         writer.writerow([str(c) for c in frame.columns])
         for record in frame.itertuples(index=False, name=None):
             writer.writerow([_csv_text(value) for value in record])
+
+
+def iku_csv_path(path: Path, sheet: str) -> Path:
+    """The CSV form has one file per sheet: realisasi-2024-TW2-kecamatan-skm.csv beside it."""
+    return path.with_name(f"{path.stem}-{sheet}.csv")
 
 
 def write_template(
@@ -447,6 +461,9 @@ def write_template(
             write_xlsx(frame, path, ref, period, unit)
         else:
             write_csv(frame, path)
+            for sheet, rows in prefilled_sheets(ref, period, unit).items():
+                iku = with_identity(rows, period, unit).reindex(columns=csv_columns(sheet))
+                write_csv(iku, iku_csv_path(path, sheet))
     except OSError as exc:
         raise TriwulanError(
             f"Berkas {path} tidak dapat ditulis ({exc.strerror or exc}). Bila berkas itu sedang "

@@ -9,11 +9,15 @@ from typing import Any
 import pandas as pd
 
 from triwulan.tasks import compute
+from triwulan.tasks.charts import charts_for
+from triwulan.tasks.data_docs import write_data_docs
+from triwulan.tasks.early_warning import COLUMNS as WARNING_COLUMNS
 from triwulan.tasks.rekap import write_rekap_xlsx
-from triwulan.tasks.report import render_full_report
+from triwulan.tasks.report_data import write_e81
+from triwulan.tasks.report_full import render_full_report
 from triwulan.tasks.summary import write_detail, write_summary
 from triwulan.tasks.validate import load_suite
-from triwulan.tasks.validation_report import write_data_docs, write_validation_report
+from triwulan.tasks.validation_report import write_validation_report
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ def write_version_files(
     detail: pd.DataFrame,
     predikat: pd.DataFrame,
     checked: Checked | None = None,
+    e81: pd.DataFrame | None = None,
 ) -> list[Path]:
     """summary.json, rincian.json, laporan.html and rekap.xlsx; returns the mail attachments.
 
@@ -40,7 +45,6 @@ def write_version_files(
     report; a version recomputed from stored data (cascade, FINAL) has no validation of its own.
     """
     levels = {level: compute.aggregate(detail, level, predikat) for level in compute.LEVEL_KEYS}
-    behind = compute.furthest_behind(detail)
     folder.mkdir(parents=True, exist_ok=True)
     write_summary(folder, summary)  # a run writes it again after delivery, with its outcome
     write_detail(folder, detail)
@@ -51,11 +55,47 @@ def write_version_files(
             folder, summary, load_suite(), checked.problems, checked.rows_per_file, docs
         )
         link = validasi.name
+    if e81 is not None:
+        write_e81(folder, e81)
+    charts = write_charts(folder, summary)
     laporan = folder / "laporan.html"
     laporan.write_text(
-        render_full_report(summary, detail, levels, behind, validation_report=link),
+        render_full_report(
+            summary,
+            detail,
+            levels,
+            validation_report=link,
+            e81=e81,
+            charts={p.name: p.name for p in charts},
+        ),
         encoding="utf-8",
     )
     rekap = folder / "rekap.xlsx"
-    write_rekap_xlsx(rekap, summary, detail, levels)
+    write_rekap_xlsx(rekap, summary, detail, levels, **rekap_tables(summary, e81))
     return [laporan, rekap]
+
+
+def write_charts(folder: Path, summary: dict[str, Any]) -> list[Path]:
+    """The version's PNG charts (tasks.charts), beside the report that shows them."""
+    series = summary.get("kumulatif") or {}
+    made = charts_for(summary, series.get("rencana_sd") or [], series.get("realisasi_sd") or [])
+    paths = []
+    for name, png in made.items():
+        path = folder / name
+        path.write_bytes(png)
+        paths.append(path)
+    return paths
+
+
+def rekap_tables(summary: dict[str, Any], e81: pd.DataFrame | None) -> dict[str, Any]:
+    """The rekap's performance sheets from the summary's parts and the E.81 rows."""
+    block = summary.get("peringatan_dini")
+    return {
+        "iku": summary.get("iku"),
+        "e81": e81,
+        # a version made before early warnings existed has no block: no sheet (not "none found")
+        "peringatan": None
+        if block is None
+        else pd.DataFrame(block.get("baris") or [], columns=WARNING_COLUMNS),
+        "perubahan": summary.get("perubahan"),
+    }

@@ -36,7 +36,7 @@ def test_template_writes_the_file(tmp_path: Path) -> None:
     target = tmp_path / "x.xlsx"
     result = runner.invoke(app, ["template", "2024-TW2", "--unit", "perwira", "-o", str(target)])
     assert result.exit_code == 0, result.output
-    assert load_workbook(target).sheetnames == ["realisasi", "petunjuk"]
+    assert load_workbook(target).sheetnames == ["realisasi", "zona_k3", "petunjuk"]
     assert "x.xlsx" in result.stdout and "Triwulan II Tahun 2024" in result.stdout
 
 

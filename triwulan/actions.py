@@ -19,17 +19,19 @@ from triwulan.tasks import compute, record, store
 from triwulan.tasks.attribution import attach_file_problems
 from triwulan.tasks.deliver import DeliveryResult, SmtpConfig, deliver, resend
 from triwulan.tasks.errors import TriwulanError
+from triwulan.tasks.iku_store import load_iku, overlay_iku
+from triwulan.tasks.iku_validate import validate_received
 from triwulan.tasks.ingest import check_inbox, collect_quarter, find_submissions
 from triwulan.tasks.mails import content_key, leadership_mail
 from triwulan.tasks.period import Period, parse_period
 from triwulan.tasks.reference import load_reference, plan_for_quarter
+from triwulan.tasks.report_data import previous_version, quarter_extras, read_e81
 from triwulan.tasks.summary import (
     build_summary,
     counted_units,
     earlier_gaps,
     read_detail,
 )
-from triwulan.tasks.validate import validate_quarter
 from triwulan.tasks.version_files import write_version_files
 
 KINDS = {"pimpinan": ("pimpinan",), "unit": ("unit",), "semua": ("pimpinan", "unit")}
@@ -82,7 +84,7 @@ def preview(periode: str, inbox: Path | None, out: Path | None) -> Path:
     engine = _read_only_engine(out_path)
     received = collect_quarter(paths, lambda p: (_sha(p), p))
     earlier = store.earlier_figures(engine, period.tahun, period.triwulan)
-    validation = validate_quarter(received.raw, ref, period, earlier=earlier)
+    validation, iku = validate_received(received, ref, period, earlier)
     validation, unattached = attach_file_problems(validation, received.file_problems, ref.units)
     sources = store.stored_sources(engine, period.tahun, period.triwulan)
     counted, earlier_data = counted_units(validation.status, sources)
@@ -113,10 +115,23 @@ def preview(periode: str, inbox: Path | None, out: Path | None) -> Path:
         earlier_data,
         warnings=earlier_gaps(have, counted, period.triwulan, names),
     )
+    last = record.last_report(engine, period.label) if _has_runs(engine) else None
+    units = {u for u, _ in iku.sent if validation.status.get(u) != "rejected"}
+    extras = quarter_extras(
+        ref,
+        period,
+        rows,
+        overlay_iku(load_iku(engine, period.tahun, period.triwulan), iku, units, period),
+        detail,
+        counted,
+        summary,
+        previous_version(last["folder"]) if last else None,
+    )
+    summary = extras.into(summary)
     summary["status_laporan"] = "PRATINJAU"
     engine.dispose()
     folder = Path(tempfile.mkdtemp(prefix=f"triwulan-coba-{period.label}-"))
-    write_version_files(folder, summary, detail, ref.predikat)
+    write_version_files(folder, summary, detail, ref.predikat, e81=extras.e81)
     return folder
 
 
@@ -163,11 +178,11 @@ def finalize(
         detail = read_detail(source)
         summary["status_laporan"] = "FINAL"
         folder = source / "final"
-        attachments = write_version_files(folder, summary, detail, ref.predikat)
-        record.mark(engine, period.label, int(chosen["versi"]), "final")
-        mail = leadership_mail(
-            ref, period, summary, compute.furthest_behind(detail), attachments, detail
+        attachments = write_version_files(
+            folder, summary, detail, ref.predikat, e81=read_e81(source)
         )
+        record.mark(engine, period.label, int(chosen["versi"]), "final")
+        mail = leadership_mail(ref, period, summary, attachments, detail)
         mail = dataclasses.replace(
             mail, key=f"{period.label}/final/{content_key([int(chosen['versi']), mail.key])}"
         )

@@ -17,9 +17,16 @@ import typer
 from triwulan import bahasa
 from triwulan.paths import reference_root
 from triwulan.tasks.errors import TriwulanError
+from triwulan.tasks.iku_input import sheets_for
 from triwulan.tasks.period import parse_period
 from triwulan.tasks.reference import load_reference
-from triwulan.tasks.template import FORMATS, default_filename, slug, write_template
+from triwulan.tasks.template import (
+    FORMATS,
+    default_filename,
+    iku_csv_path,
+    slug,
+    write_template,
+)
 
 bahasa.pasang()
 
@@ -163,6 +170,9 @@ def template(
         f"Berkas isian {ref.unit_name(slug(unit))} untuk {period.long} disimpan di "
         f"{written.resolve()}"
     )
+    if written.suffix.lower() == ".csv":
+        for sheet in sheets_for(ref, slug(unit)):
+            typer.echo(f"Lembar {sheet} (CSV terpisah): {iku_csv_path(written, sheet).resolve()}")
 
 
 @app.command(

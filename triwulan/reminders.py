@@ -23,6 +23,7 @@ from triwulan.tasks import record, store
 from triwulan.tasks.attribution import attach_file_problems
 from triwulan.tasks.deliver import DeliveryResult, Mail, SmtpConfig, deliver
 from triwulan.tasks.errors import TriwulanError
+from triwulan.tasks.iku_validate import validate_received
 from triwulan.tasks.ingest import check_inbox, collect_quarter, find_submissions
 from triwulan.tasks.mails import secretariat_address
 from triwulan.tasks.notices import (
@@ -37,7 +38,7 @@ from triwulan.tasks.period import Period, period_for_run, wib_now
 from triwulan.tasks.reference import Reference, load_reference, plan_for_quarter
 from triwulan.tasks.setup import check_writable, open_database
 from triwulan.tasks.template import default_filename, write_template
-from triwulan.tasks.validate import Validation, validate_quarter
+from triwulan.tasks.validate import Validation
 
 STATUS_WORDS = {
     "terkirim": "terkirim",
@@ -238,7 +239,7 @@ def inbox_now(
     paths = find_submissions(quarter_inbox(inbox_path, period.tahun, period.triwulan))
     received = collect_quarter(paths, lambda p: (_sha(p), p))
     earlier = store.earlier_figures(engine, period.tahun, period.triwulan)
-    validation = validate_quarter(received.raw, ref, period, earlier=earlier)
+    validation, _ = validate_received(received, ref, period, earlier)
     return attach_file_problems(validation, received.file_problems, ref.units)
 
 

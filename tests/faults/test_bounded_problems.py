@@ -91,7 +91,7 @@ def run_quarter(n: int, out: Path) -> dict[str, object]:
     from triwulan.tasks.deliver import deliver
     from triwulan.tasks.mails import leadership_mail, unit_feedback_mails
     from triwulan.tasks.rekap import write_rekap_xlsx
-    from triwulan.tasks.report import render_full_report
+    from triwulan.tasks.report_full import render_full_report
     from triwulan.tasks.summary import build_summary, write_summary
     from triwulan.tasks.validate import validate_quarter
 
@@ -111,18 +111,17 @@ def run_quarter(n: int, out: Path) -> dict[str, object]:
         ref.predikat,
     )
     levels = {level: compute.aggregate(detail, level, ref.predikat) for level in compute.LEVEL_KEYS}
-    behind = compute.furthest_behind(detail)
     summary = build_summary(
         ref, PERIOD, 1, validation.status, validation.files, validation.problems, [], detail
     )
     out.mkdir(parents=True, exist_ok=True)
     summary_path = write_summary(out, summary)
     laporan = out / "laporan.html"
-    laporan.write_text(render_full_report(summary, detail, levels, behind), encoding="utf-8")
+    laporan.write_text(render_full_report(summary, detail, levels), encoding="utf-8")
     rekap = out / "rekap.xlsx"
     write_rekap_xlsx(rekap, summary, detail, levels)
     mails = [
-        leadership_mail(ref, PERIOD, summary, behind, [laporan, rekap], detail),
+        leadership_mail(ref, PERIOD, summary, [laporan, rekap], detail),
         *unit_feedback_mails(ref, PERIOD, summary, {}),
     ]
     results = deliver(mails, out / "outbox", None, ledger=out / "terkirim.json")

@@ -199,24 +199,6 @@ def test_run_leaves_markdown_and_table_artifacts_in_prefect(world):
     assert "Belum mengirim" in str(table.data) and "Kelurahan Harapan Baru" in str(table.data)
 
 
-def test_demo_year_reaches_the_seed_realisation(prefect_api, tmp_path):
-    """The README's main job: four quarters, corrections applied, final total = seed's 3.11."""
-    import json
-
-    from triwulan.run import run_demo
-
-    lines = run_demo(tmp_path / "demo")
-    final = json.loads(
-        (tmp_path / "demo" / "out" / "2024" / "TW4" / "v2" / "summary.json").read_text()
-    )
-    assert final["complete"] is True
-    assert final["totals"]["realisasi_keuangan_sd_tw"] == 44_704_453_656  # LKIP 2024, Tabel 3.11
-    assert final["totals"]["pagu"] == 46_754_089_520
-    assert final["totals"]["serapan_pagu_persen"] == 95.62
-    assert sum("Koreksi diterapkan" in line for line in lines) == 4
-    assert any("DITOLAK Kelurahan Marga Mulya" in line for line in lines)
-
-
 PERWIRA = "kel.perwira@example.go.id"
 
 

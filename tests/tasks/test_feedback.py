@@ -19,10 +19,10 @@ from triwulan.tasks import mails
 from triwulan.tasks.deliver import deliver
 from triwulan.tasks.ingest import SHEET
 from triwulan.tasks.mails import content_key, secretariat_address, unit_feedback_mails
+from triwulan.tasks.problem_details import with_details
 from triwulan.tasks.reference import Reference, load_reference, plan_for_quarter
 from triwulan.tasks.store import raw_path
 from triwulan.tasks.validate import load_suite, validate_quarter
-from triwulan.tasks.validation_report import with_details
 
 UNIT = "perwira"
 FILE = "Realisasi TW2 Kel Perwira.xlsx"

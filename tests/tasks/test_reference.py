@@ -148,3 +148,43 @@ def test_missing_year_is_a_clear_error():
     with pytest.raises(ReferenceDataError) as excinfo:
         load_reference(1999)
     assert "Tidak ada data referensi untuk tahun 1999" in str(excinfo.value)
+
+
+def test_shared_iku_tables(ref):
+    assert list(ref.ikm_mutu["mutu"]) == ["A", "B", "C", "D"]
+    assert list(ref.ikm_mutu["batas_bawah"]) == [88.31, 76.61, 65.0, 25.0]
+    assert list(ref.akip_predikat["predikat"]) == ["AA", "A", "BB", "B", "CC", "C", "D"]
+    assert pd.isna(ref.akip_predikat["lebih_dari"].iloc[-1])
+    assert ref.akip_komponen["bobot"].sum() == 100
+    assert set(ref.kolom_iku["lembar"]) == {"zona_k3", "skm", "akip"}
+
+
+def test_gap_between_mutu_bands_names_file_and_row(broken_reference):
+    _edit(
+        broken_reference.parent / "ikm_mutu.csv",
+        lambda f: f.loc.__setitem__((1, "batas_bawah"), "76.62"),
+    )
+    with pytest.raises(ReferenceDataError) as excinfo:
+        load_reference(2024)
+    assert (
+        "ikm_mutu.csv baris 4: rentang mutu C berakhir di 76.60 tetapi mutu B mulai dari 76.62"
+        in _problems(excinfo)
+    )
+
+
+def test_akip_tables_are_checked(broken_reference):
+    root = broken_reference.parent
+    _edit(root / "akip_predikat.csv", lambda f: f.loc.__setitem__((5, "lebih_dari"), ""))
+    _edit(root / "akip_komponen.csv", lambda f: f.loc.__setitem__((2, "bobot"), "20"))
+    with pytest.raises(ReferenceDataError) as excinfo:
+        load_reference(2024)
+    text = _problems(excinfo)
+    assert "tepat satu predikat (yang terendah) harus berkolom lebih_dari kosong" in text
+    assert "akip_komponen.csv: jumlah bobot 105 padahal harus 100" in text
+
+
+def test_missing_shared_table_is_a_problem_not_a_crash(broken_reference):
+    (broken_reference.parent / "kolom_iku.csv").unlink()
+    with pytest.raises(ReferenceDataError) as excinfo:
+        load_reference(2024)
+    assert "kolom_iku.csv: berkas tidak ada." in _problems(excinfo)

@@ -12,16 +12,17 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from triwulan.tasks import compute, fmt, rekap, report
+from triwulan.tasks import compute, fmt, rekap, report, report_full
 from triwulan.tasks.compute import LEVEL_KEYS, MONEY, TOTAL_KEYS
+from triwulan.tasks.early_warning import early_warnings
 from triwulan.tasks.rekap import write_rekap_xlsx
 from triwulan.tasks.report import (
     render_email_summary,
     render_email_text,
-    render_full_report,
     render_problems_email,
     strip_newlines,
 )
+from triwulan.tasks.report_full import render_full_report
 
 PERCENT = [k for k in TOTAL_KEYS if k.endswith("_persen")]
 SHEETS = ["Ringkasan", "Per Unit", "Per Program", "Per Kegiatan", "Per Sub Kegiatan"]
@@ -153,10 +154,15 @@ def make_levels(detail: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return levels
 
 
-def make_behind(detail: pd.DataFrame) -> pd.DataFrame:
-    """Like compute.furthest_behind: rows behind plan (deviasi > 0), worst first."""
-    behind = detail[detail["deviasi_persen"] > 0]
-    return behind.sort_values("deviasi_persen", ascending=False).head(5).reset_index(drop=True)
+def make_peringatan(detail: pd.DataFrame, threshold: float = 10) -> dict:
+    """summary["peringatan_dini"] as tasks.report_data builds it (rows over the threshold)."""
+    rows = early_warnings(detail, threshold)
+    return {
+        "ambang_deviasi_persen": float(threshold),
+        "baris": rows.astype(object).where(rows.notna(), None).to_dict("records"),
+        "jumlah": len(rows),
+        "lainnya": 0,
+    }
 
 
 def make_summary(detail: pd.DataFrame) -> dict:
@@ -288,10 +294,9 @@ def make_summary(detail: pd.DataFrame) -> dict:
 def data() -> dict:
     detail = make_detail()
     return {
-        "summary": make_summary(detail),
+        "summary": make_summary(detail) | {"peringatan_dini": make_peringatan(detail)},
         "detail": detail,
         "levels": make_levels(detail),
-        "behind": make_behind(detail),
     }
 
 
@@ -304,7 +309,7 @@ def _visible(html: str) -> str:
 
 
 def test_email_summary_contents(data: dict) -> None:
-    html = render_email_summary(data["summary"], data["behind"])
+    html = render_email_summary(data["summary"])
     assert "\n" not in html and "\r" not in html
     assert "DRAF — dibuat otomatis, belum final, mohon diperiksa" in html
     assert "2 dari 5 unit diterima" in html
@@ -315,11 +320,13 @@ def test_email_summary_contents(data: dict) -> None:
     totals = data["summary"]["totals"]
     assert report._rupiah(totals["realisasi_keuangan_sd_tw"]) == "Rp 1.117.234.567"
     assert "Rp 1.117.234.567" in html
-    assert "Rp 1.234.567" in html  # furthest-behind row
-    assert "12,34%" in html
-    assert "tertinggal 21,92% dari pagu dibanding rencana" in html
+    # the early warning: rupiah not yet spent, what was spent, the kendala beside it
+    assert "Belum terserap <strong>Rp 8.770.028</strong>" in html
+    assert "realisasi Rp 1.234.567 dari target Rp 10.004.595" in html
+    assert "Kendala: Lelang ulang" in html
+    assert "tertinggal 21,93% dari pagu dibanding rencana" in html  # 8.770.028 / 40.000.000
     assert "Pembangunan Sarana dan Prasarana Kelurahan" in html
-    assert "Sub kegiatan paling tertinggal" in html
+    assert "Peringatan dini" in html
     assert "max-width:600px" in html
     assert "<style" not in html  # inline CSS only
     assert "10 Juli 2024 pukul 08.15 WIB" in html
@@ -327,7 +334,7 @@ def test_email_summary_contents(data: dict) -> None:
 
 
 def test_email_summary_escapes_user_text(data: dict) -> None:
-    html = render_email_summary(data["summary"], data["behind"])
+    html = render_email_summary(data["summary"])
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
     assert "laporan &lt;final&gt;.xlsx" in html
@@ -338,12 +345,10 @@ def test_email_summary_undefined_percentages(data: dict) -> None:
     for key in PERCENT:
         summary["totals"][key] = None
     summary["totals"]["predikat_keuangan_sd_tw"] = "-"
-    behind = data["behind"].copy()
-    behind["capaian_keuangan_sd_tw_persen"] = math.nan
-    html = render_email_summary(summary, behind)
+    html = render_email_summary(summary)
     assert not re.search(r"\bnan\b", _visible(html), re.IGNORECASE)
     assert re.search(r">\s*-\s*<", html)
-    text = render_email_text(summary, behind)
+    text = render_email_text(summary)
     assert "Capaian keuangan s.d. TW II: -" in text
     assert "Deviasi: -" in text
 
@@ -354,7 +359,7 @@ def test_email_summary_complete(data: dict) -> None:
     summary["units"] = [u for u in summary["units"] if u["status"] == "accepted"]
     summary["counts"] = {"accepted": 2, "rejected": 0, "missing": 0, "total": 2}
     summary["unreadable_files"] = []
-    html = render_email_summary(summary, data["behind"])
+    html = render_email_summary(summary)
     assert "2 dari 2 unit diterima" in html
     assert "semua unit lengkap" in html
     assert "Unit belum masuk" not in html
@@ -363,7 +368,7 @@ def test_email_summary_complete(data: dict) -> None:
 
 
 def test_email_text(data: dict) -> None:
-    text = render_email_text(data["summary"], data["behind"])
+    text = render_email_text(data["summary"])
     assert text.startswith("*** DRAF — dibuat otomatis, belum final, mohon diperiksa ***")
     assert "2 dari 5 unit diterima" in text
     assert "\n- Kelurahan Marga Mulya: Belum mengirim\n" in text
@@ -373,11 +378,14 @@ def test_email_text(data: dict) -> None:
         "1 peringatan (tidak menyebabkan penolakan)\n"
     ) in text
     assert "Rp 1.117.234.567" in text
-    assert "12,34%" in text
-    assert "SUB KEGIATAN PALING TERTINGGAL" in text
+    assert "belum terserap Rp 8.770.028" in text
+    assert "PERINGATAN DINI" in text
     assert "Deviasi: tertinggal" in text
     assert "\n\n\n" not in text
-    assert "<" not in text.replace("<script>", "").replace("<final>", "")
+    user_text = ("<script>", "</script>", "<final>")  # typed by units: plain text shows it as is
+    for typed in user_text:
+        text = text.replace(typed, "")
+    assert "<" not in text
 
 
 def test_email_subject(data: dict) -> None:
@@ -388,9 +396,9 @@ def test_email_subject(data: dict) -> None:
 
 def test_no_repeated_draf_wording(data: dict, tmp_path: Path) -> None:
     outputs = [
-        render_email_summary(data["summary"], data["behind"]),
-        render_email_text(data["summary"], data["behind"]),
-        render_full_report(data["summary"], data["detail"], data["levels"], data["behind"]),
+        render_email_summary(data["summary"]),
+        render_email_text(data["summary"]),
+        render_full_report(data["summary"], data["detail"], data["levels"]),
     ]
     path = tmp_path / "rekap.xlsx"
     write_rekap_xlsx(path, data["summary"], data["detail"], data["levels"])
@@ -407,17 +415,15 @@ def test_no_repeated_draf_wording(data: dict, tmp_path: Path) -> None:
 
 
 def test_unreadable_files_listed(data: dict) -> None:
-    html = render_email_summary(data["summary"], data["behind"])
+    html = render_email_summary(data["summary"])
     assert "Berkas yang tidak dapat diproses" in html
     assert "kaliabang_tengah_tw2.xls" in html
     assert "Format .xls tidak didukung; simpan ulang sebagai .xlsx." in html
-    text = render_email_text(data["summary"], data["behind"])
+    text = render_email_text(data["summary"])
     assert "BERKAS YANG TIDAK DAPAT DIPROSES" in text
     assert "- kaliabang_tengah_tw2.xls: Format .xls tidak didukung" in text
     assert "- laporan <final>.xlsx: Unit pengirim tidak dikenali" in text
-    report_html = render_full_report(
-        data["summary"], data["detail"], data["levels"], data["behind"]
-    )
+    report_html = render_full_report(data["summary"], data["detail"], data["levels"])
     assert "Berkas yang Tidak Dapat Diproses" in report_html
     assert "kaliabang_tengah_tw2.xls" in report_html and "laporan &lt;final&gt;.xlsx" in report_html
 
@@ -430,12 +436,12 @@ def test_unreadable_files_optional(data: dict) -> None:
         for problem in unit["problems"]:
             problem.pop("severity")
     del summary["complete"]
-    html = render_email_summary(summary, data["behind"])
+    html = render_email_summary(summary)
     assert "Berkas yang tidak dapat diproses" not in html
     assert "Angka di bawah hanya mencakup unit yang diterima." in html
     assert "3 kesalahan pada berkas harapan_jaya_tw2.xlsx" in html  # no severity = error
-    assert "BERKAS YANG TIDAK" not in render_email_text(summary, data["behind"])
-    report_html = render_full_report(summary, data["detail"], data["levels"], data["behind"])
+    assert "BERKAS YANG TIDAK" not in render_email_text(summary)
+    report_html = render_full_report(summary, data["detail"], data["levels"])
     assert "Tidak Dapat Diproses" not in report_html
 
 
@@ -445,17 +451,15 @@ def test_data_sebelumnya_shown(data: dict, tmp_path: Path) -> None:
         "hanya mencakup unit yang diterima (dan data yang diterima sebelumnya untuk unit yang "
         "berkas barunya ditolak)."
     )
-    html = render_email_summary(data["summary"], data["behind"])
+    html = render_email_summary(data["summary"])
     visible = _visible(html)
     assert "Kelurahan Teluk Pucung Ditolak Memakai data berkas teluk_pucung_tw2.xlsx" in visible
     assert f"Angka di bawah {scope}" in visible
     assert "2 dari 5 unit diterima" in visible  # completeness stays count-based
-    text = render_email_text(data["summary"], data["behind"])
+    text = render_email_text(data["summary"])
     assert f"- Kelurahan Teluk Pucung: Ditolak — {note}; 1 kesalahan pada berkas" in text
     assert f"KELENGKAPAN: 2 dari 5 unit diterima.\nAngka di bawah {scope}\n" in text
-    report_html = render_full_report(
-        data["summary"], data["detail"], data["levels"], data["behind"]
-    )
+    report_html = render_full_report(data["summary"], data["detail"], data["levels"])
     assert f">Ditolak — {note}<" in report_html
     assert f"Angka dalam laporan ini {scope}" in report_html
     assert "Memakai data berkas teluk_pucung_tw2.xlsx" in report_html  # unit level table
@@ -469,30 +473,27 @@ def test_scope_note_unchanged_without_data_sebelumnya(data: dict) -> None:
     summary = copy.deepcopy(data["summary"])
     for unit in summary["units"]:
         unit["data_sebelumnya"] = None
-    html = render_email_summary(summary, data["behind"])
+    html = render_email_summary(summary)
     assert "Angka di bawah hanya mencakup unit yang diterima. </div>" in html
     assert "diterima sebelumnya" not in html and "Memakai data" not in html
 
 
-def test_behind_empty_wording(data: dict) -> None:
-    nothing_behind = data["behind"].iloc[0:0]
-    html = render_email_summary(data["summary"], nothing_behind)
-    assert "Semua sub kegiatan sesuai atau mendahului rencana." in html
-    assert "Tidak ada data" not in html
-    text = render_email_text(data["summary"], nothing_behind)
-    assert "SUB KEGIATAN PALING TERTINGGAL\nSemua sub kegiatan sesuai" in text
-    report_html = render_full_report(
-        data["summary"], data["detail"], data["levels"], nothing_behind
-    )
-    assert "Semua sub kegiatan sesuai atau mendahului rencana." in report_html
+def test_peringatan_empty_wording(data: dict) -> None:
+    summary = copy.deepcopy(data["summary"])
+    summary["peringatan_dini"] = make_peringatan(data["detail"].iloc[0:0])
+    html = render_email_summary(summary)
+    assert "Tidak ada sub kegiatan yang melewati ambang peringatan." in html
+    text = render_email_text(summary)
+    assert "PERINGATAN DINI\nTidak ada sub kegiatan yang melewati ambang" in text
+    report_html = render_full_report(summary, data["detail"], data["levels"])
+    assert "Tidak ada sub kegiatan yang melewati ambang peringatan." in report_html
 
-    summary = copy.deepcopy(data["summary"])  # nobody accepted, nothing from earlier files
-    for unit in summary["units"]:
+    for unit in summary["units"]:  # nobody accepted, nothing from earlier files
         unit["status"], unit["data_sebelumnya"] = "missing", None
     summary["counts"] = {"accepted": 0, "rejected": 0, "missing": 5, "total": 5}
-    html = render_email_summary(summary, nothing_behind)
+    html = render_email_summary(summary)
     assert "Belum ada data sub kegiatan dari unit yang diterima." in html
-    assert "Semua sub kegiatan" not in html
+    assert "melewati ambang" not in html
 
 
 # --- feedback email ------------------------------------------------------------------------------
@@ -562,18 +563,16 @@ def test_problems_email_lists_a_bounded_number(monkeypatch: pytest.MonkeyPatch) 
 def test_full_report_and_mail_list_a_bounded_number(
     data: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(report, "REPORT_PROBLEMS", 1)
+    monkeypatch.setattr(report_full, "REPORT_PROBLEMS", 1)
     monkeypatch.setattr(report, "UNREADABLE_LISTED", 1)
-    html = render_full_report(data["summary"], data["detail"], data["levels"], data["behind"])
+    html = render_full_report(data["summary"], data["detail"], data["levels"])
     assert "Kesalahan yang harus diperbaiki (2)" in html  # the count stays the full one
     assert "… dan 1 kesalahan lain tidak ditampilkan." in html
     assert "… dan 1 catatan berkas lain tidak ditampilkan." in html
     assert "laporan &lt;final&gt;.xlsx" not in html
-    mail = render_email_summary(data["summary"], data["behind"])
+    mail = render_email_summary(data["summary"])
     assert "… dan 1 catatan berkas lain tidak ditampilkan." in mail
-    assert "… dan 1 catatan berkas lain tidak ditampilkan." in render_email_text(
-        data["summary"], data["behind"]
-    )
+    assert "… dan 1 catatan berkas lain tidak ditampilkan." in render_email_text(data["summary"])
 
 
 def test_problems_email_accepted_with_warnings(data: dict) -> None:
@@ -593,7 +592,7 @@ def test_problems_email_accepted_with_warnings(data: dict) -> None:
 
 
 def test_full_report(data: dict) -> None:
-    html = render_full_report(data["summary"], data["detail"], data["levels"], data["behind"])
+    html = render_full_report(data["summary"], data["detail"], data["levels"])
     assert (
         "Laporan Realisasi Fisik dan Keuangan Kecamatan Bekasi Utara Triwulan II Tahun 2024" in html
     )
@@ -606,8 +605,7 @@ def test_full_report(data: dict) -> None:
     for name in ("Kelurahan Harapan Jaya", "Kelurahan Marga Mulya", "Ditolak", "Belum mengirim"):
         assert name in html
     assert "Rp 2.490.000.000" in html  # total pagu
-    assert "Rp 1.234.567" in html
-    assert "12,34%" in html
+    assert ">8.770.028<" in html and ">21,93%<" in html  # early warning: rupiah, deviasi
     assert "Realisasi keuangan tertinggal" in html
     assert "Lelang ulang" in html and "Percepatan pengadaan" in html
     assert "<script>" not in html and "&lt;script&gt;" in html
@@ -623,7 +621,7 @@ def test_full_report(data: dict) -> None:
 
 
 def test_full_report_problems_split(data: dict) -> None:
-    html = render_full_report(data["summary"], data["detail"], data["levels"], data["behind"])
+    html = render_full_report(data["summary"], data["detail"], data["levels"])
     assert "<th>Kesalahan</th><th>Peringatan</th>" in html
     details = html[html.index("Rincian Kesalahan dan Peringatan Berkas Unit") :]
     # an accepted unit's warnings are listed once, under Catatan Validasi, not here
@@ -644,7 +642,7 @@ def test_full_report_empty_detail(data: dict) -> None:
     summary = copy.deepcopy(data["summary"])
     for key in PERCENT:
         summary["totals"][key] = None
-    html = render_full_report(summary, empty, levels, empty)
+    html = render_full_report(summary, empty, levels)
     assert "Belum ada unit yang diterima." in html
     assert not re.search(r"\bnan\b", _visible(html), re.IGNORECASE)
 
@@ -761,7 +759,7 @@ def test_fmt_shared_names() -> None:
         "missing": "Belum mengirim",
     }
     assert not hasattr(report, "is_missing") and not hasattr(report, "MONEY_COLS")
-    assert report.LEVEL_KEYS is compute.LEVEL_KEYS and rekap.MONEY is compute.MONEY
+    assert report_full.LEVEL_KEYS is compute.LEVEL_KEYS and rekap.MONEY is compute.MONEY
     assert fmt.rupiah(pd.NA) == "-" and fmt.persen(None) == "-" and fmt.angka(math.nan) == "-"
 
 

@@ -93,7 +93,7 @@ def _check_round_trip(frame: pd.DataFrame, ref: Reference, period: Period) -> No
 def test_xlsx_is_made_for_people(tmp_path: Path, ref: Reference, period: Period) -> None:
     path = write_template(ref, period, UNIT, tmp_path / "t.xlsx", "xlsx")
     book = load_workbook(path)
-    assert book.sheetnames == ["realisasi", "petunjuk"]
+    assert book.sheetnames == ["realisasi", "zona_k3", "petunjuk"]  # a kelurahan: its zona K3
     ws = book["realisasi"]
     keys = columns(ref)
     assert [c.value for c in ws[1]] == keys

@@ -11,9 +11,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tests.tasks.test_report import make_behind, make_detail, make_levels, make_summary
+from tests.tasks.test_report import make_detail, make_levels, make_summary
 from tests.tasks.test_validate import PERIOD, frame, unit_rows
-from triwulan.tasks import report
+from triwulan.tasks import report_full
 from triwulan.tasks import validation_report as vr
 from triwulan.tasks.limits import ENV_PREFIX
 from triwulan.tasks.reference import Reference, load_reference, plan_for_quarter
@@ -326,7 +326,6 @@ def data() -> dict[str, Any]:
         "summary": make_summary(detail),
         "detail": detail,
         "levels": make_levels(detail),
-        "behind": make_behind(detail),
     }
 
 
@@ -337,8 +336,8 @@ def test_report_validation_notes(data: dict[str, Any]) -> None:
          "message": "Kendala <i>kosong</i> padahal capaian rendah."},
         {"row": 3, "column": "pagu", "rule": "y", "severity": "error", "message": "Tidak tampil."},
     ]  # fmt: skip
-    html = report.render_full_report(
-        summary, data["detail"], data["levels"], data["behind"], validation_report="validasi.html"
+    html = report_full.render_full_report(
+        summary, data["detail"], data["levels"], validation_report="validasi.html"
     )
     parsed(html)
     start = html.index('id="catatan-validasi"')
@@ -357,13 +356,13 @@ def test_report_validation_notes(data: dict[str, Any]) -> None:
 def test_report_validation_notes_bounded_and_empty(
     data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(report, "REPORT_PROBLEMS", 2)
+    monkeypatch.setattr(report_full, "REPORT_PROBLEMS", 2)
     summary = copy.deepcopy(data["summary"])
     summary["units"][1]["problems"] = [
         {"row": r, "column": "kendala", "rule": "x", "severity": "warning", "message": f"W{r}."}
         for r in range(2, 12)
     ]
-    html = report.render_full_report(summary, data["detail"], data["levels"], data["behind"])
+    html = report_full.render_full_report(summary, data["detail"], data["levels"])
     notes = html[html.index('id="catatan-validasi"') :]
     assert "W3." in notes and "W4." not in notes.split("<h2>")[0]
     assert "… dan 8 peringatan lain tidak ditampilkan." in notes
@@ -371,6 +370,6 @@ def test_report_validation_notes_bounded_and_empty(
     summary["validation_report"] = "validasi.html"
     for unit in summary["units"]:
         unit["problems"] = [p for p in unit["problems"] if p["severity"] != "warning"]
-    html = report.render_full_report(summary, data["detail"], data["levels"], data["behind"])
+    html = report_full.render_full_report(summary, data["detail"], data["levels"])
     assert "Tidak ada peringatan pada berkas unit yang diterima." in html
     assert 'href="validasi.html"' in html

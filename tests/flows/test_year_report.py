@@ -1,0 +1,264 @@
+"""The sample year through the real flow (the README's demo), then one more correction of TW IV:
+what the Camat reads in laporan.html, rekap.xlsx and the mail, checked against figures computed
+here from the sample files themselves (openpyxl, plain Python sums).
+"""
+
+from __future__ import annotations
+
+import email
+import json
+import shutil
+from collections import defaultdict
+from email import policy
+from pathlib import Path
+
+import openpyxl
+import pytest
+from bs4 import BeautifulSoup
+
+from triwulan.paths import SAMPLE_DIR
+from triwulan.tasks.reference import load_reference
+
+REF = load_reference(2024)
+
+KALIABANG = "kaliabang-tengah"
+
+
+def quarter_files(q: int) -> list[Path]:
+    """The files of a quarter as finally accepted: the inbox, corrected and late files over it."""
+    files = {p.name: p for p in (SAMPLE_DIR / "inbox" / "2024" / f"TW{q}").glob("*.xlsx")}
+    files |= {p.name: p for p in (SAMPLE_DIR / "corrections" / "2024" / f"TW{q}").glob("*.xlsx")}
+    return sorted(files.values())
+
+
+def sheet_rows(path: Path, sheet: str = "realisasi") -> list[dict]:
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    rows = list(book[sheet].iter_rows(values_only=True))
+    header = list(rows[0])
+    return [dict(zip(header, r, strict=False)) for r in rows[1:] if any(v is not None for v in r)]
+
+
+def independent_e81() -> dict[tuple[str, str], dict[str, int]]:
+    """(level, code) -> rupiah per quarter 1..4 and target, summed from the sample files.
+
+    Sub-kegiatan rows are keyed (unit, code); program and kegiatan by their code prefix.
+    """
+    out: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for q in (1, 2, 3, 4):
+        for path in quarter_files(q):
+            for row in sheet_rows(path):
+                code, money = str(row["kode_sub_kegiatan"]), int(row["realisasi_keuangan"])
+                for key in (
+                    ("sub", f"{row['unit']}|{code}"),
+                    ("kegiatan", code[:12]),
+                    ("program", code[:7]),
+                    ("jumlah", ""),
+                ):
+                    out[key][f"rp_tw{q}"] += money
+                    if q == 4:  # pagu in force at TW IV (after the APBD Perubahan)
+                        out[key]["target_rp"] += int(row["pagu"])
+    return out
+
+
+def number(text: str) -> int | None:
+    text = text.strip()
+    return None if not text or text == "-" else int(text.replace(".", ""))
+
+
+@pytest.fixture(scope="module")
+def year(prefect_api, tmp_path_factory):
+    """run_demo (four quarters, corrections applied), then Kaliabang Tengah corrects two rows of
+    its TW IV file: version 3 must say exactly what moved."""
+    from triwulan.flows.quarterly import quarterly_report
+    from triwulan.run import run_demo
+
+    root = tmp_path_factory.mktemp("tahun")
+    lines = run_demo(root / "demo")
+    inbox, out = root / "demo" / "inbox", root / "demo" / "out"
+    target = next(
+        p for p in (inbox / "2024" / "TW4").glob("*.xlsx") if sheet_rows(p)[0]["unit"] == KALIABANG
+    )
+    book = openpyxl.load_workbook(target)
+    sheet = book["realisasi"]
+    header = [c.value for c in sheet[1]]
+    col = header.index("realisasi_keuangan") + 1
+    spent = [
+        r for r in range(2, sheet.max_row + 1) if (sheet.cell(row=r, column=col).value or 0) > 1e6
+    ]
+    moved = {}
+    for row, delta in zip(spent[:2], (1_000_000, -250_000), strict=True):
+        code = sheet.cell(row=row, column=header.index("kode_sub_kegiatan") + 1).value
+        before = int(sheet.cell(row=row, column=col).value)
+        sheet.cell(row=row, column=col, value=before + delta)
+        moved[code] = (before, before + delta)
+    book.save(target)
+    corrected = quarterly_report("2024-TW4", str(inbox), str(out))
+    return {"lines": lines, "out": out, "v3": corrected, "moved": moved, "root": root}
+
+
+def version(year, v: int) -> Path:
+    return year["out"] / "2024" / "TW4" / f"v{v}"
+
+
+def test_demo_year_reaches_the_seed_realisation(year):
+    """The README's main job: four quarters, corrections applied, final total = seed's 3.11."""
+    final = json.loads((version(year, 2) / "summary.json").read_text())
+    assert final["complete"] is True
+    assert final["totals"]["realisasi_keuangan_sd_tw"] == 44_704_453_656  # LKIP 2024, Tabel 3.11
+    assert final["totals"]["pagu"] == 46_754_089_520
+    assert final["totals"]["serapan_pagu_persen"] == 95.62
+    assert sum("Koreksi diterapkan" in line for line in year["lines"]) == 4
+    assert any("DITOLAK Kelurahan Marga Mulya" in line for line in year["lines"])
+
+
+def test_iku_of_the_year_reproduce_tabel_3_1(year):
+    summary = json.loads((version(year, 2) / "summary.json").read_text())
+    iku = {r["kode"]: r for r in summary["iku"]}
+    assert (iku["ikm"]["realisasi_sd_tw"], iku["ikm"]["mutu_sd_tw"]) == (84.84, "B")
+    assert iku["ikm"]["capaian_sd_tw_persen"] == 104.74  # 84,84 / 81
+    assert iku["ikm"]["responden_sd_tw"] == 610
+    assert (iku["akip"]["realisasi_sd_tw"], iku["akip"]["capaian_sd_tw_persen"]) == (72.74, 103.91)
+    assert iku["akip"]["realisasi_tw"] is None and iku["akip"]["capaian_persen"] is None
+    assert iku["wilayah_tertib"]["realisasi_sd_tw"] == 60.0
+    assert iku["wilayah_tertib"]["capaian_sd_tw_persen"] == 105.26
+    # the same figures in the report's IKU table and the rekap's IKU sheet
+    soup = BeautifulSoup((version(year, 2) / "laporan.html").read_text(), "html.parser")
+    table = soup.select_one("table.iku")
+    cells = [[td.get_text(" ", strip=True) for td in tr.find_all("td")] for tr in table.tbody("tr")]
+    assert [c[1] for c in cells] == [r["nama"] for r in summary["iku"]]
+    assert cells[0][9:12] == ["84,84", "104,74%", "tercapai"]
+    assert cells[1][4:8] == ["-", "-", "-", "-"]  # no AKIP target in TW IV: no capaian, not 0%
+    book = openpyxl.load_workbook(version(year, 2) / "rekap.xlsx", data_only=True)
+    values = [c for row in book["IKU"].iter_rows(values_only=True) for c in row]
+    assert 84.84 in values and 72.74 in values and 105.26 in values
+
+
+def _html_e81(path: Path) -> dict[tuple[str, str], dict[str, int | None]]:
+    soup = BeautifulSoup(path.read_text(), "html.parser")
+    out = {}
+    for tr in soup.select("table.e81 tbody tr"):
+        cells = [td.get_text("\n", strip=True) for td in tr.find_all("td")]
+        kode, uraian = cells[0], cells[1].split("\n")
+        classes = tr.get("class") or []
+        if "total" in classes:
+            key = ("jumlah", "")
+        elif "program" in classes:
+            key = ("program", kode)
+        elif "kegiatan" in classes:
+            key = ("kegiatan", kode)
+        else:
+            key = ("sub", f"{uraian[-1]}|{kode}")  # the unit's name is under the uraian
+        out[key] = {
+            "target_rp": number(cells[4]),
+            **{f"rp_tw{q}": number(cells[4 + 2 * q]) for q in (1, 2, 3, 4)},
+            "rp_sd": number(cells[14]),
+        }
+    return out
+
+
+def test_e81_rows_equal_sums_recomputed_from_the_sample_files(year):
+    truth = independent_e81()
+    names = dict(zip(REF.units["unit"], REF.units["nama"], strict=True))
+    html = _html_e81(version(year, 2) / "laporan.html")
+    assert sum(1 for level, _ in truth if level == "sub") == 49  # the seed's 49 sub-kegiatan
+    assert len(html) == len(truth)  # plus programs, kegiatan and the Jumlah row
+    for (level, code), sums in truth.items():
+        if level == "sub":
+            unit, kode = code.split("|")
+            key = ("sub", f"{names[unit]}|{kode}")
+        else:
+            key = (level, code)
+        row = html[key]
+        for q in (1, 2, 3, 4):
+            assert row[f"rp_tw{q}"] == sums[f"rp_tw{q}"], (key, q)
+        assert row["rp_sd"] == sum(sums[f"rp_tw{q}"] for q in (1, 2, 3, 4)), key
+        assert row["target_rp"] == sums["target_rp"], key
+    assert html[("jumlah", "")]["rp_sd"] == 44_704_453_656
+    assert html[("jumlah", "")]["target_rp"] == 46_754_089_520
+
+    # the rekap's E.81 sheet: same rows, read with openpyxl
+    sheet = openpyxl.load_workbook(version(year, 2) / "rekap.xlsx", data_only=True)["E.81"]
+    grid = [list(r) for r in sheet.iter_rows(values_only=True)]
+    top = next(i for i, r in enumerate(grid) if "Kode" in r)
+    tw1 = grid[top].index("Realisasi TW I")
+    rp = [tw1 + 1 + 2 * (q - 1) for q in (1, 2, 3, 4)]  # K then Rp under each quarter
+    assert [grid[top + 1][c] for c in rp] == ["Rp"] * 4
+    body = [r for r in grid[top + 2 :] if any(v is not None for v in r)]
+    programs = {str(r[0]): r for r in body if r[0] and len(str(r[0])) == 7}
+    assert set(programs) == {c for level, c in truth if level == "program"}
+    for code, row in programs.items():
+        assert [row[c] for c in rp] == [truth[("program", code)][f"rp_tw{q}"] for q in (1, 2, 3, 4)]
+    total = next(r for r in body if r[1] == "Jumlah")
+    assert [total[c] for c in rp] == [truth[("jumlah", "")][f"rp_tw{q}"] for q in (1, 2, 3, 4)]
+
+
+def test_e81_leaves_quarters_not_yet_reported_blank(year):
+    html = _html_e81(year["out"] / "2024" / "TW2" / "v2" / "laporan.html")
+    total = html[("jumlah", "")]
+    assert total["rp_tw3"] is None and total["rp_tw4"] is None
+    assert total["rp_tw1"] and total["rp_tw2"]
+
+
+def test_changes_since_the_previous_version_name_the_unit_and_the_figures(year):
+    summary = json.loads((version(year, 3) / "summary.json").read_text())
+    change = summary["perubahan"]
+    assert change["versi_sebelumnya"] == 2 and change["unit_berubah"] == []
+    moved = {
+        (c["kode_sub_kegiatan"], c["kolom"]): (c["sebelum"], c["sesudah"])
+        for c in change["angka_berubah"]
+    }
+    assert {k for k, _ in moved} == set(year["moved"])
+    for code, (before, after) in year["moved"].items():
+        sd = moved[(code, "realisasi_keuangan_sd_tw")]
+        assert sd[1] - sd[0] == after - before
+    assert [c["nama_unit"] for c in change["angka_berubah"]] == ["Kelurahan Kaliabang Tengah"] * 2
+    assert change["total_sesudah"] - change["total_sebelum"] == 750_000
+    soup = BeautifulSoup((version(year, 3) / "laporan.html").read_text(), "html.parser")
+    section = soup.find(id="perubahan")
+    assert section is not None and "Versi 2" in section.get_text()
+    table = section.find_next("table")
+    while "Sebelum" not in table.get_text() or "Isian" not in table.get_text():
+        table = table.find_next("table")
+    text = table.get_text(" ", strip=True)
+    assert "Kelurahan Kaliabang Tengah" in text
+    for (before, after), line in zip(year["moved"].values(), sorted(moved.items()), strict=False):
+        assert after - before in (1_000_000, -250_000) and line
+    assert "1.000.000" in text and "-250.000" in text  # the Selisih column of both rows
+
+
+def test_leadership_mail_shows_the_charts_inline(year):
+    outbox = version(year, 3) / "outbox"
+    path = next(p for p in outbox.glob("*.eml") if "pimpinan" in p.name)
+    message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+    html = message.get_body(("html",)).get_content()
+    images = {
+        part["Content-ID"].strip("<>"): part.get_content()
+        for part in message.walk()
+        if part.get_content_type() == "image/png"
+    }
+    assert set(images) == {"grafik-kumulatif", "grafik-keuangan-unit", "grafik-iku"}
+    for cid, data in images.items():
+        assert f"cid:{cid}" in html
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert data == (version(year, 3) / f"{cid}.png").read_bytes()
+    assert "Indikator Kinerja Utama" in html and "Peringatan dini" in html
+    assert "Perubahan sejak versi 2" in html
+
+
+def test_report_folder_carries_the_charts_it_shows(year):
+    soup = BeautifulSoup((version(year, 2) / "laporan.html").read_text(), "html.parser")
+    sources = {img["src"] for img in soup.select("figure.chart img")}
+    assert sources == {"grafik-kumulatif.png", "grafik-keuangan-unit.png", "grafik-iku.png"}
+    for name in sources:
+        assert (version(year, 2) / name).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_final_renders_the_same_e81_again(year, tmp_path):
+    """FINAL re-renders a version from its files (e81.json), without recomputing."""
+    shutil.copytree(version(year, 2), tmp_path / "v2")
+    assert (tmp_path / "v2" / "e81.json").is_file()
+    from triwulan.tasks.report_data import read_e81
+
+    e81 = read_e81(tmp_path / "v2")
+    assert e81 is not None
+    assert int(e81.loc[e81["tingkat"] == "jumlah", "rp_sd"].iloc[0]) == 44_704_453_656
