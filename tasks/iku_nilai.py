@@ -168,8 +168,8 @@ def wilayah_tertib(zona: pd.DataFrame | None, zona_k3: pd.DataFrame, triwulan: i
     TW q is the latest one reported up to TW q (carried forward when its kelurahan skips a
     quarter; the last row counts when a quarter repeats a zone). Level = tertib zones ÷ all zones
     of the year's reference × 100; a zone never reported counts as not tertib. The increase of TW q
-    is the difference of the printed (rounded) levels of TW q and TW q-1, so the increases of the
-    quarters add up exactly to the printed level.
+    is the change in tertib zones ÷ all zones × 100, rounded once (2 zones of 15 are 13,33 in
+    every quarter; the printed increases may then add up to the level ± 0,01).
     """
     zones = zona_k3.assign(no_zona=zona_k3["no"].astype(int)).set_index("no_zona")
     total = len(zones)
@@ -192,7 +192,8 @@ def wilayah_tertib(zona: pd.DataFrame | None, zona_k3: pd.DataFrame, triwulan: i
     tertib = (status == 1).sum(axis=0).astype("int64")
     known = status.notna().sum(axis=0).astype("int64")
     levels = _level_cents(tertib, total) if total else tertib * 0
-    increase = levels.diff().fillna(levels).astype("int64")
+    change = tertib.diff().fillna(tertib).astype("int64")
+    increase = _level_cents(change, total) if total else change * 0
     reported = set(rows["triwulan"].astype(int))
     unreported = zones[status[triwulan].isna()]
     return {

@@ -20,6 +20,16 @@ import pandas as pd
 
 from triwulan.tasks.errors import TriwulanError
 from triwulan.tasks.iku_input import IDENTITY, IKU_SHEETS, sheet_of_header
+from triwulan.tasks.ingest_messages import (
+    LOCK_PREFIXES,
+    RESEND,
+    FileProblem,
+    reader_message,
+    refused_problem,
+    too_large_problem,
+    unreadable_problem,
+    unsupported_problem,
+)
 from triwulan.tasks.limits import Limits, load_limits
 from triwulan.tasks.xlsx_check import XlsxRefused, inspect_xlsx
 from triwulan.tasks.xlsx_child import cell_text
@@ -30,17 +40,6 @@ META_COLS = ["_file", "_row", "_kolom"]
 HEADER_SEP = "|"
 # Files the operating system drops into folders by itself (hidden on Windows, but not by name).
 SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini"})
-# Excel's owner file (~$x.xlsx) and LibreOffice's lock file (.~lock.x.xlsx#)
-LOCK_PREFIXES = ("~$", ".~lock.")
-RESEND = "Simpan ulang sebagai .xlsx (Excel Workbook) lalu kirim lagi."
-
-
-@dataclass(frozen=True)
-class FileProblem:
-    """A file that could not be read at all (it yields no rows)."""
-
-    file: str
-    message: str
 
 
 def check_inbox(inbox: Path) -> None:
@@ -139,66 +138,10 @@ def _rows_to_frame(rows: list[list[object]], name: str) -> tuple[pd.DataFrame, F
     return frame, None
 
 
-def _unsupported(name: str, suffix: str) -> FileProblem:
-    if not suffix and not name.startswith(LOCK_PREFIXES):
-        return FileProblem(
-            name, f"Berkas {name} tidak berekstensi sehingga formatnya tidak dikenali. {RESEND}"
-        )
-    if name.startswith(LOCK_PREFIXES):
-        return FileProblem(
-            name,
-            f"Berkas {name} adalah berkas kunci sementara Excel/LibreOffice, bukan laporan: "
-            "tandanya laporan aslinya masih terbuka saat disalin. Tutup berkas di Excel, "
-            "hapus berkas kunci ini, lalu kirim laporan aslinya.",
-        )
-    return FileProblem(name, f"Berkas {name} berformat {suffix} yang tidak didukung. {RESEND}")
-
-
 def _delimiter(text: str) -> str:
     """',' by contract; ';' when the header says so (Excel in an Indonesian locale saves that)."""
     header = text.split("\n", 1)[0]
     return ";" if header.count(";") > header.count(",") else ","
-
-
-def _mb(size: int) -> str:
-    return f"{size / (1 << 20):.1f}".replace(".", ",") + " MB"
-
-
-def refused_problem(
-    name: str, refused: XlsxRefused, limits: Limits, sheet: str = SHEET
-) -> FileProblem:
-    """The Indonesian message for an xlsx that must not be parsed, naming what to do."""
-    d = refused.details
-    table = f"{limits.baris_maks:,} baris × {limits.kolom_maks} kolom".replace(",", ".")
-    messages = {
-        "encrypted": f"Berkas {name} dilindungi kata sandi (terenkripsi) sehingga tidak dapat "
-        "dibaca. Buka di Excel, hapus kata sandinya (File > Info > Protect Workbook > Encrypt "
-        "with Password, kosongkan), simpan, lalu kirim lagi.",
-        "old_xls": f"Berkas {name} berformat Excel lama (.xls) walau namanya .xlsx. {RESEND}",
-        "damaged": f"Berkas {name} rusak atau bukan berkas Excel .xlsx sehingga tidak dapat "
-        f"dibaca. {RESEND}",
-        "unpacked_too_large": f"Berkas {name} terlalu besar setelah diurai (batas "
-        f"{limits.ukuran_terurai_mb} MB isi). Kirim hanya sheet '{SHEET}' dari templat triwulan "
-        "ini, tanpa gambar atau lampiran.",
-        "ratio": f"Berkas {name} tidak wajar: bagian {d.get('member')} mengembang "
-        f"{d.get('ratio')} kali saat diurai (batas {limits.rasio_kompresi} kali). Simpan ulang "
-        "dari templat triwulan ini lalu kirim lagi.",
-        "extent": f"Sheet '{sheet}' berkas {name} berisi sel terisi sampai {d.get('cell')}, di "
-        f"luar batas tabel ({table}). Hapus isi di luar tabel (sering tanpa sengaja terketik di "
-        "sel paling bawah/kanan), simpan, lalu kirim lagi.",
-        "declared_extent": f"Sheet '{sheet}' berkas {name} tercatat memakai area sampai "
-        f"{d.get('cell')}, di luar batas tabel ({table}). Pilih baris dan kolom kosong di luar "
-        "tabel, hapus (Delete rows/columns), simpan, lalu kirim lagi.",
-    }
-    return FileProblem(name, messages[refused.kind])
-
-
-def _too_large(name: str, size: int, limits: Limits) -> FileProblem:
-    return FileProblem(
-        name,
-        f"Berkas {name} berukuran {_mb(size)}, melebihi batas {limits.ukuran_berkas_mb} MB. "
-        "Kirim hanya sheet isian dari templat triwulan ini, tanpa gambar atau lampiran.",
-    )
 
 
 def _read_csv(path: Path, name: str, limits: Limits) -> list[list[object]] | FileProblem:
@@ -266,7 +209,7 @@ def _read_sheet(
         ), sheets
     rows, failure = reader.read(path, sheet)
     if failure:
-        return FileProblem(name, _reader_message(name, failure, limits)), sheets
+        return FileProblem(name, reader_message(name, failure, limits)), sheets
     return rows, sheets  # type: ignore[return-value]
 
 
@@ -283,37 +226,6 @@ def _read_xlsx(
         if sheet in present:
             out[sheet] = _read_sheet(path, name, sheet, limits, reader)[0]
     return out
-
-
-def _reader_message(name: str, failure: str, limits: Limits) -> str:
-    if failure == "timeout":
-        return (
-            f"Berkas {name} terlalu lama dibaca (lebih dari {limits.waktu_baca_detik} detik) "
-            f"dan dilewati. {RESEND}"
-        )
-    if failure == "crashed":
-        return (
-            f"Berkas {name} tidak dapat dibaca: pembaca Excel berhenti (berkas rusak atau terlalu "
-            f"besar, batas memori {limits.memori_pembaca_mb} MB). {RESEND}"
-        )
-    return (
-        f"Berkas {name} rusak atau bukan berkas Excel .xlsx sehingga tidak dapat dibaca. {RESEND}"
-    )
-
-
-def unreadable_problem(name: str, exc: OSError) -> FileProblem:
-    """A file the run could not open or copy: permissions, a lock, or gone mid-run."""
-    if isinstance(exc, FileNotFoundError):
-        why = "hilang dari folder saat dibaca (dipindah atau dihapus)"
-    elif isinstance(exc, PermissionError):
-        why = "tidak boleh dibaca (izin berkas) atau sedang dikunci program lain"
-    else:
-        why = f"tidak dapat dibaca ({exc.strerror or type(exc).__name__})"
-    return FileProblem(
-        name,
-        f"Berkas {name} {why}. Pastikan berkas sudah selesai disalin dan tidak sedang dibuka, "
-        "lalu jalankan ulang.",
-    )
 
 
 @dataclass(frozen=True)
@@ -393,11 +305,11 @@ def read_file(
     limits = limits or load_limits()
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED or name.startswith(LOCK_PREFIXES):
-        return FileRead({}, _unsupported(name, suffix))
+        return FileRead({}, unsupported_problem(name, suffix))
     try:
         size = path.stat().st_size
         if size > limits.ukuran_berkas:
-            return FileRead({}, _too_large(name, size, limits))
+            return FileRead({}, too_large_problem(name, size, limits))
         read = _read_file(path, name, limits, reader)
     except UnicodeDecodeError:
         return FileRead(
@@ -514,7 +426,7 @@ def collect_quarter(
         try:
             size = path.stat().st_size
             if size > limits.ukuran_berkas:
-                problems.append(_too_large(path.name, size, limits))
+                problems.append(too_large_problem(path.name, size, limits))
                 continue
             sha, copy = keep(path)
         except OSError as exc:

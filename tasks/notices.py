@@ -1,9 +1,13 @@
-"""Mails around the deadline: reminders to units, the secretariat's list, acknowledgements.
+"""Mails around the deadline: reminders to units and the secretariat's list.
 
 Pure builders: who is reminded, what each mail says and its ledger key. No database, no inbox,
 no sending (triwulan/reminders.py and the quarterly flow do that). Every key is derived from what
 the mail says, never from the time or from attachment bytes (a generated xlsx carries its own
 timestamps), so a rerun that would say the same thing sends nothing.
+
+Cut by mail kind: the acknowledgement of an accepted file is in tasks/notices_ack.py, the parts
+every notice shares (addresses, sign-off, problem rows, HTML) in tasks/notices_common.py. Their
+public names stay importable from here, where the flows and reminders import them.
 """
 
 from __future__ import annotations
@@ -19,48 +23,26 @@ import pandas as pd
 
 from triwulan.config import Schedule
 from triwulan.tasks.deliver import Mail
-from triwulan.tasks.fmt import WIB, persen, problem_line, rupiah, strip_newlines, tanggal
+from triwulan.tasks.fmt import WIB, problem_line, tanggal
 from triwulan.tasks.mails import content_key
+from triwulan.tasks.notices_ack import (  # noqa: F401  (re-exported: flows import them from here)
+    FIGURES,
+    acknowledgement_mails,
+    figures,
+)
+from triwulan.tasks.notices_common import addresses, problem_item, render_html, sign_off
 from triwulan.tasks.period import Period
 from triwulan.tasks.reference import Reference
-from triwulan.tasks.report import MAIL_PROBLEMS, capped, environment, more_line, split_problems
+from triwulan.tasks.report import capped, more_line, split_problems
 from triwulan.tasks.submission import input_columns
 from triwulan.tasks.summary import problem_records
 
 REMINDER_PROBLEMS = 10  # errors listed in a reminder; the feedback mail has them all
 SECRETARIAT_FILES = 10  # unattributed inbox files listed in the secretariat's mail
-_BAD_ADDRESS = re.compile(r"[\s,;<>]")
 _FILL_PREFIX = re.compile(r"^DIISI UNIT(?:\s*\(([^)]*)\))?\s*:\s*", re.IGNORECASE)
 
-# (key in unit["totals"], label, formatter) in the order an acknowledgement lists them
-FIGURES: tuple[tuple[str, str, str], ...] = (
-    ("realisasi_keuangan_tw", "Realisasi keuangan {tw}", "rupiah"),
-    ("target_keuangan_tw", "Target keuangan {tw}", "rupiah"),
-    ("capaian_keuangan_tw_persen", "Capaian terhadap target {tw}", "persen"),
-    ("realisasi_keuangan_sd_tw", "Realisasi keuangan s.d. {tw} (kumulatif)", "rupiah"),
-    ("serapan_pagu_persen", "Serapan pagu s.d. {tw}", "persen"),
-    ("realisasi_fisik_persen", "Realisasi fisik (kumulatif)", "persen"),
-)
 
-
-# --- addresses and the deadline -----------------------------------------------------------------
-
-
-def addresses(cell: object) -> list[str]:
-    """Usable addresses of a reference cell ('a@x; b@y'); the rest is dropped, not sent to.
-
-    deliver() refuses a whole batch over one bad address, so a typo in one unit's row must not
-    stop every other unit's mail: such a unit is reported as unreachable instead.
-    """
-    if cell is None or (isinstance(cell, float) and pd.isna(cell)):
-        return []
-    found = []
-    for part in str(cell).replace(",", ";").split(";"):
-        address = part.strip()
-        local, at, domain = address.rpartition("@")
-        if at and local and "." in domain and not _BAD_ADDRESS.search(address):
-            found.append(address)
-    return found
+# --- the deadline -------------------------------------------------------------------------------
 
 
 def deadline(period: Period, when: Schedule) -> dt.datetime:
@@ -175,10 +157,6 @@ def fill_columns(ref: Reference) -> list[dict[str, str]]:
     return out
 
 
-def _sign_off(ref: Reference) -> str:
-    return f"Sekretariat {ref.kecamatan_name}"
-
-
 def reminder_mail(
     ref: Reference,
     period: Period,
@@ -201,10 +179,7 @@ def reminder_mail(
         "period_short": f"{period.roman} {period.tahun}",
         "rejected": state.status == "rejected",
         "file": state.file,
-        "errors": [
-            {"baris": _row(p), "kolom": str(p.get("column") or "-"), "pesan": str(p["message"])}
-            for p in errors
-        ],
+        "errors": [problem_item(p) for p in errors],
         "error_count": len(state.errors),
         "errors_more": more_line(more, "kesalahan"),
         "warning_count": len(state.warnings),
@@ -213,7 +188,7 @@ def reminder_mail(
         "send_to": list(send_to),
         "columns": fill_columns(ref),
         "attachment": attachment.name if attachment else None,
-        "sign_off": _sign_off(ref),
+        "sign_off": sign_off(ref),
     }
     facts = {k: v for k, v in context.items() if k != "sign_off"} | {"unit": state.unit}
     if late:
@@ -227,15 +202,10 @@ def reminder_mail(
         to=list(state.to),
         cc=[],
         subject=subject,
-        html=_html("pengingat.html.j2", context),
+        html=render_html("pengingat.html.j2", context),
         text=_reminder_text(context),
         attachments=[attachment] if attachment else [],
     )
-
-
-def _row(problem: Mapping[str, Any]) -> str:
-    row = problem.get("row")
-    return "-" if row is None or (isinstance(row, float) and pd.isna(row)) else str(int(row))
 
 
 def _where(send_to: Sequence[str]) -> str:
@@ -358,7 +328,7 @@ def secretariat_mail(
         to=list(to),
         cc=[],
         subject=subject,
-        html=_html("sekretariat.html.j2", context),
+        html=render_html("sekretariat.html.j2", context),
         text=_secretariat_text(context),
         attachments=[],
     )
@@ -405,106 +375,3 @@ def _secretariat_text(c: Mapping[str, Any]) -> str:
         lines.append("")
     lines.append(c["closing"])
     return "\n".join(lines) + "\n"
-
-
-# --- the acknowledgement of an accepted file --------------------------------------------------
-
-
-def figures(totals: Mapping[str, Any] | None, period: Period) -> list[dict[str, str]]:
-    """The unit's figures as the acknowledgement shows them (label, formatted value)."""
-    totals = totals or {}
-    out = []
-    for key, label, kind in FIGURES:
-        value = totals.get(key)
-        shown = rupiah(value) if kind == "rupiah" else persen(value)
-        out.append({"label": label.format(tw=period.roman), "value": shown})
-    return out
-
-
-def acknowledgement_mails(
-    ref: Reference, period: Period, summary: dict, shas: dict[str, str]
-) -> list[Mail]:
-    """'Berkas diterima' to each unit accepted in this run, with its figures and warnings.
-
-    Keyed on the file's bytes, its figures and its warnings: the same accepted file is
-    acknowledged once; a unit without a usable address is skipped (it cannot be mailed).
-    """
-    contacts = dict(zip(ref.units["unit"], ref.units["email"], strict=True))
-    mails = []
-    for unit in summary["units"]:
-        if unit.get("status") != "accepted":
-            continue
-        to = addresses(contacts.get(unit["unit"]))
-        if not to:
-            continue
-        warnings = split_problems(unit.get("problems"))[1]
-        shown, more = capped(warnings, MAIL_PROBLEMS)
-        names = [f.strip() for f in str(unit.get("file") or "").split(",") if f.strip()]
-        numbers = {key: (unit.get("totals") or {}).get(key) for key, _, _ in FIGURES}
-        content = [sorted(shas.get(f, f) for f in names), numbers, warnings]
-        context = {
-            "unit_name": unit["nama"],
-            "period_long": period.long,
-            "period_short": f"{period.roman} {period.tahun}",
-            "file": unit.get("file"),
-            "figures": figures(unit.get("totals"), period),
-            "warnings": [
-                {"baris": _row(p), "kolom": str(p.get("column") or "-"), "pesan": str(p["message"])}
-                for p in shown
-            ],
-            "warning_count": len(warnings),
-            "warnings_more": more_line(more, "peringatan"),
-            "sign_off": _sign_off(ref),
-        }
-        noted = " dengan catatan" if warnings else ""
-        mails.append(
-            Mail(
-                key=f"{period.label}/diterima/{unit['unit']}/{content_key(content)}",
-                to=to,
-                cc=[],
-                subject=f"Berkas diterima{noted}: laporan realisasi {period.roman} {period.tahun} — {unit['nama']}",
-                html=_html("diterima.html.j2", context),
-                text=_acknowledgement_text(context),
-                attachments=[],
-            )
-        )
-    return mails
-
-
-def _acknowledgement_text(c: Mapping[str, Any]) -> str:
-    file = f"Berkas {c['file']}" if c["file"] else "Berkas"
-    lines = [
-        f"Yth. Bapak/Ibu pengelola laporan {c['unit_name']},",
-        "",
-        f"{file} untuk laporan realisasi fisik dan keuangan {c['period_long']} sudah kami terima"
-        + (
-            f" dengan {c['warning_count']} catatan (peringatan) yang mohon diperiksa."
-            if c["warning_count"]
-            else " dan lolos pemeriksaan."
-        ),
-        "",
-        "Angka yang tercatat:",
-    ]
-    lines += [f"- {f['label']}: {f['value']}" for f in c["figures"]]
-    if c["warnings"]:
-        lines += ["", "Catatan (tidak menyebabkan penolakan):"]
-        lines += [f"- baris {w['baris']}, kolom {w['kolom']}: {w['pesan']}" for w in c["warnings"]]
-        if c["warnings_more"]:
-            lines.append(c["warnings_more"])
-    lines += [
-        "",
-        "Berkas tidak perlu dikirim ulang. Bila ada angka yang perlu dikoreksi, kirim kembali "
-        f"berkas lengkap untuk {c['period_short']} ke sekretariat.",
-        "",
-        "Hormat kami,",
-        c["sign_off"],
-    ]
-    return "\n".join(lines) + "\n"
-
-
-# --- rendering ------------------------------------------------------------------------------
-
-
-def _html(template: str, context: Mapping[str, Any]) -> str:
-    """House-style HTML, autoescaped (names and messages come from what units typed)."""
-    return strip_newlines(environment().get_template(template).render(**context))

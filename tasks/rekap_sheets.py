@@ -179,7 +179,18 @@ def perubahan_sheet(
             ws, row, f"Status unit yang berubah dibanding versi {versi or '-'}", 2, BOLD_FONT
         )
         row += 1
-        write_header(ws, row, ["Kode Unit", "Nama Unit", "Sebelum", "Sesudah"])
+        write_header(
+            ws,
+            row,
+            [
+                "Kode Unit",
+                "Nama Unit",
+                "Sebelum",
+                "Sesudah",
+                "Realisasi Dihitung Sebelum (Rp)",
+                "Realisasi Dihitung Sesudah (Rp)",
+            ],
+        )
         headers.append(row)
         for item in units:
             row += 1
@@ -191,6 +202,8 @@ def perubahan_sheet(
                     (item.get("nama"), "text"),
                     (_change_value(item.get("sebelum")), "longtext"),
                     (_change_value(item.get("sesudah")), "text"),
+                    (item.get("rupiah_sebelum"), "money"),
+                    (item.get("rupiah_sesudah"), "money"),
                 ],
             )
         row += 2
@@ -314,6 +327,9 @@ def e81_sheet(
     for record in rows:
         row_no += 1
         tingkat = str(record.get("tingkat") or "")
+        if tingkat == "sub_kegiatan" and record.get("nama_unit"):
+            # the same sub-kegiatan runs in several units: name the unit where the row is read
+            record = {**record, "uraian": f"{record.get('uraian')}\n({record['nama_unit']})"}
         write_row(
             ws,
             row_no,
