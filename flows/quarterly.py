@@ -88,7 +88,7 @@ def quarterly_report(
         )
         work = steps.work_folder(quarter_folder, version)
         try:
-            steps.record_files(engine, period, run_id, collected, validation)
+            steps.record_files(engine, period, run_id, collected, validation, iku.owners)
             changed = store.data_digest(engine, period.tahun, period.triwulan) != before
             built = steps.build_quarter(
                 engine, ref, period, version, work, validation, unattached, None, collected.raw

@@ -234,6 +234,8 @@ def changes_since(
     for unit in units:
         unit["rupiah_sebelum"], unit["rupiah_sesudah"] = moved.get(unit["unit"], (None, None))
     before, after = _total(previous_summary, previous_detail), _total(summary, detail)
+    iku = _iku_changes(previous_summary, summary)
+    texts = _text_changes(previous_detail, detail)
     return {
         "versi_sebelumnya": previous_summary.get("version"),
         "unit_berubah": units,
@@ -242,5 +244,48 @@ def changes_since(
         "angka_lainnya": max(len(figures) - limit, 0),
         "total_sebelum": before,
         "total_sesudah": after,
-        "ada_perubahan": bool(units or figures or before != after),
+        "iku_berubah": iku,
+        "keterangan_berubah": texts,
+        "ada_perubahan": bool(units or figures or before != after or iku or texts),
     }
+
+
+IKU_FIGURES = (
+    ("realisasi_tw", "Realisasi {tw}"),
+    ("realisasi_sd_tw", "Realisasi s.d. {tw}"),
+    ("capaian_sd_tw_persen", "Capaian s.d. {tw} (%)"),
+)
+
+
+def _iku_changes(previous_summary: dict, summary: dict) -> list[dict[str, object]]:
+    """IKU figures that moved (a late survey or a corrected evaluation changes no money)."""
+    before = {r.get("kode"): r for r in previous_summary.get("iku") or []}
+    tw = _tw(summary)
+    out = []
+    for row in summary.get("iku") or []:
+        old = before.get(row.get("kode"), {})
+        for key, title in IKU_FIGURES:
+            if old.get(key) != row.get(key):
+                out.append(
+                    {
+                        "kode": row.get("kode"),
+                        "nama": row.get("nama"),
+                        "judul": title.format(tw=tw),
+                        "sebelum": old.get(key),
+                        "sesudah": row.get(key),
+                    }
+                )
+    return out
+
+
+def _text_changes(previous_detail: pd.DataFrame, detail: pd.DataFrame) -> int:
+    """How many rows counted in both versions changed their kendala or tindak lanjut."""
+    columns = ["kendala", "tindak_lanjut"]
+    if previous_detail.empty or detail.empty or not set(columns) <= set(detail.columns):
+        return 0
+    if not set(columns) <= set(previous_detail.columns):
+        return 0
+    old = previous_detail.set_index(KEY)[columns].fillna("").astype(str)
+    new = detail.set_index(KEY)[columns].fillna("").astype(str)
+    both = old.index.intersection(new.index)
+    return int((old.loc[both] != new.loc[both]).any(axis=1).sum())

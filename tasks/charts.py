@@ -255,8 +255,10 @@ def keuangan_unit_chart(
 
 
 def _iku_value(value: float, satuan: str) -> str:
-    text = angka_singkat(value)
-    return f"{text}%" if satuan.lower().startswith("persen") or satuan == "%" else text
+    """As the IKU table prints it: 'Nilai' with two decimals (77,80), percentages as 13,33%."""
+    if satuan.lower().startswith("persen") or satuan == "%":
+        return f"{angka_singkat(value)}%"
+    return format_decimal(round(value, 2), format="#,##0.00", locale=LOCALE)
 
 
 def _iku_heading(row: Mapping[str, Any], status: str | None) -> tuple[str, str]:

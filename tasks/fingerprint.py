@@ -39,7 +39,7 @@ def run_fingerprint(
     unreadable: Mapping[str, str],
     stored_digest: str,
     reference_digest: str,
-    limits: Mapping[str, int],
+    limits: Mapping[str, int | float],
 ) -> str:
     """One digest over everything the run's report is made of."""
     payload = {

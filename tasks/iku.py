@@ -136,7 +136,7 @@ def _wilayah_row(ref: Reference, iku: pd.Series, q: int, inputs: dict) -> Built:
             + ")"
         )
     if result["ada_data"] and not result["dilaporkan_tw_ini"]:
-        notes.append(f"tidak ada laporan zona pada TW {ROMAN[q]}; dipakai status terakhir")
+        notes.append(f"s.d. TW {ROMAN[q]} memakai status zona terakhir yang dilaporkan")
     extra = {
         "zona_tertib": now["zona_tertib"],
         "zona_total": result["zona_total"],
@@ -145,8 +145,11 @@ def _wilayah_row(ref: Reference, iku: pd.Series, q: int, inputs: dict) -> Built:
         "level_persen": now["level_persen"] if result["ada_data"] else None,
         "per_triwulan": result["per_triwulan"] if result["ada_data"] else [],
     }
+    # no kelurahan reported zones this quarter: its increase is unknown, not 0 (the level to
+    # date still stands on the statuses last reported)
+    reported_now = result["ada_data"] and result["dilaporkan_tw_ini"]
     return (
-        now["kenaikan_persen"] if result["ada_data"] else None,
+        now["kenaikan_persen"] if reported_now else None,
         now["level_persen"] if result["ada_data"] else None,
         float(sum(exact(t) for t in known)) if known else None,
         extra,

@@ -21,12 +21,9 @@ ZONA, SKM, AKIP = "zona_k3", "skm", "akip"
 IKU_SHEETS = (ZONA, SKM, AKIP)
 IDENTITY = ["tahun", "triwulan", "unit"]
 SCORES = [f"u{i}" for i in range(1, 10)]
-# Columns that tell a CSV's sheet from its header (the realisasi CSV has none of them).
-MARKERS: dict[str, frozenset[str]] = {
-    ZONA: frozenset({"no_zona", "status_tertib"}),
-    SKM: frozenset({"responden", *SCORES}),
-    AKIP: frozenset({"komponen", "nilai"}),
-}
+# The key column that tells a CSV's sheet from its header (a realisasi CSV has none of them);
+# the sheet's other columns, if missing, are then named by the rules (iku_kolom_wajib).
+MARKERS: dict[str, str] = {ZONA: "no_zona", SKM: "responden", AKIP: "komponen"}
 # Which unit fills which sheet (by the `jenis` of units.csv).
 SHEETS_OF = {"kelurahan": (ZONA,), "kecamatan": (SKM, AKIP)}
 
@@ -58,7 +55,7 @@ def column_spec(sheet: str) -> dict[str, dict[str, str]]:
 def sheet_of_header(header: list[str]) -> str | None:
     """The IKU sheet a CSV header belongs to, or None for a realisasi CSV."""
     names = {h.strip().lower() for h in header}
-    found = [sheet for sheet, marks in MARKERS.items() if marks <= names]
+    found = [sheet for sheet, key in MARKERS.items() if key in names]
     return found[0] if len(found) == 1 else None
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 
 from triwulan.tasks.iku_input import AKIP, SCORES, SKM, ZONA
+from triwulan.tasks.iku_nilai import hundredths
 from triwulan.tasks.period import Period
 from triwulan.tasks.store import metadata
 
@@ -61,8 +62,8 @@ TABLES: dict[str, Table] = {
         "iku_skm",
         metadata,
         *_key(),
-        Column("responden", String(200), nullable=False),
-        Column("jenis_layanan", String(300), nullable=False),
+        Column("responden", Text, nullable=False),  # lengths bounded by the rules, not here
+        Column("jenis_layanan", Text, nullable=False),
         Column("tanggal", String(10), nullable=False),
         *[Column(u, Integer, nullable=False) for u in SCORES],
         *_source(),
@@ -92,7 +93,7 @@ def _records(sheet: str, frame: pd.DataFrame, tahun: int, triwulan: int, version
             if col in SCORES or col == "no_zona":
                 value = int(value)
             elif col == "nilai":
-                value = round(float(value), 2)
+                value = hundredths(float(value)) / 100  # half-up, as the computation reads it
             elif col == "tertib":
                 value = bool(value)
             else:

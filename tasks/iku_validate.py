@@ -68,6 +68,7 @@ class IkuValidation:
     accepted: dict[str, pd.DataFrame]
     sent: set[tuple[str, str]] = field(default_factory=set)
     gx_results: list[Any] = field(default_factory=list)
+    owners: dict[str, str] = field(default_factory=dict)  # file -> unit its IKU rows name
 
 
 # ---------------------------------------------------------------- typing (pure)
@@ -128,9 +129,12 @@ def type_sheet(frame: pd.DataFrame, sheet: str, ref: Reference, period: Period) 
             (u, int(n)) in own if pd.notna(n) else False
             for u, n in zip(work["unit"], work["no_zona"], strict=True)
         ]
-        work["zona_unit"] = work["unit"].map(
-            zones.groupby("kelurahan")["no"].agg(lambda s: ", ".join(map(str, sorted(s))))
+        work["zona_unit"] = (
+            work["unit"]
+            .map(zones.groupby("kelurahan")["no"].agg(lambda s: ", ".join(map(str, sorted(s)))))
+            .fillna("-")
         )
+        work["catatan"] = work["catatan_teks"]
         status = work["status_tertib_teks"].str.strip().str.lower()
         work["status"] = status
         work["tertib"] = status == "ya"
@@ -287,11 +291,40 @@ def _missing_columns(frame: pd.DataFrame, sheet: str) -> list[dict[str, Any]]:
             "column": f"{lacking[0]} (sheet {sheet})",
             "rule": "iku_kolom_wajib",
             "severity": "error",
+            "_kolom": lacking,
             "message": f"Sheet {sheet} tidak punya kolom {', '.join(lacking)}. Gunakan templat "
             "triwulan ini.",
         }
         for name, lacking in out
     ]
+
+
+def _incomplete_akip(work: pd.DataFrame) -> list[dict[str, Any]]:
+    """An evaluation must carry every component (reference/akip_komponen.csv): a sum of some
+    components would be published as the Nilai AKIP. One problem per file naming the missing."""
+    if work.empty:
+        return []
+    needed = list(akip_components()["komponen"])
+    present = work.groupby("_file")["komponen"].agg(set)
+    units = work[work["unit_ok"]].groupby("_file")["unit"].first()
+    out = []
+    for name, have in present.items():
+        lacking = [k for k in needed if k not in have]
+        if lacking:
+            out.append(
+                {
+                    "unit": units.get(name),
+                    "file": name,
+                    "row": None,
+                    "column": "komponen (sheet akip)",
+                    "rule": "komponen_akip_lengkap",
+                    "severity": "error",
+                    "message": f"Sheet akip tidak memuat komponen {', '.join(lacking)}: Nilai AKIP "
+                    "adalah jumlah keempat komponen. Isi semua komponen dari LHE SAKIP, atau "
+                    "kosongkan semuanya bila belum ada evaluasi.",
+                }
+            )
+    return out
 
 
 def _owner(problems: list[dict[str, Any]], owners: dict[str, str | None]) -> None:
@@ -307,16 +340,21 @@ def validate_iku(
     ref: Reference,
     period: Period,
     owners: dict[str, str | None] | None = None,
+    files: list[tuple[str, str]] | None = None,
 ) -> IkuValidation:
     """Check the IKU sheets of a quarter; accepted rows of units without an IKU error.
 
     `owners`: file name -> unit of its realisasi sheet, for problems of rows whose own unit cell
     is unknown (an xlsx sheet takes its unit from the realisasi sheet of the same file).
+    `files`: (file, sheet) of every IKU sheet read, rows or not: a sheet sent back empty clears
+    what its unit had stored for the quarter.
     """
     owners = owners or {}
     found: list[dict[str, Any]] = []
     works: dict[str, pd.DataFrame] = {}
     sent: set[tuple[str, str]] = set()
+    file_units: dict[str, str] = {}
+    sent |= {(owners[f], sheet) for f, sheet in files or [] if owners.get(f)}
     for sheet in IKU_SHEETS:
         frame = sheets.get(sheet)
         if frame is None:
@@ -324,9 +362,13 @@ def validate_iku(
         found += _missing_columns(frame, sheet)
         work = type_sheet(frame, sheet, ref, period)
         sent |= {(u, sheet) for u in work["unit"].unique() if u in set(ref.units["unit"])}
+        named = work[work["unit_ok"]].groupby("_file")["unit"].first()
+        file_units |= {str(f): str(u) for f, u in named.items()}
         sent |= {(owners[f], sheet) for f in frame["_file"].unique() if owners.get(f)}
         work = work[~_not_reported(work, sheet)].reset_index(drop=True)
         work["_idx"] = range(len(work))
+        if sheet == AKIP:
+            found += _incomplete_akip(work)
         if not work.empty:
             works[sheet] = work
     for sheet, problem in sheet_problems:
@@ -343,6 +385,13 @@ def validate_iku(
         )
     results = run_iku_expectations(works) if works else {}
     found += problems_of(results, works, ref, period)
+    lacking = {(p["file"], c) for p in found if p["rule"] == "iku_kolom_wajib" for c in p["_kolom"]}
+    found = [
+        p
+        for p in found
+        if p["rule"] == "iku_kolom_wajib"
+        or (p["file"], str(p["column"]).split(" (sheet")[0]) not in lacking
+    ]  # a column missing from the file: its one problem says so, not one per row
     _owner(found, owners)
     kept = bound_rows(found, load_limits().baris_per_masalah)
     problems = pd.DataFrame(
@@ -353,7 +402,7 @@ def validate_iku(
         sheet: work[~work["unit"].isin(bad) & work["unit_ok"]].reset_index(drop=True)
         for sheet, work in works.items()
     }
-    return IkuValidation(problems, accepted, sent, list(results.values()))
+    return IkuValidation(problems, accepted, sent, list(results.values()), file_units)
 
 
 def merge(validation: Validation, iku: IkuValidation, ref: Reference) -> Validation:
@@ -389,5 +438,7 @@ def validate_received(
     owners = {
         name: unit for unit, names in validation.files.items() for name in str(names).split(", ")
     }
-    iku = validate_iku(received.iku, received.sheet_problems, ref, period, owners)
+    iku = validate_iku(
+        received.iku, received.sheet_problems, ref, period, owners, received.iku_files
+    )
     return merge(validation, iku, ref), iku

@@ -250,9 +250,18 @@ def _identity(frame: pd.DataFrame) -> dict[str, str]:
     return out
 
 
-def _iku_frame(rows: list[list[object]], name: str, identity: dict[str, str]) -> pd.DataFrame:
-    """An IKU sheet's rows (possibly none: a quarter without survey); identity filled in."""
-    frame, _ = _rows_to_frame(rows, name)  # "no data rows" is fine for an IKU sheet
+def _iku_frame(
+    rows: list[list[object]], name: str, identity: dict[str, str]
+) -> pd.DataFrame | FileProblem:
+    """An IKU sheet's rows (possibly none: a quarter without survey); identity filled in.
+
+    "No data rows" and "no header at all" are fine for an IKU sheet (nothing this quarter); any
+    other problem (e.g. a header twice) is the sheet's.
+    """
+    frame, problem = _rows_to_frame(rows, name)
+    has_text = any(any(str(c).strip() for c in r) for r in rows)
+    if problem is not None and has_text and all(c in META_COLS for c in frame.columns):
+        return problem
     for col in reversed(IDENTITY):
         if col not in frame.columns:
             frame.insert(0, col, identity.get(col, ""))
@@ -268,7 +277,10 @@ def _read_file(path: Path, name: str, limits: Limits, reader: XlsxReader | None)
         header = next((r for r in rows if any(str(c).strip() for c in r)), [])
         sheet = sheet_of_header([str(c) for c in header])
         if sheet is not None:
-            return FileRead({sheet: _iku_frame(rows, name, {})})
+            read = _iku_frame(rows, name, {})
+            if isinstance(read, FileProblem):
+                return FileRead({}, read)
+            return FileRead({sheet: read})
         frame, problem = _rows_to_frame(rows, name)
         return FileRead({SHEET: frame}, problem)
     if reader is None:
@@ -283,10 +295,11 @@ def _read_file(path: Path, name: str, limits: Limits, reader: XlsxReader | None)
     frames, sheet_problems = {SHEET: frame}, []
     identity = _identity(frame)
     for sheet, rows in result.items():
-        if isinstance(rows, FileProblem):
-            sheet_problems.append((sheet, rows))
+        read = rows if isinstance(rows, FileProblem) else _iku_frame(rows, name, identity)
+        if isinstance(read, FileProblem):
+            sheet_problems.append((sheet, read))
         else:
-            frames[sheet] = _iku_frame(rows, name, identity)
+            frames[sheet] = read
     return FileRead(frames, problem, tuple(sheet_problems))
 
 
@@ -373,6 +386,9 @@ class Received:
     sha256: dict[str, str]  # file name as received -> sha256 of the bytes kept
     iku: dict[str, pd.DataFrame] = field(default_factory=dict)
     sheet_problems: list[tuple[str, FileProblem]] = field(default_factory=list)
+    iku_files: list[tuple[str, str]] = field(
+        default_factory=list
+    )  # (file, sheet) read, rows or not
 
 
 def read_all(
@@ -388,6 +404,7 @@ def read_all(
     by_sheet: dict[str, list[pd.DataFrame]] = defaultdict(list)
     problems: list[FileProblem] = []
     sheet_problems: list[tuple[str, FileProblem]] = []
+    iku_files: list[tuple[str, str]] = []
     with XlsxReader(limits) as reader:
         for path, name in zip(paths, names, strict=True):
             read = read_file(path, name, limits, reader)
@@ -395,9 +412,11 @@ def read_all(
                 problems.append(read.problem)
             for sheet, frame in read.frames.items():
                 by_sheet[sheet].append(frame)
+                if sheet in IKU_SHEETS:
+                    iku_files.append((name, sheet))
             sheet_problems += read.sheet_problems
     iku = {sheet: _combine(by_sheet[sheet]) for sheet in IKU_SHEETS if sheet in by_sheet}
-    return Received(_combine(by_sheet[SHEET]), problems, {}, iku, sheet_problems)
+    return Received(_combine(by_sheet[SHEET]), problems, {}, iku, sheet_problems, iku_files)
 
 
 def read_quarter(

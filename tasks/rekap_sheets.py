@@ -16,7 +16,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from triwulan.tasks.compute import MONEY
-from triwulan.tasks.fmt import STATUS_LABEL, angka, rupiah
+from triwulan.tasks.fmt import STATUS_LABEL, rupiah
 from triwulan.tasks.period import ROMAN, Period
 from triwulan.tasks.rekap_layout import (
     BOLD_FONT,
@@ -35,6 +35,7 @@ from triwulan.tasks.rekap_layout import (
     write_row,
 )
 from triwulan.tasks.report import _clean, more_line, records
+from triwulan.tasks.report_sections import iku_note
 
 NO_IKU = "Belum ada data IKU."
 NO_E81 = "Belum ada data evaluasi Renja (E.81)."
@@ -48,17 +49,10 @@ def _status_word(value: Any) -> str | None:
 
 
 def _iku_note(row: Mapping[str, Any]) -> str | None:
-    """Keterangan plus what explains the figure: IKM respondents and mutu, AKIP predikat."""
-    parts = [str(_clean(row.get("keterangan")) or "").strip()]
-    responden = _clean(row.get("responden"))
-    if responden is not None:
-        parts.append(f"Responden: {angka(responden)}")
-    for key, label in (("mutu", "Mutu pelayanan"), ("predikat", "Predikat")):
-        value = _clean(row.get(key))
-        if value is not None:
-            parts.append(f"{label}: {value}")
-    text = "; ".join(part for part in parts if part)
-    return text or None
+    """The same remark as the HTML report's: respondents and mutu (quarter and year so far),
+    AKIP predicate, zones, and the keterangan."""
+    text = iku_note(row)
+    return None if text == "-" else text
 
 
 def iku_sheet(
@@ -171,9 +165,34 @@ def perubahan_sheet(
             span,
         )
         row += 2
-    if not units and not figures:
+    iku = list(perubahan.get("iku_berubah") or [])
+    texts = int(_clean(perubahan.get("keterangan_berubah")) or 0)
+    if not units and not figures and not iku and not texts:
         write_line(ws, row, f"Tidak ada perubahan dibanding versi {versi or '-'}.", span)
     headers: list[int] = []
+    if iku:
+        write_line(
+            ws, row, f"Capaian IKU yang berubah dibanding versi {versi or '-'}", 2, BOLD_FONT
+        )
+        row += 1
+        write_header(ws, row, ["Indikator", "Angka", "Sebelum", "Sesudah"])
+        headers.append(row)
+        for item in iku:
+            row += 1
+            write_row(
+                ws,
+                row,
+                [
+                    (item.get("nama"), "longtext"),
+                    (item.get("judul"), "text"),
+                    (item.get("sebelum"), "auto"),
+                    (item.get("sesudah"), "auto"),
+                ],
+            )
+        row += 2
+    if texts:
+        write_line(ws, row, f"Kendala atau tindak lanjut berubah pada {texts} sub kegiatan.", span)
+        row += 2
     if units:
         write_line(
             ws, row, f"Status unit yang berubah dibanding versi {versi or '-'}", 2, BOLD_FONT

@@ -22,7 +22,7 @@ from triwulan.tasks.iku import iku_rows
 from triwulan.tasks.iku_input import AKIP, SKM, ZONA
 from triwulan.tasks.period import Period
 from triwulan.tasks.reference import QUARTERS, Reference, plan_for_quarter
-from triwulan.tasks.summary import read_detail
+from triwulan.tasks.summary import build_summary, read_detail
 
 E81_FILE = "e81.json"
 
@@ -72,7 +72,10 @@ def cumulative_series(
             done.append(None)
             continue
         value = total[f"rp_tw{q}"]
-        running += 0 if pd.isna(value) else int(value)
+        if pd.isna(value):  # no unit reported that quarter: no point, not "nothing spent"
+            done.append(None)
+            continue
+        running += int(value)
         done.append(running)
     return {"rencana_sd": plan, "realisasi_sd": done}
 
@@ -103,10 +106,6 @@ def quarter_extras(
         "jumlah": int(warnings.attrs.get("jumlah", len(warnings))),
         "lainnya": int(warnings.attrs.get("lainnya", 0)),
     }
-    perubahan = None
-    if previous is not None:
-        before_summary, before_detail = previous
-        perubahan = changes_since(before_summary, before_detail, summary, detail)
     iku = iku_rows(
         ref,
         period.triwulan,
@@ -114,9 +113,47 @@ def quarter_extras(
         iku_inputs.get(AKIP),
         iku_inputs.get(ZONA),
     )
+    perubahan = None
+    if previous is not None:
+        before_summary, before_detail = previous
+        perubahan = changes_since(before_summary, before_detail, {**summary, "iku": iku}, detail)
     return Extras(
         iku, e81, peringatan, perubahan, cumulative_series(ref, e81, period.triwulan, counted)
     )
+
+
+def summarise_version(
+    ref: Reference,
+    period: Period,
+    version: int,
+    validation: Any,
+    unattached: list[Any],
+    detail: pd.DataFrame,
+    earlier_data: dict[str, dict[str, object]],
+    warnings: list[dict[str, object]],
+    realisasi: pd.DataFrame,
+    iku_inputs: dict[str, pd.DataFrame],
+    counted: list[str],
+    previous: tuple[dict[str, Any], pd.DataFrame] | None,
+    cause: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], Extras]:
+    """summary.json of a version (tasks.summary) with its performance parts: one place for a run,
+    a cascade and a preview."""
+    summary = build_summary(
+        ref,
+        period,
+        version,
+        validation.status,
+        validation.files,
+        validation.problems,
+        [{"file": p.file, "message": p.message} for p in unattached],
+        detail,
+        earlier_data,
+        warnings=warnings,
+        cause=cause,
+    )
+    extras = quarter_extras(ref, period, realisasi, iku_inputs, detail, counted, summary, previous)
+    return extras.into(summary), extras
 
 
 def previous_version(folder: str | Path | None) -> tuple[dict[str, Any], pd.DataFrame] | None:

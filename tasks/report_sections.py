@@ -44,19 +44,22 @@ def status_class(status: Any) -> str:
     return {"tercapai": "status-accepted", "belum tercapai": "status-rejected"}.get(str(status), "")
 
 
+def _with_label(value: Any, label: Any) -> str:
+    return f"{value} ({label})" if label else str(value)
+
+
 def iku_note(row: Mapping[str, Any]) -> str:
     """What a reader needs beside the figures: respondents and mutu, predicate, zones."""
     parts = []
     kode = row.get("kode")
-    if kode == "ikm" and row.get("responden_sd_tw"):
+    if kode == "ikm":
         if row.get("responden"):
-            parts.append(f"{row['responden']} responden TW ini, mutu {row.get('mutu')}")
-        parts.append(
-            f"{row['responden_sd_tw']} responden tahun ini, mutu {row.get('mutu_sd_tw')}"
-            f" ({row.get('mutu_sd_tw_keterangan', '')})".replace(" ()", "")
-        )
+            parts.append(f"{fmt.angka(row['responden'])} responden TW ini, mutu {row.get('mutu')}")
+        if row.get("responden_sd_tw"):
+            mutu = _with_label(row.get("mutu_sd_tw"), row.get("mutu_sd_tw_keterangan"))
+            parts.append(f"{fmt.angka(row['responden_sd_tw'])} responden tahun ini, mutu {mutu}")
     if kode == "akip" and row.get("predikat"):
-        parts.append(f"predikat {row['predikat']} ({row.get('predikat_keterangan', '')})")
+        parts.append("predikat " + _with_label(row["predikat"], row.get("predikat_keterangan")))
     if kode == "wilayah_tertib" and row.get("zona_total"):
         parts.append(f"{row.get('zona_tertib')} dari {row['zona_total']} zona K3 tertib")
         missing = row.get("zona_belum_dilaporkan") or []

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from triwulan.paths import out_dir, quarter_inbox, reference_dir, reference_root
 from triwulan.tasks import compute, record, store
 from triwulan.tasks.deliver import DeliveryResult, Mail, SmtpConfig, deliver, resend
+from triwulan.tasks.early_warning import load_thresholds
 from triwulan.tasks.errors import DeliveryFailed
 from triwulan.tasks.fingerprint import folder_digest, run_fingerprint
 from triwulan.tasks.fmt import STATUS_LABEL, persen, rupiah
@@ -32,9 +33,8 @@ from triwulan.tasks.limits import load_limits
 from triwulan.tasks.mails import failure_mail, leadership_key, secretariat_address
 from triwulan.tasks.period import Period, period_for_run
 from triwulan.tasks.reference import SHARED_REFERENCE, Reference, plan_for_quarter
-from triwulan.tasks.report_data import previous_version, quarter_extras
+from triwulan.tasks.report_data import previous_version, summarise_version
 from triwulan.tasks.summary import (
-    build_summary,
     counted_units,
     earlier_gaps,
     write_summary,
@@ -158,31 +158,22 @@ def build_quarter(
     warnings = earlier_gaps(
         store.quarters_with_data(engine, period.tahun), counted, period.triwulan, names
     )
-    summary = build_summary(
+    last = record.last_report(engine, period.label)
+    summary, extras = summarise_version(
         ref,
         period,
         version,
-        validation.status,
-        validation.files,
-        validation.problems,
-        [{"file": p.file, "message": p.message} for p in unattached],
+        validation,
+        unattached,
         detail,
         earlier_data,
-        warnings=warnings,
-        cause=cause,
-    )
-    last = record.last_report(engine, period.label)
-    extras = quarter_extras(
-        ref,
-        period,
+        warnings,
         store.load_realisasi(engine, period.tahun, period.triwulan),
         load_iku(engine, period.tahun, period.triwulan),
-        detail,
         counted,
-        summary,
         previous_version(last["folder"]) if last else None,
+        cause,
     )
-    summary = extras.into(summary)
     checked = None
     if raw is not None:
         rows = raw.groupby("_file").size().to_dict() if not raw.empty else {}
@@ -359,7 +350,6 @@ def fingerprint(engine: Engine, ref: Reference, period: Period, collected: Recei
         [
             reference_dir(period.tahun),
             *(reference_root() / n for n in SHARED_REFERENCE),
-            reference_root() / "peringatan.toml",
             SUITE_PATH,
             IKU_SUITE_PATH,
         ]
@@ -369,15 +359,24 @@ def fingerprint(engine: Engine, ref: Reference, period: Period, collected: Recei
         {p.file: p.message for p in collected.file_problems},
         store.data_digest(engine, period.tahun),
         reference,
-        asdict(load_limits()),
+        # the thresholds as read (file or TRIWULAN_PERINGATAN_DEVIASI): they change the report
+        {**asdict(load_limits()), **{f"peringatan_{k}": v for k, v in load_thresholds().items()}},
     )
 
 
 def record_files(
-    engine: Engine, period: Period, run_id: int, collected: Received, validation: Validation
+    engine: Engine,
+    period: Period,
+    run_id: int,
+    collected: Received,
+    validation: Validation,
+    iku_owners: dict[str, str] | None = None,
 ) -> None:
-    """Which unit sent which file, and what became of it in this run."""
-    owner: dict[str, str] = {}
+    """Which unit sent which file, and what became of it in this run.
+
+    A file with only IKU sheets (e.g. the survey as CSV) belongs to the unit its rows name.
+    """
+    owner: dict[str, str] = dict(iku_owners or {})
     for unit, names in validation.files.items():
         for name in collected.sha256:
             if name == names or name in names.split(", "):
@@ -387,8 +386,8 @@ def record_files(
     for name in collected.sha256:
         unit = owner.get(name)
         count = int(((problems["file"] == name) & (problems["severity"] == "error")).sum())
-        status = validation.status.get(unit, "rejected") if unit else "rejected"
-        verdicts[name] = (unit, status, count)
+        status = validation.status.get(unit, "rejected" if count else "accepted")
+        verdicts[name] = (unit, status if unit else "rejected", count)
     record.record_submissions(engine, period.label, run_id, collected.sha256, verdicts)
 
 

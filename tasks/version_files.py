@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import pandas as pd
 from triwulan.tasks import compute
 from triwulan.tasks.charts import charts_for
 from triwulan.tasks.data_docs import write_data_docs
-from triwulan.tasks.early_warning import COLUMNS as WARNING_COLUMNS
+from triwulan.tasks.early_warning import all_warnings
 from triwulan.tasks.rekap import write_rekap_xlsx
 from triwulan.tasks.report_data import write_e81
 from triwulan.tasks.report_full import render_full_report
@@ -66,13 +67,18 @@ def write_version_files(
             levels,
             validation_report=link,
             e81=e81,
-            charts={p.name: p.name for p in charts},
+            charts={p.name: data_uri(p) for p in charts},
         ),
         encoding="utf-8",
     )
     rekap = folder / "rekap.xlsx"
-    write_rekap_xlsx(rekap, summary, detail, levels, **rekap_tables(summary, e81))
+    write_rekap_xlsx(rekap, summary, detail, levels, **rekap_tables(summary, detail, e81))
     return [laporan, rekap]
+
+
+def data_uri(path: Path) -> str:
+    """The chart inside the report itself: laporan.html travels alone as a mail attachment."""
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
 def write_charts(folder: Path, summary: dict[str, Any]) -> list[Path]:
@@ -87,15 +93,18 @@ def write_charts(folder: Path, summary: dict[str, Any]) -> list[Path]:
     return paths
 
 
-def rekap_tables(summary: dict[str, Any], e81: pd.DataFrame | None) -> dict[str, Any]:
+def rekap_tables(
+    summary: dict[str, Any], detail: pd.DataFrame, e81: pd.DataFrame | None
+) -> dict[str, Any]:
     """The rekap's performance sheets from the summary's parts and the E.81 rows."""
     block = summary.get("peringatan_dini")
     return {
         "iku": summary.get("iku"),
         "e81": e81,
-        # a version made before early warnings existed has no block: no sheet (not "none found")
+        # a version made before early warnings existed has no block: no sheet (not "none found");
+        # the sheet lists every flagged row, the report and mail the first ones
         "peringatan": None
         if block is None
-        else pd.DataFrame(block.get("baris") or [], columns=WARNING_COLUMNS),
+        else all_warnings(detail, float(block["ambang_deviasi_persen"])),
         "perubahan": summary.get("perubahan"),
     }

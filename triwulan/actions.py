@@ -25,9 +25,8 @@ from triwulan.tasks.ingest import check_inbox, collect_quarter, find_submissions
 from triwulan.tasks.mails import content_key, leadership_mail
 from triwulan.tasks.period import Period, parse_period
 from triwulan.tasks.reference import load_reference, plan_for_quarter
-from triwulan.tasks.report_data import previous_version, quarter_extras, read_e81
+from triwulan.tasks.report_data import previous_version, read_e81, summarise_version
 from triwulan.tasks.summary import (
-    build_summary,
     counted_units,
     earlier_gaps,
     read_detail,
@@ -103,31 +102,22 @@ def preview(periode: str, inbox: Path | None, out: Path | None) -> Path:
         ],
         ignore_index=True,
     )
-    summary = build_summary(
+    last = record.last_report(engine, period.label) if _has_runs(engine) else None
+    units = {u for u, _ in iku.sent if validation.status.get(u) != "rejected"}
+    summary, extras = summarise_version(
         ref,
         period,
         record.max_version(engine, period.label) + 1 if _has_runs(engine) else 1,
-        validation.status,
-        validation.files,
-        validation.problems,
-        [{"file": p.file, "message": p.message} for p in unattached],
+        validation,
+        unattached,
         detail,
         earlier_data,
-        warnings=earlier_gaps(have, counted, period.triwulan, names),
-    )
-    last = record.last_report(engine, period.label) if _has_runs(engine) else None
-    units = {u for u, _ in iku.sent if validation.status.get(u) != "rejected"}
-    extras = quarter_extras(
-        ref,
-        period,
+        earlier_gaps(have, counted, period.triwulan, names),
         rows,
         overlay_iku(load_iku(engine, period.tahun, period.triwulan), iku, units, period),
-        detail,
         counted,
-        summary,
         previous_version(last["folder"]) if last else None,
     )
-    summary = extras.into(summary)
     summary["status_laporan"] = "PRATINJAU"
     engine.dispose()
     folder = Path(tempfile.mkdtemp(prefix=f"triwulan-coba-{period.label}-"))

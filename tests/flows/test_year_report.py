@@ -245,12 +245,27 @@ def test_leadership_mail_shows_the_charts_inline(year):
     assert "Perubahan sejak versi 2" in html
 
 
-def test_report_folder_carries_the_charts_it_shows(year):
+def test_report_carries_its_charts_inside_and_the_rekap_every_warning(year):
+    """laporan.html travels alone as a mail attachment: the charts are inside it (data URIs of
+    the PNG files beside it); the rekap's Peringatan Dini sheet lists every flagged row."""
+    import base64
+
     soup = BeautifulSoup((version(year, 2) / "laporan.html").read_text(), "html.parser")
-    sources = {img["src"] for img in soup.select("figure.chart img")}
-    assert sources == {"grafik-kumulatif.png", "grafik-keuangan-unit.png", "grafik-iku.png"}
-    for name in sources:
-        assert (version(year, 2) / name).read_bytes()[:4] == b"\x89PNG"
+    images = {img["alt"]: img["src"] for img in soup.select("figure.chart img")}
+    assert len(images) == 3
+    files = {
+        (version(year, 2) / name).read_bytes()
+        for name in ("grafik-kumulatif.png", "grafik-keuangan-unit.png", "grafik-iku.png")
+    }
+    inside = {base64.b64decode(src.split(",", 1)[1]) for src in images.values()}
+    assert all(src.startswith("data:image/png;base64,") for src in images.values())
+    assert inside == files
+    summary = json.loads((version(year, 2) / "summary.json").read_text())
+    warnings = summary["peringatan_dini"]
+    sheet = openpyxl.load_workbook(version(year, 2) / "rekap.xlsx")["Peringatan Dini"]
+    codes = [c.value for c in sheet["B"] if c.value and str(c.value).startswith("7.01.")]
+    assert len(codes) == warnings["jumlah"] == 16  # TW IV: over 10 points of pagu or nothing spent
+    assert warnings["lainnya"] == 0 and len(warnings["baris"]) == 16
 
 
 def test_final_renders_the_same_e81_again(year, tmp_path):

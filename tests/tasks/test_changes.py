@@ -185,3 +185,26 @@ def test_missing_unit_status_label_and_order(ref, correct, all_accepted):
     assert result["angka_berubah"] == [] and result["angka_lainnya"] == 0
     with pytest.raises(ValueError):
         changes_since(before_summary, before_detail, after_summary, after_detail, limit=-1)
+
+
+def test_a_late_survey_or_a_kendala_correction_is_a_change_without_money_moving(
+    ref, correct, all_accepted
+):
+    summary, detail = version(ref, correct, 1, all_accepted)
+    ikm = {"kode": "ikm", "nama": "IKM", "realisasi_tw": None, "realisasi_sd_tw": None}
+    before = {**summary, "iku": [ikm]}
+    after = {
+        **summary,
+        "version": 2,
+        "iku": [{**ikm, "realisasi_tw": 80.72, "realisasi_sd_tw": 80.72}],
+    }
+    edited = detail.copy()
+    edited.loc[0, "kendala"] = "Pencairan menunggu SP2D"
+    result = changes_since(before, detail, after, edited)
+    assert result["angka_berubah"] == [] and result["total_sebelum"] == result["total_sesudah"]
+    assert [(c["judul"], c["sebelum"], c["sesudah"]) for c in result["iku_berubah"]] == [
+        ("Realisasi TW II", None, 80.72),
+        ("Realisasi s.d. TW II", None, 80.72),
+    ]
+    assert result["keterangan_berubah"] == 1
+    assert result["ada_perubahan"] is True

@@ -284,10 +284,13 @@ def test_wilayah_tertib_carries_unreported_zones_forward(ref):
         0.0, 0.0, "belum tercapai")  # fmt: skip
     assert (three["realisasi_sd_tw"], three["capaian_sd_tw_persen"]) == (60.0, 150.0)
     four = rows[4]
-    # 60 / 57 = 1.052631... -> 105.26
-    assert (four["realisasi_tw"], four["realisasi_sd_tw"], four["capaian_sd_tw_persen"]) == (
-        0.0, 60.0, 105.26)  # fmt: skip
-    assert four["keterangan"] == "tidak ada laporan zona pada TW IV; dipakai status terakhir"
+    # nobody reported in TW IV: the increase is unknown (no capaian, not 0 %); the level to date
+    # stands on the last statuses: 60 / 57 = 1.052631... -> 105.26
+    assert (four["realisasi_tw"], four["capaian_persen"], four["status"]) == (None, None, None)
+    assert (four["realisasi_sd_tw"], four["capaian_sd_tw_persen"]) == (60.0, 105.26)
+    assert four["keterangan"] == (
+        "belum ada data pada TW IV; s.d. TW IV memakai status zona terakhir yang dilaporkan"
+    )
     assert [p["level_persen"] for p in four["per_triwulan"]] == [20.0, 60.0, 60.0, 60.0]
 
 

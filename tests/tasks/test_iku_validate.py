@@ -218,3 +218,60 @@ def test_an_unreadable_iku_sheet_is_an_error_of_its_unit_and_the_money_is_still_
     assert problem["unit"] == "kecamatan" and problem["column"] == "(sheet skm)"
     assert "Sheet 'skm'" in problem["message"] and "XFD1048576" in problem["message"]
     assert validation.status["kecamatan"] == "rejected"
+
+
+def test_an_evaluation_without_all_four_components_is_refused(tmp_path: Path) -> None:
+    rows = [csv_columns("akip"), ["2024", "2", "kecamatan", "perencanaan", "25,5"]]
+    result = _problems(tmp_path, _csv(tmp_path / "akip.csv", rows))
+    problem = result.problems.iloc[0]
+    assert (problem["rule"], problem["unit"]) == ("komponen_akip_lengkap", "kecamatan")
+    assert "pengukuran, pelaporan, evaluasi_internal" in problem["message"]
+    assert result.accepted["akip"].empty  # never published as a Nilai AKIP of 25,5
+
+
+def test_a_survey_csv_missing_a_score_column_is_named_not_read_as_realisasi(
+    tmp_path: Path,
+) -> None:
+    header = [c for c in csv_columns("skm") if c != "u9"]
+    path = _csv(
+        tmp_path / "skm.csv",
+        [header, ["2024", "2", "kecamatan", "R1", "PATEN", "2024-05-02", *SCORES[:8]]],
+    )
+    received = read_all([path])
+    assert received.raw.empty and set(received.iku) == {"skm"}
+    problems = _problems(tmp_path, path).problems
+    assert list(problems["rule"]) == ["iku_kolom_wajib"]
+    assert "u9" in problems["message"].iloc[0]
+
+
+def test_a_survey_sheet_sent_back_empty_clears_the_stored_respondents(
+    engine, tmp_path: Path
+) -> None:
+    target = tmp_path / "realisasi-2024-TW2-kecamatan.xlsx"
+    write_template(REF, TW2, "kecamatan", target)
+    book = load_workbook(target)
+    for i, row in enumerate(range(2, 5), start=1):
+        for col, value in enumerate([f"R{i}", "PATEN", "2024-05-02", *SCORES], start=1):
+            book["skm"].cell(row=row, column=col, value=int(value) if value.isdigit() else value)
+    book.save(target)
+    _, iku = validate_received(read_all([target]), REF, TW2, None)
+    save_iku(engine, 2024, 2, iku.accepted, iku.sent, {"kecamatan"}, 1)
+    assert len(load_iku(engine, 2024, 2)["skm"]) == 3
+
+    write_template(REF, TW2, "kecamatan", target)  # the same file, survey rows deleted
+    _, iku = validate_received(read_all([target]), REF, TW2, None)
+    assert ("kecamatan", "skm") in iku.sent
+    save_iku(engine, 2024, 2, iku.accepted, iku.sent, {"kecamatan"}, 2)
+    assert load_iku(engine, 2024, 2)["skm"].empty
+
+
+def test_a_header_typed_twice_in_an_iku_sheet_is_that_sheets_problem(tmp_path: Path) -> None:
+    target = tmp_path / "realisasi-2024-TW2-perwira.xlsx"
+    write_template(REF, TW2, "perwira", target)
+    book = load_workbook(target)
+    book["zona_k3"]["D1"] = "status_tertib"  # catatan's header overwritten: a column twice
+    book.save(target)
+    received = read_all([target])
+    assert [sheet for sheet, _ in received.sheet_problems] == ["zona_k3"]
+    assert "ganda" in received.sheet_problems[0][1].message
+    assert len(received.raw) == 4  # the money sheet is read all the same

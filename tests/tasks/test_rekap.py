@@ -397,11 +397,11 @@ def test_iku_sheet(data: dict, tmp_path: Path) -> None:
         84.84,
         104.74,
         "Tercapai",
-        "Survei triwulan II; Responden: 1.250; Mutu pelayanan: B",
+        "1.250 responden TW ini, mutu B; Survei triwulan II",  # as the HTML report says
     ]
     akip = row_values(ws, 6)
     assert akip[4:8] == [None, None, None, None]  # no target and no figure this quarter: blank
-    assert akip[12] == f"{HOSTILE}; Predikat: BB"
+    assert akip[12] == f"predikat BB; {HOSTILE}"
     assert ws.cell(row=5, column=7).number_format == "0.00"
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.tasks.test_validate import unit_rows
 from triwulan.tasks import store
 from triwulan.tasks import validate as v
 from triwulan.tasks.ingest import HEADER_SEP, read_submission
@@ -59,30 +60,7 @@ def plan(ref: Reference) -> pd.DataFrame:
 
 def clean(plan: pd.DataFrame, unit: str, file: str | None = None) -> Rows:
     """A clean submission of one unit, cells as text (as read_quarter gives them)."""
-    rows = []
-    for i, r in enumerate(plan[plan["unit"] == unit].itertuples()):
-        rows.append(
-            {
-                "tahun": "2024",
-                "triwulan": "2",
-                "unit": unit,
-                "kode_sub_kegiatan": r.kode_sub_kegiatan,
-                "nama_sub_kegiatan": r.nama_sub_kegiatan,
-                "pagu": str(r.pagu),
-                "target_keuangan": str(r.target_keuangan),
-                "indikator_keluaran": r.indikator_keluaran,
-                "satuan": r.satuan,
-                "target_keluaran": f"{r.target_keluaran:g}",
-                "realisasi_keuangan": str(r.target_keuangan // 2),
-                "realisasi_fisik": "50",
-                "realisasi_keluaran": "1,5",
-                "kendala": "",
-                "tindak_lanjut": "",
-                "_file": file or f"{unit}.xlsx",
-                "_row": i + 2,
-            }
-        )
-    return rows
+    return unit_rows(plan, unit, file or f"{unit}.xlsx")
 
 
 def at(rows: Rows, row: int, **cells: object) -> Rows:
