@@ -432,13 +432,15 @@ def _excel_row(path: Path, kode: str) -> int:
     return int(frame.loc[frame["kode_sub_kegiatan"] == kode, "_row"].iloc[0])
 
 
-def iku_sheets(root: Path = SAMPLE_DIR) -> dict[tuple[str, int], dict[str, pd.DataFrame]]:
+def iku_sheets(
+    ref: Reference, root: Path = SAMPLE_DIR
+) -> dict[tuple[str, int], dict[str, pd.DataFrame]]:
     """The sample's IKU sheets (sample/iku/*.csv, made by iku_sample.py) per (unit, quarter)."""
     out: dict[tuple[str, int], dict[str, pd.DataFrame]] = {}
     for sheet, name in ((ZONA, "zona"), (SKM, "skm"), (AKIP, "akip")):
         frame = pd.read_csv(root / "iku" / f"{name}_{TAHUN}.csv", dtype=str, keep_default_na=False)
         for (unit, q), rows in frame.groupby(["unit", "triwulan"]):
-            cols = sheet_columns(sheet)
+            cols = sheet_columns(ref, sheet)
             out.setdefault((str(unit), int(q)), {})[sheet] = rows[cols].reset_index(drop=True)
     return out
 
@@ -453,7 +455,7 @@ def write_sample(
             old.unlink()
 
     late = sample.late()
-    iku = iku_sheets(root if (root / "iku").is_dir() else SAMPLE_DIR)
+    iku = iku_sheets(ref, root if (root / "iku").is_dir() else SAMPLE_DIR)
     for (unit, q), frame in sample.correct.items():
         target = corrections if (unit, q) in late else inbox
         path = target / f"TW{q}" / file_name(unit, q)

@@ -32,6 +32,20 @@ def is_missing(value: object) -> bool:
     return bool(result) if isinstance(result, bool | np.bool_) else False
 
 
+def plain(value: object) -> object:
+    """A plain Python value for JSON and templates: None when missing, numpy scalars unwrapped."""
+    if is_missing(value):
+        return None
+    return value.item() if hasattr(value, "item") and not isinstance(value, str) else value
+
+
+def plain_records(frame: pd.DataFrame | None) -> list[dict]:
+    """DataFrame rows as plain dicts (NaN/NA as None): summary.json parts, templates, rekap."""
+    if frame is None or frame.empty:
+        return []
+    return [{k: plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
 def rupiah(amount: int | None) -> str:
     """'Rp 46.754.089.520'; '-' when missing."""
     if is_missing(amount):

@@ -9,11 +9,8 @@ evaluation's components. In an xlsx they are sheets beside `realisasi` (identity
 
 from __future__ import annotations
 
-from functools import cache
-
 import pandas as pd
 
-from triwulan.paths import reference_root
 from triwulan.tasks.period import Period
 from triwulan.tasks.reference import Reference
 
@@ -28,27 +25,19 @@ MARKERS: dict[str, str] = {ZONA: "no_zona", SKM: "responden", AKIP: "komponen"}
 SHEETS_OF = {"kelurahan": (ZONA,), "kecamatan": (SKM, AKIP)}
 
 
-@cache
-def contract() -> pd.DataFrame:
-    """reference/kolom_iku.csv: lembar, kolom, tipe, wajib, judul, penjelasan."""
-    path = reference_root() / "kolom_iku.csv"
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-
-
-def sheet_columns(sheet: str) -> list[str]:
+def sheet_columns(ref: Reference, sheet: str) -> list[str]:
     """The contract columns of a sheet as an xlsx sheet has them (no identity columns)."""
-    spec = contract()
+    spec = ref.kolom_iku
     return list(spec.loc[spec["lembar"] == sheet, "kolom"])
 
 
-def csv_columns(sheet: str) -> list[str]:
+def csv_columns(ref: Reference, sheet: str) -> list[str]:
     """The CSV form of a sheet: identity columns first, then the sheet's own."""
-    return [*IDENTITY, *sheet_columns(sheet)]
+    return [*IDENTITY, *sheet_columns(ref, sheet)]
 
 
-def column_spec(sheet: str) -> dict[str, dict[str, str]]:
-    spec = contract()
-    rows = spec[spec["lembar"] == sheet]
+def column_spec(ref: Reference, sheet: str) -> dict[str, dict[str, str]]:
+    rows = ref.kolom_iku[ref.kolom_iku["lembar"] == sheet]
     return {r["kolom"]: dict(r) for r in rows.to_dict("records")}
 
 
@@ -68,13 +57,6 @@ def sheets_for(ref: Reference, unit: str) -> tuple[str, ...]:
     return sheets
 
 
-def akip_components() -> pd.DataFrame:
-    """reference/akip_komponen.csv: komponen, judul, bobot (maximum score)."""
-    path = reference_root() / "akip_komponen.csv"
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    return frame.assign(bobot=pd.to_numeric(frame["bobot"]))
-
-
 def prefilled_sheets(ref: Reference, period: Period, unit: str) -> dict[str, pd.DataFrame]:
     """Per IKU sheet of the unit, the rows its template starts with (inputs empty).
 
@@ -83,14 +65,14 @@ def prefilled_sheets(ref: Reference, period: Period, unit: str) -> dict[str, pd.
     """
     out: dict[str, pd.DataFrame] = {}
     for sheet in sheets_for(ref, unit):
-        cols = sheet_columns(sheet)
+        cols = sheet_columns(ref, sheet)
         if sheet == ZONA:
             zones = ref.zona_k3[ref.zona_k3["kelurahan"] == unit]
             frame = pd.DataFrame(
                 {"no_zona": zones["no"].astype(int), "nama_zona": zones["nama_zona"]}
             )
         elif sheet == AKIP:
-            frame = pd.DataFrame({"komponen": akip_components()["komponen"]})
+            frame = pd.DataFrame({"komponen": ref.akip_komponen["komponen"]})
         else:
             frame = pd.DataFrame(columns=cols)
         out[sheet] = frame.reindex(columns=cols).reset_index(drop=True)

@@ -27,7 +27,6 @@ from triwulan.tasks.iku_input import (
     SHEETS_OF,
     SKM,
     ZONA,
-    akip_components,
     sheet_columns,
 )
 from triwulan.tasks.ingest import FileProblem, Received
@@ -108,7 +107,7 @@ def _whole(text: str) -> int | None:
 def type_sheet(frame: pd.DataFrame, sheet: str, ref: Reference, period: Period) -> pd.DataFrame:
     """The sheet's working frame: typed columns, raw text as <col>_teks, flags (None = n/a)."""
     work = frame.reset_index(drop=True).copy()
-    for col in [*sheet_columns(sheet), "tahun", "triwulan", "unit"]:
+    for col in [*sheet_columns(ref, sheet), "tahun", "triwulan", "unit"]:
         if col not in work:
             work[col] = ""
         work[f"{col}_teks"] = work[col].astype(str)
@@ -148,7 +147,7 @@ def type_sheet(frame: pd.DataFrame, sheet: str, ref: Reference, period: Period) 
         work["tanggal"] = dates.map(lambda d: d.isoformat() if d else None)
         work["tanggal_ok"] = dates.map(lambda d: d is not None and first <= d <= last)
     elif sheet == AKIP:
-        comps = akip_components()
+        comps = ref.akip_komponen
         bobot = dict(zip(comps["komponen"], comps["bobot"], strict=True))
         work["komponen"] = work["komponen_teks"].str.strip().str.lower()
         work["komponen_ok"] = work["komponen"].isin(bobot)
@@ -223,7 +222,7 @@ def _expected(rule: str, row: dict[str, Any], ref: Reference, period: Period, sh
     if rule == "tanggal_survei":
         return quarter_span(period)[2]
     if rule == "komponen_akip":
-        return ", ".join(akip_components()["komponen"])
+        return ", ".join(ref.akip_komponen["komponen"])
     if rule == "nilai_akip_maks":
         return show(row.get("bobot"), "angka")
     return ""
@@ -275,12 +274,12 @@ def problems_of(
 # ---------------------------------------------------------------- the run
 
 
-def _missing_columns(frame: pd.DataFrame, sheet: str) -> list[dict[str, Any]]:
+def _missing_columns(ref: Reference, frame: pd.DataFrame, sheet: str) -> list[dict[str, Any]]:
     """A sheet without one of its contract columns: one problem per file."""
     out = []
     for name, kolom in frame.groupby("_file")["_kolom"].first().items():
         have = set(str(kolom).split("|"))
-        lacking = [c for c in sheet_columns(sheet) if c not in have and c != "catatan"]
+        lacking = [c for c in sheet_columns(ref, sheet) if c not in have and c != "catatan"]
         if lacking:
             out.append((name, lacking))
     return [
@@ -299,12 +298,12 @@ def _missing_columns(frame: pd.DataFrame, sheet: str) -> list[dict[str, Any]]:
     ]
 
 
-def _incomplete_akip(work: pd.DataFrame) -> list[dict[str, Any]]:
+def _incomplete_akip(ref: Reference, work: pd.DataFrame) -> list[dict[str, Any]]:
     """An evaluation must carry every component (reference/akip_komponen.csv): a sum of some
     components would be published as the Nilai AKIP. One problem per file naming the missing."""
     if work.empty:
         return []
-    needed = list(akip_components()["komponen"])
+    needed = list(ref.akip_komponen["komponen"])
     present = work.groupby("_file")["komponen"].agg(set)
     units = work[work["unit_ok"]].groupby("_file")["unit"].first()
     out = []
@@ -359,7 +358,7 @@ def validate_iku(
         frame = sheets.get(sheet)
         if frame is None:
             continue
-        found += _missing_columns(frame, sheet)
+        found += _missing_columns(ref, frame, sheet)
         work = type_sheet(frame, sheet, ref, period)
         sent |= {(u, sheet) for u in work["unit"].unique() if u in set(ref.units["unit"])}
         named = work[work["unit_ok"]].groupby("_file")["unit"].first()
@@ -368,7 +367,7 @@ def validate_iku(
         work = work[~_not_reported(work, sheet)].reset_index(drop=True)
         work["_idx"] = range(len(work))
         if sheet == AKIP:
-            found += _incomplete_akip(work)
+            found += _incomplete_akip(ref, work)
         if not work.empty:
             works[sheet] = work
     for sheet, problem in sheet_problems:

@@ -20,7 +20,9 @@ from triwulan.tasks.period import Period, parse_period
 from triwulan.tasks.rekap_layout import (
     HEADER_ROW,
     MONEY_FORMAT,
+    NOTE_COLUMNS,
     PERCENT_FORMAT,
+    SUB_KEGIATAN_COLUMNS,
     Column,
     fit_row_heights,
     header_height,
@@ -149,11 +151,7 @@ def _sub_kegiatan(
     last, outside the print area.
     """
     tw = period.roman
-    identity: list[Column] = [
-        ("nama_unit", "Unit", "text"),
-        ("kode_sub_kegiatan", "Kode Sub Kegiatan", "text"),
-        ("nama_sub_kegiatan", "Nama Sub Kegiatan", "longtext"),
-    ]
+    identity = SUB_KEGIATAN_COLUMNS
     keuangan = [
         *_money_headers(period),
         ("predikat_keuangan_sd_tw", f"Predikat Keuangan s.d. {tw}", "text"),
@@ -165,8 +163,7 @@ def _sub_kegiatan(
         ("realisasi_keluaran_tw", f"Realisasi Keluaran {tw}", "number"),
         ("realisasi_keluaran_sd_tw", f"Realisasi Keluaran s.d. {tw}", "number"),
         ("capaian_keluaran_persen", "Capaian Keluaran (%)", "percent"),
-        ("kendala", "Kendala/Permasalahan", "longtext"),
-        ("tindak_lanjut", "Tindak Lanjut", "longtext"),
+        *NOTE_COLUMNS,
     ]
     hierarchy: list[Column] = [
         ("kode_program", "Kode Program", "text"),

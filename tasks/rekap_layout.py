@@ -22,7 +22,8 @@ from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
-from triwulan.tasks.report import _clean, completeness_line, mark_of, waktu
+from triwulan.tasks.fmt import plain
+from triwulan.tasks.report import completeness_line, mark_of, waktu
 from triwulan.tasks.xlsx_safe import write_cell
 
 MONEY_FORMAT = "#,##0"
@@ -45,6 +46,16 @@ TOP = Alignment(vertical="top")
 HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
 HEADER_ROW = 4  # rows 1-2: title and note, 3 blank, 4 header
 Column = tuple[str, str, str]  # (key, header, kind)
+# Columns naming a sub-kegiatan row and its unit's notes, the same in every sheet that lists them
+SUB_KEGIATAN_COLUMNS: list[Column] = [
+    ("nama_unit", "Unit", "text"),
+    ("kode_sub_kegiatan", "Kode Sub Kegiatan", "text"),
+    ("nama_sub_kegiatan", "Nama Sub Kegiatan", "longtext"),
+]
+NOTE_COLUMNS: list[Column] = [
+    ("kendala", "Kendala/Permasalahan", "longtext"),
+    ("tindak_lanjut", "Tindak Lanjut", "longtext"),
+]
 
 # Column width bounds (characters) per kind of column: long text wraps inside its bound, so a
 # row is a few lines high and the table fits a landscape page.
@@ -82,7 +93,7 @@ def use_body_font(wb: Workbook) -> None:
 
 def cell_value(value: Any, kind: str) -> Any:
     """The value as stored: int rupiah, float percentages/volumes, text; None stays empty."""
-    value = _clean(value)
+    value = plain(value)
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if kind in {"money", "count"}:

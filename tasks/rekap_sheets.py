@@ -16,13 +16,15 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from triwulan.tasks.compute import MONEY
-from triwulan.tasks.fmt import STATUS_LABEL, rupiah
+from triwulan.tasks.fmt import STATUS_LABEL, plain, rupiah
 from triwulan.tasks.period import ROMAN, Period
 from triwulan.tasks.rekap_layout import (
     BOLD_FONT,
     GROUP_FILL,
     HEADER_ROW,
     MONEY_FORMAT,
+    NOTE_COLUMNS,
+    SUB_KEGIATAN_COLUMNS,
     Column,
     fit_row_heights,
     header_height,
@@ -34,7 +36,7 @@ from triwulan.tasks.rekap_layout import (
     write_line,
     write_row,
 )
-from triwulan.tasks.report import _clean, more_line, records
+from triwulan.tasks.report import more_line, records
 from triwulan.tasks.report_sections import iku_note
 
 NO_IKU = "Belum ada data IKU."
@@ -44,7 +46,7 @@ NO_WARNING = "Tidak ada sub kegiatan yang masuk peringatan dini pada triwulan in
 
 def _status_word(value: Any) -> str | None:
     """'tercapai' -> 'Tercapai' as seed Tabel 3.1 writes it."""
-    value = _clean(value)
+    value = plain(value)
     return None if value is None else str(value)[:1].upper() + str(value)[1:]
 
 
@@ -108,16 +110,13 @@ def peringatan_sheet(
     tw = period.roman
     title = f"Peringatan Dini Realisasi Keuangan s.d. {tw} — {base}"
     columns: list[Column] = [
-        ("nama_unit", "Unit", "text"),
-        ("kode_sub_kegiatan", "Kode Sub Kegiatan", "text"),
-        ("nama_sub_kegiatan", "Nama Sub Kegiatan", "longtext"),
+        *SUB_KEGIATAN_COLUMNS,
         ("target_keuangan_sd_tw", f"Target Keuangan s.d. {tw} (Rp)", "money"),
         ("realisasi_keuangan_sd_tw", f"Realisasi Keuangan s.d. {tw} (Rp)", "money"),
         ("selisih_rupiah", "Selisih (Rp)", "money"),
         ("deviasi_persen", "Deviasi (%)", "percent"),
         ("alasan", "Alasan Peringatan", "longtext"),
-        ("kendala", "Kendala/Permasalahan", "longtext"),
-        ("tindak_lanjut", "Tindak Lanjut", "longtext"),
+        *NOTE_COLUMNS,
     ]
     rows = records(peringatan)
     if not rows:
@@ -137,7 +136,7 @@ def _empty(ws: Worksheet, summary: Mapping[str, Any], title: str, line: str, spa
 
 def _change_value(value: Any) -> Any:
     """A before/after value as it was: a number stays a number, a status code becomes words."""
-    value = _clean(value)
+    value = plain(value)
     if isinstance(value, str):
         return STATUS_LABEL.get(value, value)
     return value
@@ -148,14 +147,14 @@ def perubahan_sheet(
 ) -> None:
     """What changed against the previous version: unit statuses, then figures per sub-kegiatan."""
     title = f"Perubahan dibanding Versi Sebelumnya — {base}"
-    versi = _clean(perubahan.get("versi_sebelumnya"))
+    versi = plain(perubahan.get("versi_sebelumnya"))
     kinds = ["text", "text", "longtext", "text", "auto", "auto", "money"]
     span = len(kinds)
     units = list(perubahan.get("unit_berubah") or [])
     figures = list(perubahan.get("angka_berubah") or [])
     row = HEADER_ROW
     set_widths(ws, kinds, HEADER_ROW + 1, overrides={1: 18, 2: 22})  # before the merged lines
-    before, after = _clean(perubahan.get("total_sebelum")), _clean(perubahan.get("total_sesudah"))
+    before, after = plain(perubahan.get("total_sebelum")), plain(perubahan.get("total_sesudah"))
     if before is not None and after is not None and before != after:
         write_line(
             ws,
@@ -166,7 +165,7 @@ def perubahan_sheet(
         )
         row += 2
     iku = list(perubahan.get("iku_berubah") or [])
-    texts = int(_clean(perubahan.get("keterangan_berubah")) or 0)
+    texts = int(plain(perubahan.get("keterangan_berubah")) or 0)
     if not units and not figures and not iku and not texts:
         write_line(ws, row, f"Tidak ada perubahan dibanding versi {versi or '-'}.", span)
     headers: list[int] = []
@@ -261,7 +260,7 @@ def perubahan_sheet(
             if item.get("kolom") in MONEY:
                 for col in (5, 6):
                     ws.cell(row=row, column=col).number_format = MONEY_FORMAT
-        more = int(_clean(perubahan.get("angka_lainnya")) or 0)
+        more = int(plain(perubahan.get("angka_lainnya")) or 0)
         if more:
             row += 1
             write_line(ws, row, more_line(more, "angka berubah"), span)

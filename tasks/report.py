@@ -81,34 +81,25 @@ UNREADABLE_LISTED = 50  # entries of 'Berkas yang tidak dapat diproses' in mails
 # --- value helpers -------------------------------------------------------------------------------
 
 
-def _clean(value: Any) -> Any:
-    """Plain Python value: None when fmt.is_missing, numpy scalars unwrapped."""
-    if fmt.is_missing(value):
-        return None
-    if hasattr(value, "item") and not isinstance(value, str):
-        return value.item()
-    return value
-
-
 def _rupiah(value: Any) -> str:
-    value = _clean(value)
+    value = fmt.plain(value)
     return fmt.rupiah(None if value is None else int(value))
 
 
 def _persen(value: Any) -> str:
-    value = _clean(value)
+    value = fmt.plain(value)
     return fmt.persen(None if value is None else float(value))
 
 
 def _ribuan(value: Any) -> str:
     """Rupiah amount without the 'Rp' prefix, for wide tables whose header says '(Rp)'."""
-    value = _clean(value)
+    value = fmt.plain(value)
     return fmt.angka(None if value is None else int(value))
 
 
 def _jumlah(value: Any) -> str:
     """An output volume: '2.218', '0,5', '-' (no trailing zeros)."""
-    value = _clean(value)
+    value = fmt.plain(value)
     if value is None:
         return "-"
     return format_decimal(value, format="#,##0.##", locale=fmt.LOCALE)
@@ -116,7 +107,7 @@ def _jumlah(value: Any) -> str:
 
 def _baris(value: Any) -> str:
     """An Excel row number ('5', not '5.0'); '-' when the problem has no row."""
-    value = _clean(value)
+    value = fmt.plain(value)
     if value is None or str(value).strip() == "":
         return "-"
     if isinstance(value, float) and value.is_integer():
@@ -126,7 +117,7 @@ def _baris(value: Any) -> str:
 
 def waktu(value: Any) -> str:
     """ISO timestamp -> '10 Juli 2024 pukul 08.15 WIB' (naive timestamps are taken as WIB)."""
-    value = _clean(value)
+    value = fmt.plain(value)
     if value is None:
         return "-"
     try:
@@ -139,14 +130,14 @@ def waktu(value: Any) -> str:
 
 def _teks(value: Any) -> str:
     """Free text for a table cell; '-' when empty."""
-    value = _clean(value)
+    value = fmt.plain(value)
     text = "" if value is None else str(value).strip()
     return text or "-"
 
 
 def _bar_width(value: Any) -> int:
     """Percentage clamped to 0..100, for inline progress bars."""
-    value = _clean(value)
+    value = fmt.plain(value)
     if value is None:
         return 0
     return max(0, min(100, round(float(value))))
@@ -158,7 +149,7 @@ def deviasi_keterangan(value: Any, subject: str = "") -> str:
     'tertinggal 1,05% dari pagu dibanding rencana'; with subject 'Realisasi keuangan' the phrase
     becomes a sentence. '-' when undefined (the subject is then left out too).
     """
-    value = _clean(value)
+    value = fmt.plain(value)
     if value is None:
         return "-"
     value = float(value)
@@ -173,7 +164,7 @@ def deviasi_keterangan(value: Any, subject: str = "") -> str:
 
 def predikat_color(predikat: Any) -> str:
     """Text colour for a predikat (green good, amber middling, red low)."""
-    text = str(_clean(predikat) or "").strip().lower()
+    text = str(fmt.plain(predikat) or "").strip().lower()
     if text in {"sangat tinggi", "tinggi"}:
         return "#166534"
     if text == "sedang":
@@ -198,14 +189,14 @@ def completeness_line(counts: Mapping[str, int]) -> str:
 
 def is_warning(problem: Mapping[str, Any]) -> bool:
     """A problem whose severity is 'warning'; anything else (or no severity) is an error."""
-    return str(_clean(problem.get("severity")) or "error").strip().lower() == "warning"
+    return str(fmt.plain(problem.get("severity")) or "error").strip().lower() == "warning"
 
 
 def split_problems(
     problems: Iterable[Mapping[str, Any]] | None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(errors, warnings) as plain dicts, in their original order."""
-    rows = [{k: _clean(v) for k, v in dict(p).items()} for p in problems or []]
+    rows = [{k: fmt.plain(v) for k, v in dict(p).items()} for p in problems or []]
     return [p for p in rows if not is_warning(p)], [p for p in rows if is_warning(p)]
 
 
@@ -230,8 +221,8 @@ def previous_data_note(unit: Mapping[str, Any]) -> str:
     previous = unit.get("data_sebelumnya")
     if not isinstance(previous, Mapping):
         return ""
-    file = _clean(previous.get("file"))
-    versi = _clean(previous.get("versi"))
+    file = fmt.plain(previous.get("file"))
+    versi = fmt.plain(previous.get("versi"))
     berkas = f"berkas {file}" if file else "berkas"
     pada = f" pada versi {versi}" if versi is not None else " sebelumnya"
     return f"memakai data {berkas} yang diterima{pada}"
@@ -298,9 +289,7 @@ def email_subject(summary: Mapping[str, Any]) -> str:
 
 def records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
     """DataFrame -> list of plain dicts, NaN/NA as None (templates show '-')."""
-    if frame is None or frame.empty:
-        return []
-    return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    return fmt.plain_records(frame)
 
 
 # --- Jinja environment ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import pandas as pd
 from triwulan.tasks.changes import changes_since
 from triwulan.tasks.e81 import e81_rows
 from triwulan.tasks.early_warning import early_warnings, load_thresholds
+from triwulan.tasks.fmt import plain_records
 from triwulan.tasks.iku import iku_rows
 from triwulan.tasks.iku_input import AKIP, SKM, ZONA
 from triwulan.tasks.period import Period
@@ -46,14 +47,6 @@ class Extras:
             "perubahan": self.perubahan,
             "kumulatif": self.kumulatif,
         }
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON-safe rows: NA -> None, numpy scalars -> Python."""
-    out = []
-    for row in frame.astype(object).where(frame.notna(), None).to_dict("records"):
-        out.append({k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()})
-    return out
 
 
 def cumulative_series(
@@ -102,7 +95,7 @@ def quarter_extras(
     )
     peringatan = {
         "ambang_deviasi_persen": float(thresholds["deviasi_persen"]),
-        "baris": _records(warnings),
+        "baris": plain_records(warnings),
         "jumlah": int(warnings.attrs.get("jumlah", len(warnings))),
         "lainnya": int(warnings.attrs.get("lainnya", 0)),
     }

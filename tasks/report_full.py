@@ -13,7 +13,6 @@ from typing import Any
 
 import pandas as pd
 
-from triwulan.tasks import report_sections
 from triwulan.tasks.compute import LEVEL_KEYS
 from triwulan.tasks.report import (
     base_context,
@@ -130,7 +129,7 @@ def render_full_report(
         "problem_units": problem_units,
         "validation_notes": validation_notes(context["units"]),
         "validation_report": validation_report or summary.get("validation_report"),
-        "e81_rows": report_sections.e81_records(e81),
+        "e81_rows": records(e81),
         "charts": dict(charts or {}),
     }
     return environment().get_template("report.html.j2").render(context)

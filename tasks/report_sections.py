@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import pandas as pd
 from jinja2 import Environment
 
 from triwulan.tasks import fmt
@@ -91,11 +90,3 @@ def register(env: Environment) -> None:
         status_class=status_class,
     )
     env.globals.update(iku_note=iku_note, change_value=change_value)
-
-
-def e81_records(e81: pd.DataFrame | None) -> list[dict[str, Any]]:
-    """E.81 rows as plain dicts (NA -> None) for the template."""
-    if e81 is None or e81.empty:
-        return []
-    frame = e81.astype(object).where(e81.notna(), None)
-    return frame.to_dict("records")

@@ -96,10 +96,9 @@ def save(
 
 @task(name="hitung", cache_policy=NO_CACHE)
 def compute_quarter(
-    engine: Engine, ref: Reference, period: Period, units: list[str]
+    ref: Reference, period: Period, stored: pd.DataFrame, units: list[str]
 ) -> pd.DataFrame:
     """Figures of the quarter and cumulative to date, from the stored accepted rows."""
-    stored = store.load_realisasi(engine, period.tahun, period.triwulan)
     names = dict(zip(ref.units["unit"], ref.units["nama"], strict=True))
     plan = plan_for_quarter(ref, period.triwulan)
     return compute.quarter_detail(plan, stored, units, period.triwulan, names, ref.predikat)
@@ -153,7 +152,8 @@ def build_quarter(
     # it had accepted for this quarter before; the report says which file they come from.
     sources = store.stored_sources(engine, period.tahun, period.triwulan)
     counted, earlier_data = counted_units(validation.status, sources)
-    detail = compute_quarter(engine, ref, period, counted)
+    stored = store.load_realisasi(engine, period.tahun, period.triwulan)  # read once
+    detail = compute_quarter(ref, period, stored, counted)
     names = dict(zip(ref.units["unit"], ref.units["nama"], strict=True))
     warnings = earlier_gaps(
         store.quarters_with_data(engine, period.tahun), counted, period.triwulan, names
@@ -168,7 +168,7 @@ def build_quarter(
         detail,
         earlier_data,
         warnings,
-        store.load_realisasi(engine, period.tahun, period.triwulan),
+        stored,
         load_iku(engine, period.tahun, period.triwulan),
         counted,
         previous_version(last["folder"]) if last else None,

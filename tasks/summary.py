@@ -9,21 +9,14 @@ from pathlib import Path
 import pandas as pd
 
 from triwulan.tasks.compute import totals
-from triwulan.tasks.fmt import WIB, is_missing
+from triwulan.tasks.fmt import WIB, plain
 from triwulan.tasks.period import ROMAN, Period
 from triwulan.tasks.reference import Reference
 
 
-def _clean(value: object) -> object:
-    """JSON-safe scalars: NaN -> None, numpy ints/floats -> Python."""
-    if is_missing(value):
-        return None
-    return value.item() if hasattr(value, "item") else value
-
-
 def problem_records(problems: pd.DataFrame) -> list[dict[str, object]]:
     cols = ["row", "column", "rule", "severity", "message"]
-    return [{c: _clean(r.get(c)) for c in cols} for _, r in problems.iterrows()]
+    return [{c: plain(r.get(c)) for c in cols} for _, r in problems.iterrows()]
 
 
 def build_summary(

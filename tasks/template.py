@@ -394,7 +394,7 @@ def write_xlsx(
     sheets = prefilled_sheets(ref, period, unit)
     if iku is not None:
         sheets = {name: iku.get(name, sheets[name]) for name in sheets}
-    write_iku_sheets(book, sheets)
+    write_iku_sheets(book, ref, sheets)
     _write_guide_sheet(book.create_sheet(GUIDE_SHEET), ref, period, unit, len(frame))
     book.active = 0
     book.properties.title = f"Realisasi {period.long} {ref.unit_name(unit)}"
@@ -462,7 +462,7 @@ def write_template(
         else:
             write_csv(frame, path)
             for sheet, rows in prefilled_sheets(ref, period, unit).items():
-                iku = with_identity(rows, period, unit).reindex(columns=csv_columns(sheet))
+                iku = with_identity(rows, period, unit).reindex(columns=csv_columns(ref, sheet))
                 write_csv(iku, iku_csv_path(path, sheet))
     except OSError as exc:
         raise TriwulanError(

@@ -14,7 +14,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.protection import SheetProtection
 from openpyxl.worksheet.worksheet import Worksheet
 
-from triwulan.tasks.iku_input import AKIP, SKM, akip_components, column_spec
+from triwulan.tasks.iku_input import AKIP, SKM, column_spec
+from triwulan.tasks.reference import Reference
 from triwulan.tasks.xlsx_safe import write_cell
 from triwulan.tasks.xlsx_style import (
     BORDER,
@@ -61,14 +62,14 @@ def _validation(spec: dict[str, str], cells: str, maximum: float | None) -> Data
     return rule
 
 
-def write_iku_sheet(ws: Worksheet, sheet: str, frame: pd.DataFrame) -> None:
+def write_iku_sheet(ws: Worksheet, ref: Reference, sheet: str, frame: pd.DataFrame) -> None:
     """One IKU sheet: header row, the frame's rows, validation on the input columns."""
-    spec = column_spec(sheet)
+    spec = column_spec(ref, sheet)
     keys = list(spec)
     data = frame.reindex(columns=keys)
     open_rows = max(len(data), SKM_ROWS if sheet == SKM else len(data))
     bobot = (
-        dict(zip(akip_components()["komponen"], akip_components()["bobot"], strict=True))
+        dict(zip(ref.akip_komponen["komponen"], ref.akip_komponen["bobot"], strict=True))
         if sheet == AKIP
         else {}
     )
@@ -115,9 +116,9 @@ def write_iku_sheet(ws: Worksheet, sheet: str, frame: pd.DataFrame) -> None:
     ws.print_title_rows = "1:1"
 
 
-def write_iku_sheets(book: Workbook, sheets: dict[str, pd.DataFrame]) -> None:
+def write_iku_sheets(book: Workbook, ref: Reference, sheets: dict[str, pd.DataFrame]) -> None:
     for sheet, frame in sheets.items():
-        write_iku_sheet(book.create_sheet(sheet), sheet, frame)
+        write_iku_sheet(book.create_sheet(sheet), ref, sheet, frame)
 
 
 def guide_lines(sheets: list[str]) -> list[str]:

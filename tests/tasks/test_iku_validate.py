@@ -30,7 +30,7 @@ def _csv(path: Path, rows: list[list[str]]) -> Path:
 
 
 def _skm(tmp_path: Path, *rows: list[str]) -> Path:
-    header = csv_columns("skm")
+    header = csv_columns(REF, "skm")
     body = [["2024", "2", "kecamatan", *r] for r in rows]
     return _csv(tmp_path / "skm.csv", [header, *body])
 
@@ -41,9 +41,9 @@ def _problems(tmp_path: Path, *paths: Path):  # type: ignore[no-untyped-def]
 
 
 def test_csv_forms_are_recognised_by_their_header() -> None:
-    assert sheet_of_header(csv_columns("skm")) == "skm"
-    assert sheet_of_header(csv_columns("zona_k3")) == "zona_k3"
-    assert sheet_of_header(csv_columns("akip")) == "akip"
+    assert sheet_of_header(csv_columns(REF, "skm")) == "skm"
+    assert sheet_of_header(csv_columns(REF, "zona_k3")) == "zona_k3"
+    assert sheet_of_header(csv_columns(REF, "akip")) == "akip"
     assert sheet_of_header(["tahun", "triwulan", "unit", "kode_sub_kegiatan"]) is None
 
 
@@ -84,7 +84,7 @@ def test_duplicate_respondent_and_date_outside_the_quarter(tmp_path: Path) -> No
 
 
 def test_zone_of_another_kelurahan_and_bad_status(tmp_path: Path) -> None:
-    header = csv_columns("zona_k3")
+    header = csv_columns(REF, "zona_k3")
     path = _csv(
         tmp_path / "zona.csv",
         [
@@ -102,7 +102,7 @@ def test_zone_of_another_kelurahan_and_bad_status(tmp_path: Path) -> None:
 
 
 def test_akip_component_above_its_maximum_and_partly_filled(tmp_path: Path) -> None:
-    rows = [csv_columns("akip")]
+    rows = [csv_columns(REF, "akip")]
     rows += [
         ["2024", "2", "kecamatan", k, v]
         for k, v in [
@@ -138,7 +138,7 @@ def test_template_sheets_per_unit_and_csv_form(tmp_path: Path) -> None:
     assert zones == [5, 7, 8, 9]  # the four zones of Kaliabang Tengah in zona_k3.csv
     office = write_template(REF, TW2, "kecamatan", tmp_path / "c.csv", "csv")
     akip = pd.read_csv(iku_csv_path(office, "akip"), dtype=str, keep_default_na=False)
-    assert list(akip.columns) == csv_columns("akip")
+    assert list(akip.columns) == csv_columns(REF, "akip")
     assert list(akip["komponen"]) == [
         "perencanaan",
         "pengukuran",
@@ -221,7 +221,7 @@ def test_an_unreadable_iku_sheet_is_an_error_of_its_unit_and_the_money_is_still_
 
 
 def test_an_evaluation_without_all_four_components_is_refused(tmp_path: Path) -> None:
-    rows = [csv_columns("akip"), ["2024", "2", "kecamatan", "perencanaan", "25,5"]]
+    rows = [csv_columns(REF, "akip"), ["2024", "2", "kecamatan", "perencanaan", "25,5"]]
     result = _problems(tmp_path, _csv(tmp_path / "akip.csv", rows))
     problem = result.problems.iloc[0]
     assert (problem["rule"], problem["unit"]) == ("komponen_akip_lengkap", "kecamatan")
@@ -232,7 +232,7 @@ def test_an_evaluation_without_all_four_components_is_refused(tmp_path: Path) ->
 def test_a_survey_csv_missing_a_score_column_is_named_not_read_as_realisasi(
     tmp_path: Path,
 ) -> None:
-    header = [c for c in csv_columns("skm") if c != "u9"]
+    header = [c for c in csv_columns(REF, "skm") if c != "u9"]
     path = _csv(
         tmp_path / "skm.csv",
         [header, ["2024", "2", "kecamatan", "R1", "PATEN", "2024-05-02", *SCORES[:8]]],
