@@ -13,11 +13,12 @@ from pathlib import Path
 from prefect import flow
 from prefect.runtime import flow_run
 
-from triwulan.paths import quarter_out, raw_store
-from triwulan.tasks import record, steps, store
+from triwulan.paths import quarter_inbox, quarter_out, raw_store
+from triwulan.tasks import record, rerun, steps, store
 from triwulan.tasks.attribution import attach_file_problems
 from triwulan.tasks.cascade import cascade
 from triwulan.tasks.errors import DeliveryFailed, TriwulanError
+from triwulan.tasks.limits import load_limits
 from triwulan.tasks.mails import leadership_mail, unit_feedback_mails
 from triwulan.tasks.notices import acknowledgement_mails
 from triwulan.tasks.period import period_for_run
@@ -62,10 +63,14 @@ def quarterly_report(
         raise
     period, ref, engine = setup.period, setup.ref, setup.engine
     params = {"periode": period.label, "inbox": str(setup.inbox), "out": str(setup.out)}
+    quarter_folder = quarter_out(setup.out, period.tahun, period.triwulan)
     with record.quarter_lock(engine, period.label, record.lock_wait_seconds()):
+        recovered = record.recover_dead_runs(engine, period.label, quarter_folder)
         guard_final(engine, period.label, buka_final)
+        found = rerun.inbox_digest(
+            quarter_inbox(setup.inbox, period.tahun, period.triwulan), load_limits()
+        )
         collected = steps.collect(engine, setup.inbox, period, raw_store(setup.out))
-        quarter_folder = quarter_out(setup.out, period.tahun, period.triwulan)
         version = store.next_version(engine, period.label, quarter_folder)
         before = store.data_digest(engine, period.tahun, period.triwulan)
         earlier = store.earlier_figures(engine, period.tahun, period.triwulan)
@@ -78,13 +83,29 @@ def quarterly_report(
         steps.save(engine, period, validation.accepted, collected.sha256, version)
         steps.save_iku(engine, period, iku, validation.status, version)
         sidik = steps.fingerprint(engine, ref, period, collected)
+        masukan = rerun.input_fingerprint(
+            found,
+            store.data_digest(engine, period.tahun),
+            rerun.reference_digest(period),
+            rerun.settings_values(),
+        )
         last = record.last_report(engine, period.label)
         if last and last["sidik"] == sidik and not paksa:
-            return steps.unchanged(engine, period, last, pemicu, params, sidik, setup.smtp)
+            answer = steps.unchanged(
+                engine, period, last, pemicu, params, sidik, setup.smtp, masukan
+            )
+            return {**answer, "recovered": recovered}
         steps.rename_run(f"{period.label} v{version}")
 
         run_id = record.start_run(
-            engine, period.label, version, None, pemicu=pemicu, parameter=params, sidik=sidik
+            engine,
+            period.label,
+            version,
+            None,
+            pemicu=pemicu,
+            parameter=params,
+            sidik=sidik,
+            sidik_masukan=masukan,
         )
         work = steps.work_folder(quarter_folder, version)
         try:
@@ -117,11 +138,13 @@ def quarterly_report(
             with contextlib.suppress(Exception):
                 steps.fail(engine, run_id, quarter_folder, version, exc)
             raise
-        undelivered = steps.leadership_undelivered(results)
+        undelivered = rerun.leadership_undelivered(results)
         record.finish_run(
             engine, run_id, "selesai", summary["counts"], folder=folder, pesan=undelivered
         )
     summary["folder"] = str(folder)
+    summary["recovered"] = recovered
+    summary["unconfirmed"] = record.unconfirmed_leadership(engine, period.label)
     summary["cascade"] = [{"period": b.summary["period"], "version": b.version} for b in later]
     if undelivered:
         raise DeliveryFailed(undelivered, summary)

@@ -39,6 +39,7 @@ def cascade(
         if last is None or record.current_final(engine, later.label):
             continue
         with record.quarter_lock(engine, later.label, record.lock_wait_seconds()):
+            record.recover_dead_runs(engine, later.label, quarter_out(out, later.tahun, q))
             rebuilt.append(_rebuild(engine, ref, out, later, last, period, version))
     return rebuilt
 

@@ -22,9 +22,12 @@ import re
 import tempfile
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
+from email.headerregistry import BaseHeader, UnstructuredHeader
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
+from email.policy import Policy
 from email.utils import formataddr, formatdate, getaddresses, make_msgid
 from pathlib import Path
 from typing import Any
@@ -145,7 +148,8 @@ def deliver(
         elif result.status == "gagal":
             book.note_failure(mail.key, [*mail.to, *mail.cc], result.error)
         results.append(result)
-    return results
+    recipients = {m.key: (*m.to, *m.cc) for m in mails}
+    return [replace(r, to=recipients.get(r.key, ())) for r in results]
 
 
 def resend(
@@ -188,7 +192,7 @@ def resend(
             ledger.record(key, entry, {key: entry})
         else:
             ledger.note_failure(key, [*to, *cc], result.error)
-        results.append(result)
+        results.append(replace(result, to=(*to, *cc)))
     return results
 
 
@@ -225,7 +229,7 @@ class JsonLedger(Ledger):
 
 def _with_note(result: DeliveryResult, note: str) -> DeliveryResult:
     error = f"{result.error} {note}" if result.error else note
-    return DeliveryResult(result.key, result.status, result.eml, error, result.attempts)
+    return replace(result, error=error)
 
 
 def _unknown_advice(key: str, ledger_path: Path) -> str:
@@ -239,6 +243,18 @@ def _unknown_advice(key: str, ledger_path: Path) -> str:
 # --- the .eml archive ----------------------------------------------------------------------
 
 
+class _Subject(UnstructuredHeader, BaseHeader):
+    """A subject written on one line (RFC 5322 allows 998 characters).
+
+    Python's folder breaks a line before an encoded word (the '—' of every subject) but keeps the
+    space before the break too, so the reader's subject said 'TW I 2024  — Kelurahan …'.
+    """
+
+    def fold(self, *, policy: Policy) -> str:
+        folded = super().fold(policy=policy.clone(max_line_length=0))
+        return folded if len(folded) <= 998 else super().fold(policy=policy)
+
+
 def _build_message(mail: Mail, config: SmtpConfig | None) -> EmailMessage:
     """The complete message as archived; yagmail sends exactly this (see _Yagmail.prepare_send)."""
     name, address = (config.sender_name, config.mail_from) if config else OFFLINE_FROM
@@ -247,7 +263,7 @@ def _build_message(mail: Mail, config: SmtpConfig | None) -> EmailMessage:
     message["To"] = ", ".join(mail.to)
     if mail.cc:
         message["Cc"] = ", ".join(mail.cc)
-    message["Subject"] = mail.subject
+    message["Subject"] = _Subject("Subject", mail.subject)
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = _message_id(mail.key, address)
     message["X-Triwulan-Key"] = mail.key

@@ -24,6 +24,7 @@ from triwulan.tasks.ingest_messages import (
     LOCK_PREFIXES,
     RESEND,
     FileProblem,
+    entry_problem,
     reader_message,
     refused_problem,
     too_large_problem,
@@ -31,6 +32,7 @@ from triwulan.tasks.ingest_messages import (
     unsupported_problem,
 )
 from triwulan.tasks.limits import Limits, load_limits
+from triwulan.tasks.store import NotRegularFile, entry_kind
 from triwulan.tasks.xlsx_check import XlsxRefused, inspect_xlsx
 from triwulan.tasks.xlsx_child import cell_text
 from triwulan.tasks.xlsx_reader import SHEET, XlsxReader
@@ -48,36 +50,44 @@ def check_inbox(inbox: Path) -> None:
         with os.scandir(inbox):
             pass
     except OSError as exc:  # absent, not a folder, no permission
-        raise TriwulanError(f"Folder inbox '{inbox}' tidak ada atau tidak dapat dibaca.") from exc
+        from triwulan.config import folder_hint
+
+        hint = folder_hint(inbox, "TRIWULAN_INBOX", "--inbox", "inbox")
+        raise TriwulanError(
+            f"Folder inbox '{inbox}' tidak ada atau tidak dapat dibaca {hint}"
+        ) from exc
 
 
-def _ignored(path: Path) -> bool:
-    """Only files the operating system drops into folders by itself are not submissions.
+def _ignored(entry: os.DirEntry[str]) -> bool:
+    """Files the operating system drops into folders by itself, and plain sub-folders.
 
     Everything else, hidden names and editor lock files included, is kept and judged: a unit
-    whose file was skipped silently would be shown as 'belum mengirim' and never told why.
+    whose file was skipped silently would be shown as 'belum mengirim' and never told why. A
+    sub-folder without an extension ('arsip') is where people park old files, not a submission;
+    one named like a file ('x.xlsx') is reported. Judged without following a symlink.
     """
-    return path.name.lower() in SYSTEM_FILES
+    if entry.name.lower() in SYSTEM_FILES:
+        return True
+    try:
+        return entry.is_dir(follow_symlinks=False) and not Path(entry.name).suffix
+    except OSError:  # vanished or unreadable entry: a problem of that entry later
+        return False
 
 
 def find_submissions(folder: Path) -> list[Path]:
-    """Every file a unit put in one quarter folder, supported format or not.
+    """Every entry a unit put in one quarter folder: files of any format, and what is no file.
 
-    Unsupported files are returned too, so read_submission reports them: skipping them silently
-    would show the unit as 'belum mengirim' while it did send something. Sub-folders are ignored.
+    Unsupported files are returned so read_submission reports them; symlinks, FIFOs, devices,
+    sockets and folders named like a file are returned so collect_quarter reports them without
+    opening them. Skipping either silently would show the unit as 'belum mengirim' while it did
+    send something (and check_setup would call a folder holding only a symlink empty).
     """
     try:
-        entries = list(os.scandir(folder))
+        with os.scandir(folder) as listing:
+            entries = list(listing)
     except OSError:
         return []
-    found = []
-    for entry in entries:
-        try:
-            if entry.is_file() and not _ignored(Path(entry.path)):
-                found.append(Path(entry.path))
-        except OSError:  # vanished or unreadable entry: a file problem later, not a crash here
-            found.append(Path(entry.path))
-    return sorted(found)
+    return sorted(Path(entry.path) for entry in entries if not _ignored(entry))
 
 
 def _column_letter(index: int) -> str:
@@ -427,6 +437,13 @@ def read_quarter(
     return received.raw, received.file_problems
 
 
+def _entry_fault(path: Path, exc: OSError) -> FileProblem:
+    """The problem of an entry that could not be kept: not a regular file, or unreadable."""
+    if isinstance(exc, NotRegularFile):
+        return entry_problem(path.name, exc.kind, path.parent.name)
+    return unreadable_problem(path.name, exc)
+
+
 def collect_quarter(
     paths: list[Path], keep: Callable[[Path], tuple[str, Path]], limits: Limits | None = None
 ) -> Received:
@@ -434,7 +451,10 @@ def collect_quarter(
 
     `keep(path) -> (sha256, kept_path)` copies into the raw store. Reading the kept copy means the
     parsed rows are exactly the bytes whose hash is recorded, whatever happens in the inbox later.
-    A file that cannot be kept (permissions, a lock, gone) becomes a problem of that file.
+    A file that cannot be kept (permissions, a lock, gone) becomes a problem of that file. Only a
+    regular file reaches `keep`: a symlink, folder, FIFO, device or socket is a problem of that
+    entry, judged by lstat (never followed, never opened); store.keep_raw checks again on the
+    descriptor it opens, so an entry swapped for a symlink meanwhile is refused too.
     """
     limits = limits or load_limits()
     shas: dict[str, str] = {}
@@ -443,15 +463,19 @@ def collect_quarter(
     problems: list[FileProblem] = []
     for path in paths:
         try:
-            size = path.stat().st_size
-            if size > limits.ukuran_berkas:
-                problems.append(too_large_problem(path.name, size, limits))
+            info = os.lstat(path)
+            kind = entry_kind(info.st_mode)
+            if kind is not None:
+                problems.append(entry_problem(path.name, kind, path.parent.name))
+                continue
+            if info.st_size > limits.ukuran_berkas:
+                problems.append(too_large_problem(path.name, info.st_size, limits))
                 continue
             sha, copy = keep(path)
         except OSError as exc:
             if exc.filename is not None and Path(exc.filename) != path:
                 raise  # writing the store failed: a fault of the run, not of this file
-            problems.append(unreadable_problem(path.name, exc))
+            problems.append(_entry_fault(path, exc))
             continue
         shas[path.name] = sha
         kept.append(copy)

@@ -106,3 +106,26 @@ def unreadable_problem(name: str, exc: OSError) -> FileProblem:
         f"Berkas {name} {why}. Pastikan berkas sudah selesai disalin dan tidak sedang dibuka, "
         "lalu jalankan ulang.",
     )
+
+
+_PUT_BACK = "Hapus, lalu simpan berkas laporannya langsung di folder {folder}."
+_ENTRY_KINDS = {
+    "symlink": "adalah tautan (symlink), bukan berkas biasa: tidak dibaca demi keamanan. "
+    "Simpan berkas aslinya langsung di folder {folder}.",
+    "folder": "adalah folder, bukan berkas: isi folder tidak dibaca. Simpan berkasnya langsung "
+    "di folder {folder}, bukan di dalam sub-folder.",
+    "fifo": "adalah pipa (FIFO/named pipe), bukan berkas biasa: tidak dibaca. " + _PUT_BACK,
+    "device": "adalah berkas perangkat (device), bukan berkas biasa: tidak dibaca demi "
+    "keamanan. " + _PUT_BACK,
+    "socket": "adalah soket (socket), bukan berkas biasa: tidak dibaca. " + _PUT_BACK,
+    "other": "bukan berkas biasa sehingga tidak dibaca. " + _PUT_BACK,
+}
+
+
+def entry_problem(name: str, kind: str, folder: str) -> FileProblem:
+    """An inbox entry that is not a regular file (tasks.store.entry_kind), named with what it is.
+
+    Never names where a link points: that is exactly what must not leak to the unit.
+    """
+    what = _ENTRY_KINDS.get(kind, _ENTRY_KINDS["other"])
+    return FileProblem(name, f"'{name}' {what.format(folder=folder or 'triwulan ini')}")

@@ -11,7 +11,8 @@ from triwulan.tasks.errors import PeriodError
 
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 WIB = ZoneInfo("Asia/Jakarta")
-_PATTERN = re.compile(r"^(\d{4})-TW([1-4])$")
+# Any letter case and surrounding spaces: people type 2024-tw2 and paste ' 2024-TW2 '.
+_PATTERN = re.compile(r"([0-9]{4})-TW([1-4])", re.IGNORECASE)
 
 
 @dataclass(frozen=True, order=True)
@@ -38,7 +39,7 @@ class Period:
 
 
 def parse_period(text: str) -> Period:
-    match = _PATTERN.match(text.strip()) if isinstance(text, str) else None
+    match = _PATTERN.fullmatch(text.strip()) if isinstance(text, str) else None
     if not match:
         raise PeriodError(
             f"Periode '{text}' tidak dikenali. Tulis periode sebagai TAHUN-TWn, "

@@ -15,10 +15,11 @@ import contextlib
 import datetime as dt
 import getpass
 import json
+import logging
 import os
 import socket
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,8 @@ from triwulan.tasks.record_mail import (  # noqa: F401  (re-exported: record.DbL
     mail_kind,
     record_failure,
     surat,
+    unconfirmed_leadership,
+    unconfirmed_line,
 )
 from triwulan.tasks.store import berkas, metadata, now, runs
 
@@ -101,6 +104,7 @@ RUN_COLUMNS = {
     "sidik": "VARCHAR(64)",
     "sebab": "TEXT",
     "pesan": "TEXT",
+    "sidik_masukan": "VARCHAR(64)",
 }
 
 
@@ -131,15 +135,25 @@ def as_utc(value: dt.datetime) -> dt.datetime:
 # --- the per-quarter lock ---------------------------------------------------------------
 
 
+# Locks this process holds now, by period: a run started by the CLI takes the lock before Prefect
+# starts (the wait is seen, a refusal costs no server start); the flow inside takes it again.
+_HELD: dict[str, str] = {}
+
+
 def _owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """host:pid:token: the token tells this process's live lock from one it failed to release."""
+    return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(4).hex()}"
 
 
 def _holder_is_dead(owner: str) -> bool:
-    """A lock left by a process of this host that no longer exists (killed run)."""
-    host, _, pid = owner.rpartition(":")
+    """A lock left by a process of this host that no longer exists (killed run), or left by this
+    very process when releasing it failed (disk full) and no block of ours holds it now."""
+    parts = owner.split(":")
+    host, pid = parts[0], parts[1] if len(parts) > 1 else ""
     if host != socket.gethostname() or not pid.isdigit():
         return False
+    if int(pid) == os.getpid():
+        return owner not in _HELD.values()
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:
@@ -149,49 +163,134 @@ def _holder_is_dead(owner: str) -> bool:
     return False
 
 
+def lock_holder(engine: Engine, periode: str) -> dict[str, Any] | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(kunci).where(kunci.c.periode == periode)).mappings().first()
+    return dict(row) if row else None
+
+
+def describe_holder(row: Mapping[str, Any] | None) -> tuple[str, str]:
+    """(who, since) of a lock row, for the waiting and refusal lines."""
+    if row is None:
+        return "?", "?"
+    host, _, rest = str(row["pemilik"]).partition(":")
+    who = f"{host}, proses {rest.split(':')[0]}" if rest else host
+    return who, as_utc(row["sejak"]).astimezone(WIB).strftime("%d-%m-%Y %H.%M WIB")
+
+
 @contextlib.contextmanager
 def quarter_lock(
-    engine: Engine, periode: str, wait_s: float, poll_s: float = 0.5
+    engine: Engine,
+    periode: str,
+    wait_s: float,
+    poll_s: float = 0.5,
+    on_wait: Callable[[str], None] | None = None,
 ) -> Iterator[None]:
-    """One run per quarter at a time: wait up to `wait_s`, then refuse with a clear message."""
+    """One run per quarter at a time: wait up to `wait_s`, then refuse with a clear message.
+
+    Re-entrant within a process. `on_wait` is told once, with the holder, when the run waits.
+    """
+    if periode in _HELD:
+        yield
+        return
     owner = _owner()
     deadline = time.monotonic() + wait_s
+    told = False
     while True:
         try:
             with engine.begin() as conn:
                 conn.execute(insert(kunci).values(periode=periode, pemilik=owner, sejak=now()))
             break
         except IntegrityError:
-            with engine.connect() as conn:
-                row = conn.execute(select(kunci).where(kunci.c.periode == periode)).first()
-            if row is not None and _holder_is_dead(row.pemilik):
+            row = lock_holder(engine, periode)
+            if row is not None and _holder_is_dead(row["pemilik"]):
                 with engine.begin() as conn:
                     conn.execute(
                         delete(kunci).where(
-                            and_(kunci.c.periode == periode, kunci.c.pemilik == row.pemilik)
+                            and_(kunci.c.periode == periode, kunci.c.pemilik == row["pemilik"])
                         )
                     )
                 continue
+            who, since = describe_holder(row)
             if time.monotonic() >= deadline:
-                since = (
-                    as_utc(row.sejak).astimezone(WIB).strftime("%d-%m-%Y %H.%M WIB")
-                    if row is not None
-                    else "?"
-                )
-                who = row.pemilik if row is not None else "?"
                 raise TriwulanError(
                     f"{periode} sedang diproses oleh run lain ({who}, sejak {since}); sudah "
                     f"ditunggu {wait_s:g} detik. Coba lagi setelah run itu selesai "
                     "(atur lama menunggu dengan TRIWULAN_KUNCI_TUNGGU_DETIK)."
                 ) from None
+            if on_wait is not None and not told and row is not None:
+                on_wait(
+                    f"{periode} sedang diproses oleh run lain ({who}, sejak {since}); menunggu "
+                    f"run itu selesai, paling lama {wait_s:g} detik (TRIWULAN_KUNCI_TUNGGU_DETIK)."
+                )
+                told = True
             time.sleep(poll_s)
+    _HELD[periode] = owner
     try:
         yield
     finally:
+        del _HELD[periode]
+        release_lock(engine, periode, owner)
+
+
+def release_lock(engine: Engine, periode: str, owner: str) -> bool:
+    """Never raises (a failed release must not hide the run's own error); the next run of this
+    or another process takes over a lock whose holder is gone (see _holder_is_dead)."""
+    try:
         with engine.begin() as conn:
             conn.execute(
                 delete(kunci).where(and_(kunci.c.periode == periode, kunci.c.pemilik == owner))
             )
+    except Exception:
+        logging.getLogger("triwulan").warning(
+            "kunci %s tidak dapat dilepas", periode, exc_info=True
+        )
+        return False
+    return True
+
+
+def recover_dead_runs(engine: Engine, periode: str, quarter_folder: Path) -> list[str]:
+    """Called holding the quarter's lock: runs left `berjalan` are dead; say so, keep no debris.
+
+    `.v<k>.sedang/` becomes `v<k>.gagal/` and the run `terhenti`, so the next version is k+1
+    and `status` tells why k is missing. Returns one Indonesian line per recovered run.
+    """
+    lines: list[str] = []
+    with engine.connect() as conn:
+        dead = conn.execute(
+            select(runs.c.id, runs.c.versi).where(
+                and_(runs.c.periode == periode, runs.c.status == "berjalan")
+            )
+        ).all()
+    versions = {int(r.versi) for r in dead}
+    if quarter_folder.is_dir():
+        for entry in quarter_folder.iterdir():
+            name = entry.name
+            if name.startswith(".v") and name.endswith(".sedang") and name[2:-7].isdigit():
+                versions.add(int(name[2:-7]))
+                target = quarter_folder / f"v{name[2:-7]}.gagal"
+                if target.exists():
+                    target = quarter_folder / f"v{name[2:-7]}.gagal-{os.urandom(3).hex()}"
+                entry.replace(target)
+    message = (
+        "proses run berhenti sebelum selesai (dimatikan, listrik padam atau disk "
+        "penuh); hasil setengah jadinya disimpan sebagai folder v<k>.gagal"
+    )
+    with engine.begin() as conn:
+        for r in dead:
+            conn.execute(
+                runs.update()
+                .where(runs.c.id == r.id)
+                .values(
+                    status="terhenti", selesai=now(), pesan=message.replace("<k>", str(r.versi))
+                )
+            )
+    for versi in sorted(versions):
+        lines.append(
+            f"{periode}: run v{versi} sebelumnya terhenti sebelum selesai; hasil setengah jadinya "
+            f"disimpan di v{versi}.gagal dan versi berikutnya diberi nomor baru."
+        )
+    return lines
 
 
 def lock_wait_seconds(env: Mapping[str, str] = os.environ) -> float:
@@ -222,6 +321,7 @@ def start_run(
     parameter: Mapping[str, Any],
     sidik: str | None = None,
     sebab: str | None = None,
+    sidik_masukan: str | None = None,
 ) -> int:
     with engine.begin() as conn:
         result = conn.execute(
@@ -235,6 +335,7 @@ def start_run(
                 parameter=json.dumps(dict(parameter), ensure_ascii=False, default=str),
                 sidik=sidik,
                 sebab=sebab,
+                sidik_masukan=sidik_masukan,
             )
         )
         return int(result.inserted_primary_key[0])

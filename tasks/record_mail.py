@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 
 from triwulan.tasks import store
 from triwulan.tasks.deliver import Ledger, load_json_ledger
+from triwulan.tasks.fmt import WIB
 from triwulan.tasks.store import metadata
 
 # Every time here comes from `store.now()`, looked up at call time, so a clock set on the store
@@ -189,3 +190,48 @@ def _parse_time(value: object) -> dt.datetime:
         parsed = dt.datetime.fromisoformat(str(value))
         return parsed.astimezone(dt.UTC) if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
     return store.now()
+
+
+def unconfirmed_leadership(engine: Engine, periode: str) -> list[dict[str, Any]]:
+    """The quarter's newest leadership mail when its last outcome is 'unknown'.
+
+    The server dropped the line after the content: the draft may or may not have arrived, and it
+    is never resent blindly. Every run of the quarter and `status` repeat it until a resend
+    (`triwulan kirim-ulang`) is recorded as delivered.
+    """
+    query = (
+        select(surat)
+        .where(
+            and_(
+                surat.c.periode == periode,
+                surat.c.jenis == "pimpinan",
+                surat.c.status.in_(("terkirim", "unknown")),
+            )
+        )
+        .order_by(surat.c.id)
+    )
+    with engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(query).mappings().all()]
+    if not rows:
+        return []
+    newest = rows[-1]
+    return [newest] if newest["status"] == "unknown" else []
+
+
+def unconfirmed_line(periode: str, row: Mapping[str, Any]) -> str:
+    """What the clerk must check, in one line."""
+    to = ", ".join(json.loads(row.get("penerima") or "[]")) or "pimpinan"
+    when = _local(row.get("waktu"))
+    return (
+        f"PERHATIAN: email DRAF {periode} v{row.get('versi')} ke pimpinan ({to}) TIDAK PASTI "
+        f"sampai: server memutus sambungan setelah isi terkirim ({when}). Tanyakan ke penerima "
+        f"atau periksa log server email; bila belum sampai: triwulan kirim-ulang {periode} "
+        "--ke pimpinan."
+    )
+
+
+def _local(value: object) -> str:
+    if not isinstance(value, dt.datetime):
+        return "?"
+    moment = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+    return moment.astimezone(WIB).strftime("%d-%m-%Y %H.%M WIB")

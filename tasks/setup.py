@@ -78,10 +78,10 @@ def open_record(out: Path | None) -> tuple[Path, Engine]:
     """For commands on what runs left behind (status, final, kirim-ulang): out folder and store."""
     out_path = out_dir(out)
     if not out_path.is_dir() and "TRIWULAN_DB_URL" not in os.environ:
-        raise TriwulanError(
-            f"Folder hasil '{out_path}' tidak ada: belum ada run di sini. Pilih folder dengan "
-            "--out atau TRIWULAN_OUT."
-        )
+        from triwulan.config import folder_hint
+
+        hint = folder_hint(out_path, "TRIWULAN_OUT", "--out", "out")
+        raise TriwulanError(f"Folder hasil '{out_path}' tidak ada: belum ada run di sini {hint}")
     return out_path, open_database(out_path)
 
 
@@ -106,9 +106,10 @@ def check_setup(
     Without a periode the quarter is the one ended before `scheduled` (a scheduled run's start
     time), else before the wall clock.
     """
-    from triwulan.config import apply_config
+    from triwulan.config import apply_config, require_valid_settings
 
     apply_config()
+    require_valid_settings()  # every bad setting, one line each, before Prefect or any work
     period = period_for_run(periode, scheduled)
     ref = load_reference(period.tahun)
     inbox_path, out_path = inbox_dir(inbox), out_dir(out)

@@ -66,6 +66,7 @@ class DeliveryResult:
     eml: Path
     error: str | None = None
     attempts: int = 0
+    to: tuple[str, ...] = ()  # every recipient (to and cc), for the terminal and the record
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,10 @@ corrected, and a rerun must see exactly the files in the inbox now.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import tempfile
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,28 +19,32 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.engine import Engine
 
-from triwulan.paths import out_dir, quarter_inbox, reference_dir, reference_root
+from triwulan.paths import out_dir, quarter_inbox
 from triwulan.tasks import compute, record, store
-from triwulan.tasks.deliver import DeliveryResult, Mail, SmtpConfig, deliver, resend
-from triwulan.tasks.early_warning import load_thresholds
+from triwulan.tasks.deliver import DeliveryResult, Mail, SmtpConfig, deliver
 from triwulan.tasks.errors import DeliveryFailed
-from triwulan.tasks.fingerprint import folder_digest, run_fingerprint
+from triwulan.tasks.fingerprint import run_fingerprint
 from triwulan.tasks.fmt import STATUS_LABEL, persen, rupiah
 from triwulan.tasks.iku_store import load_iku
 from triwulan.tasks.iku_store import save_iku as save_iku_rows
-from triwulan.tasks.iku_validate import IKU_SUITE_PATH, IkuValidation, validate_received
+from triwulan.tasks.iku_validate import IkuValidation, validate_received
 from triwulan.tasks.ingest import FileProblem, Received, collect_quarter, find_submissions
-from triwulan.tasks.limits import load_limits
 from triwulan.tasks.mails import failure_mail, leadership_key, secretariat_address
 from triwulan.tasks.period import Period, period_for_run
-from triwulan.tasks.reference import SHARED_REFERENCE, Reference, plan_for_quarter
+from triwulan.tasks.reference import Reference, plan_for_quarter
 from triwulan.tasks.report_data import previous_version, summarise_version
+from triwulan.tasks.rerun import (
+    answer_unchanged,
+    delivery_rows,
+    reference_digest,
+    settings_values,
+)
 from triwulan.tasks.summary import (
     counted_units,
     earlier_gaps,
     write_summary,
 )
-from triwulan.tasks.validate import SUITE_PATH, Validation
+from triwulan.tasks.validate import Validation
 from triwulan.tasks.version_files import Checked, write_version_files
 
 
@@ -200,13 +205,29 @@ def publish(work: Path, final: Path) -> Path:
 def fail(
     engine: Engine, run_id: int, quarter_folder: Path, version: int, exc: BaseException
 ) -> None:
-    """A failed run leaves at most v<k>.gagal/ (never a folder that looks complete)."""
-    message = str(exc).splitlines()[0][:500] if str(exc) else type(exc).__name__
-    record.finish_run(engine, run_id, "gagal", pesan=message)
+    """A failed run leaves at most v<k>.gagal/ (never a folder that looks complete).
+
+    The folder is renamed first and each step is tried on its own: on a full disk the database
+    write may fail too, and the folder must still not stay `.sedang`.
+    """
+    status, message = outcome_of(exc)
     for candidate in (work_folder(quarter_folder, version), quarter_folder / f"v{version}"):
         if candidate.exists():
-            candidate.replace(quarter_folder / f"v{version}.gagal")
+            with contextlib.suppress(OSError):
+                candidate.replace(quarter_folder / f"v{version}.gagal")
             break
+    with contextlib.suppress(Exception):
+        record.finish_run(engine, run_id, status, pesan=message)
+
+
+def outcome_of(exc: BaseException) -> tuple[str, str]:
+    """The run status and the Indonesian line `status` shows for why a run ended."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "dibatalkan", "dibatalkan dengan Ctrl-C"
+    if isinstance(exc, SystemExit):
+        return "dibatalkan", f"dihentikan oleh sinyal (kode {exc.code})"
+    text = str(exc).splitlines()[0][:500] if str(exc) else type(exc).__name__
+    return "gagal", text
 
 
 def unchanged(
@@ -217,65 +238,15 @@ def unchanged(
     params: dict[str, str],
     sidik: str,
     smtp: SmtpConfig | None,
+    sidik_masukan: str | None = None,
 ) -> dict[str, Any]:
-    """Nothing differs from the last version: recorded, no version, no new mail.
-
-    Mails of that version that never went out (server down last time) are sent now: an
-    unchanged rerun must not leave leadership without the draft.
-    """
-    run_id = record.start_run(
-        engine, period.label, int(last["versi"]), None, pemicu=pemicu, parameter=params, sidik=sidik
-    )
-    pending: list[DeliveryResult] = []
-    folder = Path(last["folder"])
-    ledger = record.DbLedger(
-        engine,
-        period.label,
-        folder.parent / "terkirim.json",
-        versi=int(last["versi"]),
-        run_id=run_id,
-    )
-    if smtp is not None:
-        sent = ledger.load()
-        waiting = [p for p in sorted((folder / "outbox").glob("*.eml")) if _eml_key(p) not in sent]
-        pending = resend(waiting, smtp, ledger) if waiting else []
-    undelivered = leadership_undelivered(pending)
-    record.finish_run(engine, run_id, "tanpa_perubahan", pesan=undelivered)
+    """Nothing differs from the last version: recorded, no version, pending mails sent."""
+    result = answer_unchanged(engine, period, last, pemicu, params, sidik, smtp, sidik_masukan)
     rename_run(f"{period.label} v{last['versi']} (tanpa perubahan)")
     get_run_logger().info("%s: tidak ada perubahan sejak v%s", period.label, last["versi"])
-    result = {
-        "unchanged": True,
-        "period": period.label,
-        "version": int(last["versi"]),
-        "folder": last["folder"],
-        "delivery": [
-            {"key": r.key, "status": r.status, "eml": str(r.eml), "error": r.error} for r in pending
-        ],
-    }
-    if undelivered:
-        raise DeliveryFailed(undelivered, result)
+    if result["undelivered"]:
+        raise DeliveryFailed(result["undelivered"], result)
     return result
-
-
-def _eml_key(path: Path) -> str:
-    with path.open("rb") as handle:
-        head = handle.read(1 << 16).decode("utf-8", "replace")
-    for line in head.splitlines():
-        if line.lower().startswith("x-triwulan-key:"):
-            return line.split(":", 1)[1].strip()
-    return path.stem
-
-
-def leadership_undelivered(results: list[DeliveryResult]) -> str | None:
-    """The Indonesian line when the draft did not reach leadership after every retry."""
-    failed = [r for r in results if "/pimpinan/" in r.key and r.status == "gagal"]
-    if not failed:
-        return None
-    return (
-        f"Laporan sudah dibuat, tetapi email ke pimpinan GAGAL dikirim: {failed[0].error} "
-        f"Salinan email: {failed[0].eml}. Jalankan ulang setelah server email pulih "
-        "(email yang belum terkirim akan dikirim), atau kirim salinan itu secara manual."
-    )
 
 
 def scheduled_start() -> dt.datetime | None:
@@ -346,21 +317,13 @@ def tell_secretariat(periode: str | None, scheduled: dt.datetime | None, exc: Ex
 @task(name="sidik", cache_policy=NO_CACHE)
 def fingerprint(engine: Engine, ref: Reference, period: Period, collected: Received) -> str:
     """Digest of everything the report would be made of (see tasks.fingerprint)."""
-    reference = folder_digest(
-        [
-            reference_dir(period.tahun),
-            *(reference_root() / n for n in SHARED_REFERENCE),
-            SUITE_PATH,
-            IKU_SUITE_PATH,
-        ]
-    )
     return run_fingerprint(
         collected.sha256,
         {p.file: p.message for p in collected.file_problems},
         store.data_digest(engine, period.tahun),
-        reference,
+        reference_digest(period),
         # the thresholds as read (file or TRIWULAN_PERINGATAN_DEVIASI): they change the report
-        {**asdict(load_limits()), **{f"peringatan_{k}": v for k, v in load_thresholds().items()}},
+        settings_values(),
     )
 
 
@@ -438,9 +401,7 @@ def mark_covered(
 
 def finish(summary: dict[str, Any], folder: Path, results: list[DeliveryResult]) -> dict[str, Any]:
     summary["folder"] = str(folder)
-    summary["delivery"] = [
-        {"key": r.key, "status": r.status, "eml": str(r.eml), "error": r.error} for r in results
-    ]
+    summary["delivery"] = delivery_rows(results)
     write_summary(folder, summary)
     return summary
 

@@ -8,11 +8,14 @@ replaced as a whole when a corrected file is accepted; rows are never updated in
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import os
+import stat
 import tempfile
 import time
 from pathlib import Path
+from typing import IO
 
 import pandas as pd
 from sqlalchemy import (
@@ -84,6 +87,7 @@ runs = Table(
     Column("sidik", String(64)),  # fingerprint of the inputs (tasks.fingerprint)
     Column("sebab", Text),
     Column("pesan", Text),
+    Column("sidik_masukan", String(64)),  # inputs as found, before Prefect (tasks.rerun)
 )
 
 
@@ -129,25 +133,114 @@ def raw_path(raw_dir: Path, digest: str, suffix: str) -> Path:
     return raw_dir / digest[:2] / f"{digest}{suffix.lower()[:10]}"
 
 
+class NotRegularFile(OSError):
+    """An inbox entry that is not a regular file; `kind` says what it is (see entry_kind).
+
+    An OSError whose filename is the entry, so callers that turn an OSError of the entry into a
+    problem of that entry keep working; its message never names a link's target.
+    """
+
+    def __init__(self, path: Path | str, kind: str) -> None:
+        super().__init__(errno.EINVAL, f"bukan berkas biasa ({kind})", str(path))
+        self.kind = kind
+
+
+def entry_kind(mode: int) -> str | None:
+    """None for a regular file, else 'symlink', 'folder', 'fifo', 'device', 'socket', 'other'."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISLNK(mode):
+        return "symlink"
+    if stat.S_ISDIR(mode):
+        return "folder"
+    if stat.S_ISFIFO(mode):
+        return "fifo"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "other"
+
+
+# O_NOFOLLOW: a symlink is refused by the kernel, not followed; O_NONBLOCK: a FIFO does not wait
+# for a writer. Both are judged on the opened descriptor, so a swap after listing changes nothing.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
+def open_regular(path: Path) -> int:
+    """A read-only descriptor of `path` when it is a regular file; NotRegularFile otherwise.
+
+    Never follows a symlink and never blocks on a FIFO, whatever `path` became since it was
+    listed: the check is fstat on the descriptor actually opened.
+    """
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        # ELOOP (EMLINK on BSD): the last component is a symlink; ENXIO: a socket or an absent
+        # device. Say what the entry is when lstat agrees, else the error stays what it was.
+        if exc.errno not in (
+            errno.ELOOP,
+            errno.EMLINK,
+            errno.ENXIO,
+            errno.ENODEV,
+            errno.EOPNOTSUPP,
+        ):
+            raise
+        try:
+            kind = entry_kind(os.lstat(path).st_mode)
+        except OSError:
+            raise exc from None
+        if kind is None:
+            raise
+        raise NotRegularFile(path, kind) from None
+    try:
+        kind = entry_kind(os.fstat(fd).st_mode)
+        if kind is not None:
+            raise NotRegularFile(path, kind)
+        if hasattr(os, "O_NONBLOCK"):
+            os.set_blocking(fd, True)  # a regular file: plain blocking reads from here on
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _store_write(tmp: IO[bytes], block: bytes, raw_dir: Path) -> None:
+    """Write `block` to the store's copy (b"": flush it). A failure there (disk full) names the
+    store folder: collect_quarter then fails the run instead of calling the unit's file unreadable
+    (an OSError without a filename is taken as a fault of the file being read)."""
+    try:
+        if block:
+            tmp.write(block)
+        else:
+            tmp.flush()
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(raw_dir)) from exc
+
+
 def keep_raw(engine: Engine, path: Path, raw_dir: Path) -> str:
     """Copy a received file into the content-addressed raw store once; return its sha256.
 
     Hashed while copying, so the kept bytes are exactly the hashed ones even when the file in
-    the inbox changes meanwhile (a unit still copying it). OSError propagates: the caller turns
+    the inbox changes meanwhile (a unit still copying it). Only a regular file is copied
+    (open_regular): a symlink, FIFO or device would put someone else's bytes in the store and
+    in the unit's feedback mail. OSError (NotRegularFile included) propagates: the caller turns
     it into a problem of that file.
     """
     raw_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     size = 0
+    fd = open_regular(path)
     with (
-        path.open("rb") as source,
+        os.fdopen(fd, "rb") as source,
         tempfile.NamedTemporaryFile(dir=raw_dir, prefix=".masuk-", delete=False) as tmp,
     ):
         try:
             for block in iter(lambda: source.read(1 << 16), b""):
                 digest.update(block)
-                tmp.write(block)
+                _store_write(tmp, block, raw_dir)
                 size += len(block)
+            _store_write(tmp, b"", raw_dir)  # flush: a full disk shows here at the latest
         except BaseException:
             Path(tmp.name).unlink(missing_ok=True)
             raise

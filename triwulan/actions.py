@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 import tempfile
 from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import create_engine
 
+from triwulan.config import require_valid_settings
 from triwulan.paths import inbox_dir, out_dir, quarter_inbox, quarter_out
 from triwulan.tasks import compute, record, store
 from triwulan.tasks.attribution import attach_file_problems
@@ -71,8 +73,11 @@ def overlay(stored: pd.DataFrame, accepted: pd.DataFrame, period: Period) -> pd.
     return combined.astype({"realisasi_keuangan": "int64"}) if not combined.empty else combined
 
 
-def preview(periode: str, inbox: Path | None, out: Path | None) -> Path:
-    """Validate and render into a temporary folder: no database write, no version, no mail."""
+def preview(periode: str, inbox: Path | None, out: Path | None) -> tuple[Path, dict]:
+    """Validate and render into a temporary folder: no database write, no version, no mail.
+
+    Returns the folder and the summary, which the terminal shows like a real run's."""
+    require_valid_settings()
     period = parse_period(periode)
     ref = load_reference(period.tahun)
     inbox_path, out_path = inbox_dir(inbox), out_dir(out)
@@ -122,7 +127,7 @@ def preview(periode: str, inbox: Path | None, out: Path | None) -> Path:
     engine.dispose()
     folder = Path(tempfile.mkdtemp(prefix=f"triwulan-coba-{period.label}-"))
     write_version_files(folder, summary, detail, ref.predikat, e81=extras.e81)
-    return folder
+    return folder, summary
 
 
 def _has_runs(engine) -> bool:  # type: ignore[no-untyped-def]
@@ -141,6 +146,47 @@ def _sha(path: Path) -> str:
 
 # --- final ----------------------------------------------------------------------------------
 
+GAP_WORDS = {"missing": "belum mengirim", "rejected": "berkas ditolak"}
+
+
+def interactive() -> bool:
+    """Someone at a terminal can answer a question (stdin is a TTY; not in cron or a pipe)."""
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def _chosen_version(engine, period: Period, versi: int | None) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
+    """The finished version `final` works on (the given one, else the latest) and its summary."""
+    chosen = (
+        record.report_of_version(engine, period.label, versi)
+        if versi is not None
+        else record.last_report(engine, period.label)
+    )
+    if chosen is None:
+        which = f"versi {versi}" if versi is not None else "versi yang selesai"
+        raise TriwulanError(
+            f"{period.label} belum punya {which}; lihat: triwulan status {period.label}"
+        )
+    path = Path(chosen["folder"]) / "summary.json"
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise TriwulanError(
+            f"Ringkasan {period.label} versi {chosen['versi']} ({path}) tidak dapat dibaca; "
+            "folder versi itu dipindah atau dihapus?"
+        ) from exc
+    return chosen, summary
+
+
+def final_gaps(engine, periode: str, versi: int | None) -> tuple[int, list[tuple[str, str]]]:  # type: ignore[no-untyped-def]
+    """The version `final` would mark, and its units (name, status) missing or rejected there."""
+    chosen, summary = _chosen_version(engine, parse_period(periode), versi)
+    gaps = [
+        (str(unit["nama"]), str(unit["status"]))
+        for unit in summary.get("units", [])
+        if unit.get("status") in GAP_WORDS
+    ]
+    return int(chosen["versi"]), gaps
+
 
 def finalize(
     engine,
@@ -153,18 +199,8 @@ def finalize(
     period = parse_period(periode)
     ref = load_reference(period.tahun)
     with record.quarter_lock(engine, period.label, record.lock_wait_seconds()):
-        chosen = (
-            record.report_of_version(engine, period.label, versi)
-            if versi is not None
-            else record.last_report(engine, period.label)
-        )
-        if chosen is None:
-            which = f"versi {versi}" if versi is not None else "versi yang selesai"
-            raise TriwulanError(
-                f"{period.label} belum punya {which}; lihat: triwulan status {period.label}"
-            )
+        chosen, summary = _chosen_version(engine, period, versi)
         source = Path(chosen["folder"])
-        summary = json.loads((source / "summary.json").read_text(encoding="utf-8"))
         detail = read_detail(source)
         summary["status_laporan"] = "FINAL"
         folder = source / "final"
@@ -198,6 +234,7 @@ def resend_latest(
     smtp: SmtpConfig | None,  # type: ignore[no-untyped-def]
 ) -> tuple[int, list[DeliveryResult]]:
     """The latest version's archived mails, sent again on purpose and recorded."""
+    require_valid_settings()
     period = parse_period(periode)
     if ke not in KINDS:
         raise TriwulanError(f"--ke '{ke}' tidak dikenal; pilih pimpinan, unit atau semua.")

@@ -183,7 +183,9 @@ def template(
         "Kode keluar: 0 laporan dibuat (atau tidak ada perubahan sejak versi terakhir); 1 run gagal "
         "di tengah jalan (rincian di <out>/log); 2 tidak ada yang dibuat (periode, data "
         "referensi, inbox, folder hasil, basis data, SMTP, triwulan FINAL, atau run lain masih "
-        "berjalan); 3 laporan dibuat tetapi email ke pimpinan gagal terkirim."
+        "berjalan); 3 laporan dibuat tetapi email ke pimpinan gagal terkirim atau TIDAK PASTI "
+        "sampai (server memutus sambungan setelah isi terkirim: tanyakan ke pimpinan, lalu "
+        "'triwulan kirim-ulang' bila belum sampai); 130 dibatalkan dengan Ctrl-C."
     ),
 )
 def run(
@@ -238,27 +240,39 @@ def run(
     ] = None,
 ) -> None:
     """Consolidate one quarter; exit 0 whenever a report was produced or nothing changed."""
-    if coba:
-        from triwulan.actions import preview
-
-        with friendly_errors():
-            folder = preview(periode, inbox, out)
-        typer.echo(
-            f"Pratinjau {periode} (tidak disimpan, tidak dikirim): {folder / 'laporan.html'} | "
-            f"rekap: {folder / 'rekap.xlsx'} | ringkasan: {folder / 'summary.json'}"
-        )
-        return
-    from triwulan.run import describe, run_quarter
+    from triwulan.run import describe, newly_unconfirmed, run_quarter
     from triwulan.tasks.errors import DeliveryFailed
 
-    with friendly_errors():
-        try:
-            summary = run_quarter(periode, inbox, out, paksa=force, buka_final=buka_final)
-        except DeliveryFailed as failed:  # the report exists: show it, then say what failed
-            if failed.summary:
-                typer.echo("\n".join(describe(failed.summary)))
-            raise
+    label = periode.strip().upper()
+    try:
+        if coba:
+            from triwulan.actions import preview
+
+            with friendly_errors():
+                folder, found = preview(periode, inbox, out)
+            heading = f"PRATINJAU {found['period']} (tidak disimpan, tidak dikirim)"
+            typer.echo("\n".join(describe({**found, "folder": str(folder)}, heading)))
+            typer.echo(f"  Ringkasan: {folder / 'summary.json'}")
+            return
+        with friendly_errors():
+            try:
+                summary = run_quarter(
+                    periode, inbox, out, paksa=force, buka_final=buka_final, say=typer.echo
+                )
+            except DeliveryFailed as failed:  # the report exists: show it, then say what failed
+                if failed.summary:
+                    typer.echo("\n".join(describe(failed.summary)))
+                raise
+    except KeyboardInterrupt:
+        typer.echo(
+            f"Run {label} dibatalkan (Ctrl-C). Tidak ada versi yang setengah jadi; jalankan "
+            "ulang kapan saja.",
+            err=True,
+        )
+        raise typer.Exit(code=130) from None
     typer.echo("\n".join(describe(summary)))
+    if newly_unconfirmed(summary):
+        raise typer.Exit(code=3)
 
 
 @app.command(
@@ -302,23 +316,40 @@ def ingatkan(
 @app.command(
     "config",
     help=(
-        "Tampilkan pengaturan yang berlaku dan asalnya (berkas triwulan.toml, variabel "
-        "lingkungan, atau bawaan). Kata sandi disamarkan."
+        "Tampilkan pengaturan yang berlaku, asalnya (berkas triwulan.toml, variabel lingkungan, "
+        "atau bawaan) dan penilaiannya: OK, atau apa yang salah dan nilai yang boleh. Nilai "
+        "setiap batas berkas ditampilkan. Kata sandi disamarkan. Kode keluar: 0 semua "
+        "pengaturan sah; 2 ada pengaturan yang tidak sah (run dan perintah lain yang bekerja "
+        "menolak dimulai sampai diperbaiki)."
     ),
 )
 def config_command() -> None:
-    """Print the effective settings and where each came from."""
-    from triwulan.config import config_path, effective
+    """Print every setting, where it came from and its verdict; exit 2 if any is bad."""
+    from triwulan.config import check_settings, config_path, effective
 
     with friendly_errors():
         path = config_path()
         rows = effective()
+        verdicts = check_settings()
     typer.echo(
         f"Berkas konfigurasi: {path.resolve() if path else '(tidak ada; pakai lingkungan dan bawaan)'}"
     )
+    judged = {v.variable: v for v in verdicts}
+    shown = {r.variable for r in rows}
     width = max(len(r.variable) for r in rows)
     for r in rows:
-        typer.echo(f"  {r.variable:<{width}}  {r.value}  [{r.origin}]  — {r.description}")
+        verdict = judged.get(r.variable)
+        said = verdict.text if verdict else "OK"
+        typer.echo(f"  {r.variable:<{width}}  {r.value}  [{r.origin}]  — {r.description} | {said}")
+    for v in verdicts:
+        if v.variable not in shown:
+            typer.echo(f"  {v.variable:<{width}}  {v.value}  [lingkungan] | {v.text}")
+    bad = [v for v in verdicts if not v.ok]
+    if bad:
+        typer.echo(
+            f"{len(bad)} pengaturan tidak sah; run tidak dimulai sampai diperbaiki.", err=True
+        )
+        raise typer.Exit(code=EXIT_USER_ERROR)
 
 
 @app.command(
@@ -376,7 +407,11 @@ def status_command(
     "final",
     help=(
         "Tetapkan satu versi sebagai FINAL: laporan, rekap dan email bertanda FINAL dikirim ke "
-        "pimpinan, dan run berikutnya tidak menggantikannya tanpa --buka-final. "
+        "pimpinan, dan run berikutnya tidak menggantikannya tanpa --buka-final. Bila di versi "
+        "itu ada unit yang belum mengirim atau berkasnya ditolak, unit itu disebutkan dan "
+        "ditanyakan dulu (--ya: tanpa bertanya, untuk skrip). Kode keluar: 0 ditetapkan FINAL; "
+        "1 dibatalkan (dijawab tidak); 2 tidak ada yang ditetapkan (periode, versi, folder hasil, "
+        "pengaturan, atau tanpa terminal dan tanpa --ya). "
         "Contoh: triwulan final 2024-TW2 --versi 3"
     ),
 )
@@ -388,20 +423,51 @@ def final_command(
             "--versi", help="Nomor versi. Bawaan: versi terakhir yang selesai.", show_default=False
         ),
     ] = None,
+    ya: Annotated[
+        bool,
+        typer.Option(
+            "--ya",
+            help=(
+                "Jangan bertanya: tetapkan FINAL walaupun ada unit yang belum mengirim atau "
+                "ditolak (untuk skrip dan jadwal)."
+            ),
+        ),
+    ] = False,
     out: OutOption = None,
 ) -> None:
-    """Mark a version final and send it."""
-    from triwulan.actions import finalize
+    """Mark a version final and send it; a version with gaps is confirmed first."""
+    from triwulan.actions import GAP_WORDS, final_gaps, finalize, interactive
+    from triwulan.config import require_valid_settings
     from triwulan.run import delivery_lines
     from triwulan.tasks.deliver import SmtpConfig
     from triwulan.tasks.setup import open_record
 
     with friendly_errors():
-        parse_period(periode)
+        require_valid_settings()
+        label = parse_period(periode).label
+        smtp = SmtpConfig.from_env()
         out_path, engine = open_record(out)
-        folder, results = finalize(engine, out_path, periode, versi, SmtpConfig.from_env())
+        chosen, gaps = final_gaps(engine, label, versi)
+        listed = "; ".join(f"{nama} ({GAP_WORDS[status]})" for nama, status in gaps)
+        if gaps and not ya and not interactive():
+            raise TriwulanError(
+                f"{label} versi {chosen} belum lengkap: {len(gaps)} unit belum mengirim atau "
+                f"ditolak ({listed}); tanpa terminal tidak dapat ditanyakan. Tambahkan --ya untuk "
+                "tetap menetapkannya FINAL."
+            )
+    if gaps and not ya:
+        typer.echo(f"{label} versi {chosen} belum lengkap: {len(gaps)} unit tanpa berkas diterima.")
+        for nama, status in gaps:
+            typer.echo(f"  - {nama}: {GAP_WORDS[status]}")
+        question = f"Tetap tetapkan {label} versi {chosen} sebagai FINAL dan kirim ke pimpinan?"
+        if not typer.confirm(question, default=False):
+            typer.echo(f"Dibatalkan: {label} tidak ditetapkan FINAL.", err=True)
+            raise typer.Exit(code=1)
+    with friendly_errors():
+        folder, results = finalize(engine, out_path, label, chosen, smtp)
     typer.echo(
-        f"{periode} ditetapkan FINAL: {folder / 'laporan.html'} | rekap: {folder / 'rekap.xlsx'}"
+        f"{label} versi {chosen} ditetapkan FINAL: {folder / 'laporan.html'} | "
+        f"rekap: {folder / 'rekap.xlsx'}"
     )
     typer.echo("\n".join(delivery_lines(results, "Email pimpinan")))
 

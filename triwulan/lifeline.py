@@ -37,12 +37,19 @@ def _set_pdeathsig() -> None:
 
 
 @contextlib.contextmanager
-def _popen_dies_with_parent() -> Iterator[None]:
-    """Within this block, subprocess.Popen children get a parent-death signal."""
+def popen_dies_with_parent(stdout: Any = None) -> Iterator[None]:
+    """Within this block, subprocess.Popen children get a parent-death signal.
+
+    `stdout` (a file or subprocess.DEVNULL) also takes the children's stdout and stderr, so a
+    server's start-up and shutdown chatter never reaches the terminal.
+    """
     original: Callable[..., Any] = subprocess.Popen.__init__
 
     def patched(self: subprocess.Popen, *args: Any, **kwargs: Any) -> None:  # type: ignore[type-arg]
         kwargs.setdefault("preexec_fn", _set_pdeathsig)
+        if stdout is not None:
+            kwargs.setdefault("stdout", stdout)
+            kwargs.setdefault("stderr", subprocess.STDOUT)
         original(self, *args, **kwargs)
 
     subprocess.Popen.__init__ = patched  # type: ignore[method-assign]
@@ -50,23 +57,6 @@ def _popen_dies_with_parent() -> Iterator[None]:
         yield
     finally:
         subprocess.Popen.__init__ = original  # type: ignore[method-assign]
-
-
-def start_prefect_server_here() -> None:
-    """Start Prefect's temporary server now, from the main thread, as a child that dies with us.
-
-    Without PREFECT_API_URL Prefect starts a uvicorn child on first use (a singleton) and stops it
-    only at exit; a killed run used to leave it running. Started here first, the same singleton is
-    reused by the flow. Only done when no API URL is configured.
-    """
-    from prefect.settings import PREFECT_API_URL
-
-    if PREFECT_API_URL.value() or threading.current_thread() is not threading.main_thread():
-        return
-    from prefect.server.api.server import SubprocessASGIServer
-
-    with _popen_dies_with_parent():
-        SubprocessASGIServer().start()
 
 
 def exit_on_termination() -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from triwulan.config import apply_config, schedule
+from triwulan.config import apply_config, require_valid_settings, schedule
 from triwulan.paths import inbox_dir, out_dir, quarter_inbox, quarter_out
 from triwulan.tasks import record, store
 from triwulan.tasks.attribution import attach_file_problems
@@ -34,7 +34,7 @@ from triwulan.tasks.notices import (
     secretariat_mail,
     unit_states,
 )
-from triwulan.tasks.period import Period, period_for_run, wib_now
+from triwulan.tasks.period import WIB, Period, period_for_run, wib_now
 from triwulan.tasks.reference import Reference, load_reference, plan_for_quarter
 from triwulan.tasks.setup import check_writable, open_database
 from triwulan.tasks.template import default_filename, write_template
@@ -151,6 +151,7 @@ def remind(
     says exactly what its first attempt said and sends nothing twice.
     """
     apply_config()
+    require_valid_settings()
     period = period_for_run(periode, scheduled)
     due = deadline(period, schedule())
     moment = now or scheduled or wib_now()
@@ -162,10 +163,26 @@ def remind(
     smtp = SmtpConfig.from_env()
     engine = open_database(out_path)
     try:
+        refuse_final(engine, period)
         with record.quarter_lock(engine, f"{period.label}+pengingat", record.lock_wait_seconds()):
             return _remind(engine, ref, period, inbox_path, out_path, smtp, due, late)
     finally:
         engine.dispose()
+
+
+def refuse_final(engine: Engine, period: Period) -> None:
+    """A FINAL quarter is closed: reminding units to send files for it would mislead them."""
+    fixed = record.current_final(engine, period.label)
+    if fixed is None:
+        return
+    waktu = fixed["waktu"]
+    when = record.as_utc(waktu).astimezone(WIB).strftime("%d-%m-%Y %H.%M") if waktu else "?"
+    raise TriwulanError(
+        f"{period.label} sudah FINAL (versi {fixed['versi']}, ditetapkan oleh {fixed['oleh']} "
+        f"pada {when} WIB): pengingat tidak dikirim, karena berkas baru tidak lagi mengubah "
+        f"laporannya. Bila triwulan itu memang dibuka lagi: triwulan run {period.label} "
+        '--buka-final "alasan", lalu ingatkan lagi.'
+    )
 
 
 def _remind(

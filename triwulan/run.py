@@ -5,19 +5,23 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import errno
 import logging
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
-from triwulan.lifeline import exit_on_termination, start_prefect_server_here
-from triwulan.paths import SAMPLE_DIR
-from triwulan.tasks.errors import RunFailed, TriwulanError
+from triwulan.lifeline import exit_on_termination
+from triwulan.paths import SAMPLE_DIR, quarter_inbox, quarter_out
+from triwulan.prefect_api import prefect_api
+from triwulan.tasks import record, rerun
+from triwulan.tasks.errors import DeliveryFailed, RunFailed, TriwulanError
 from triwulan.tasks.fmt import STATUS_LABEL, WIB, persen, problem_line, rupiah
 from triwulan.tasks.period import parse_period
 from triwulan.tasks.report import status_text, warning_lines
-from triwulan.tasks.setup import check_setup
+from triwulan.tasks.setup import Setup, check_setup, guard_final
 
 STATUS_WORDS = {
     "terkirim": "terkirim",
@@ -35,35 +39,76 @@ def run_quarter(
     *,
     paksa: bool = False,
     buka_final: str | None = None,
+    say: Callable[[str], None] = print,
 ) -> dict:
-    """Check the setup first, so a typo or a bad setting never waits for Prefect to start.
+    """Every cheap answer before Prefect starts; then the flow, on the API that is there.
 
-    A failure after the checks ends in one Indonesian line (RunFailed) naming the file or folder
-    where possible; the traceback goes to a log file in the out folder, not to the terminal.
+    Settings, period, folders and database (check_setup), then the quarter's lock (a wait is
+    said once), debris of a dead run, FINAL, and an unchanged rerun: none of them pays for a
+    Prefect server. A failure after that ends in one Indonesian line (RunFailed) naming the file
+    or folder where possible; the traceback goes to a log file in the out folder, or nowhere when
+    that cannot be written, never to the terminal.
     """
     setup = check_setup(periode, inbox, out)
-    setup.engine.dispose()
+    period = setup.period
     quiet_libraries()
     exit_on_termination()
-    log_path = log_file(setup.out, setup.period.label)
-    with logs_to_file(log_path):
-        try:
-            start_prefect_server_here()
-            from triwulan.flows.quarterly import quarterly_report  # Prefect and GX load lazily
+    log_path = log_file(setup.out, period.label)
+    quarter_folder = quarter_out(setup.out, period.tahun, period.triwulan)
+    with logs_to_file(log_path) as mute, _failures_told(period.label, log_path):
+        wait = record.lock_wait_seconds()
+        with record.quarter_lock(setup.engine, period.label, wait, on_wait=say):
+            recovered = record.recover_dead_runs(setup.engine, period.label, quarter_folder)
+            guard_final(setup.engine, period.label, buka_final)
+            if not paksa:
+                answer = _unchanged_answer(setup)
+                if answer is not None:
+                    return {**answer, "recovered": recovered}
+            setup.engine.dispose()
+            with prefect_api(log_path.parent):
+                from triwulan.flows.quarterly import quarterly_report  # Prefect, GX load lazily
 
-            return quarterly_report(
-                setup.period.label,
-                str(setup.inbox),
-                str(setup.out),
-                paksa=paksa,
-                buka_final=buka_final,
-            )
-        except TriwulanError as exc:
-            logging.getLogger("triwulan").error("run %s gagal", setup.period.label, exc_info=exc)
-            raise
-        except Exception as exc:
-            logging.getLogger("triwulan").error("run %s gagal", setup.period.label, exc_info=exc)
-            raise RunFailed(failure_line(setup.period.label, exc, log_path)) from exc
+                mute()
+                summary = quarterly_report(
+                    period.label,
+                    str(setup.inbox),
+                    str(setup.out),
+                    paksa=paksa,
+                    buka_final=None,  # reopened above, recorded once
+                )
+    summary["recovered"] = recovered + list(summary.get("recovered") or [])
+    return summary
+
+
+def _unchanged_answer(setup: Setup) -> dict[str, Any] | None:
+    """The last version recorded exactly these inputs: answer without Prefect."""
+    period = setup.period
+    quarter = quarter_inbox(setup.inbox, period.tahun, period.triwulan)
+    fingerprint = rerun.current_input_fingerprint(setup.engine, period, quarter)
+    last = rerun.unchanged_since(setup.engine, period.label, fingerprint)
+    if last is None:
+        return None
+    params = {"periode": period.label, "inbox": str(setup.inbox), "out": str(setup.out)}
+    answer = rerun.answer_unchanged(
+        setup.engine, period, last, "manual", params, last.get("sidik"), setup.smtp, fingerprint
+    )
+    if answer["undelivered"]:
+        raise DeliveryFailed(answer["undelivered"], answer)
+    return answer
+
+
+@contextlib.contextmanager
+def _failures_told(label: str, log_path: Path) -> Iterator[None]:
+    """Our own errors pass as they are; anything else becomes one line naming what failed."""
+    log = logging.getLogger("triwulan")
+    try:
+        yield
+    except TriwulanError as exc:
+        log.error("run %s gagal", label, exc_info=exc)
+        raise
+    except Exception as exc:
+        log.error("run %s gagal", label, exc_info=exc)
+        raise RunFailed(failure_line(label, exc, log_path)) from exc
 
 
 def log_file(out: Path, label: str) -> Path:
@@ -73,32 +118,104 @@ def log_file(out: Path, label: str) -> Path:
 
 def failure_line(label: str, exc: BaseException, log_path: Path) -> str:
     """One line for the person at the keyboard: what failed and where the details are."""
-    if isinstance(exc, OSError) and exc.filename:
-        what = f"'{exc.filename}' tidak dapat dibaca atau ditulisi ({exc.strerror or exc})"
+    where = (
+        f"Rincian teknis: {log_path}" if log_path.exists() else "Rincian teknis tidak dapat ditulis"
+    )
+    found = _os_error(exc)
+    if found is not None and found.errno == errno.ENOSPC:
+        what = f"disk penuh saat menulis '{found.filename or log_path.parent.parent}'"
+        return f"Run {label} gagal: {what}. Kosongkan ruang disk lalu jalankan ulang. {where}"
+    if found is not None and found.filename:
+        reason = found.strerror or str(found)
+        what = f"'{found.filename}' tidak dapat dibaca atau ditulisi ({reason})"
+    elif _database_full(exc):
+        what = f"basis data '{_database_name()}' tidak dapat ditulisi: disk penuh"
+        return f"Run {label} gagal: {what}. Kosongkan ruang disk lalu jalankan ulang. {where}"
     else:
         what = f"kesalahan tak terduga ({type(exc).__name__})"
-    return f"Run {label} gagal: {what}. Rincian teknis: {log_path}"
+    return f"Run {label} gagal: {what}. {where}"
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _os_error(exc: BaseException) -> OSError | None:
+    return next((e for e in _chain(exc) if isinstance(e, OSError)), None)
+
+
+def _database_full(exc: BaseException) -> bool:
+    return any("disk is full" in str(e) or "No space left" in str(e) for e in _chain(exc))
+
+
+def _database_name() -> str:
+    from triwulan.paths import out_dir
+    from triwulan.tasks import store
+
+    return store.db_url(out_dir()).removeprefix("sqlite:///")
+
+
+class _QuietFileHandler(logging.FileHandler):
+    """A run's log file; when it cannot be written (disk full) it falls silent, no traceback."""
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
+        self.failed = True
+        with contextlib.suppress(Exception):
+            if self.stream:
+                self.stream.close()
+        self.stream = _NullStream()  # type: ignore[assignment]
+
+
+class _NullStream:
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 @contextlib.contextmanager
-def logs_to_file(path: Path) -> Iterator[None]:
-    """Library log lines and tracebacks of this run go to its log file; the console stays quiet."""
+def logs_to_file(path: Path) -> Iterator[Callable[[], None]]:
+    """Library log lines and tracebacks of this run go to its log file; the console stays quiet.
+
+    Yields `mute`: call it after Prefect is imported (its logging set-up replaces the root
+    logger's handlers with a console one) so that its records, too, go only to the file.
+    """
     root = logging.getLogger()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path, encoding="utf-8", delay=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = _QuietFileHandler(path, encoding="utf-8", delay=True)
+    except OSError:
+        handler = logging.NullHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.setLevel(logging.INFO)
-    consoles = [h for h in root.handlers if getattr(h, "name", "") == "console"]
-    levels = [h.level for h in consoles]
+    muted: dict[logging.Handler, int] = {}
+
+    def mute() -> None:
+        if handler not in root.handlers:  # Prefect's logging set-up replaces root's handlers
+            root.addHandler(handler)
+        for h in root.handlers:
+            if getattr(h, "name", "") == "console" and h not in muted:
+                muted[h] = h.level
+                h.setLevel(logging.CRITICAL + 1)
+
     root.addHandler(handler)
-    for h in consoles:
-        h.setLevel(logging.CRITICAL + 1)
+    mute()
     try:
-        yield
+        yield mute
     finally:
         root.removeHandler(handler)
-        handler.close()
-        for h, level in zip(consoles, levels, strict=True):
+        with contextlib.suppress(Exception):
+            handler.close()
+        for h, level in muted.items():
             h.setLevel(level)
 
 
@@ -118,17 +235,68 @@ def quiet_libraries() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def describe(summary: dict) -> list[str]:
+def describe(summary: dict, heading: str | None = None) -> list[str]:
     """What a run found, in Indonesian, for the terminal."""
+    lines = [*summary.get("recovered", [])]
     if summary.get("unchanged"):
-        return [
-            f"{summary['period']}: tidak ada perubahan sejak v{summary['version']} "
-            f"({summary['folder']}); tidak ada versi baru dan tidak ada email."
-        ]
-    c = summary["counts"]
+        lines += _unchanged_lines(summary)
+        lines += _unconfirmed_lines(summary)
+        return lines
+    lines += _found_lines(summary, heading)
+    lines += _unconfirmed_lines(summary)
+    return lines
+
+
+def _unchanged_lines(summary: dict) -> list[str]:
+    head = (
+        f"{summary['period']}: tidak ada perubahan sejak v{summary['version']} "
+        f"({summary['folder']}); tidak ada versi baru."
+    )
+    sent = summary.get("delivery") or []
+    if not sent:
+        return [head[:-1] + " dan tidak ada email baru."]
     lines = [
-        f"{summary['period']} versi {summary['version']}: {c['accepted']} dari {c['total']} unit diterima."
+        head,
+        f"  {len(sent)} email v{summary['version']} yang belum terkirim sebelumnya diproses sekarang:",
     ]
+    for d in sent:
+        to = ", ".join(d.get("kepada") or []) or "-"
+        note = f": {d['error']}" if d.get("error") else ""
+        lines.append(
+            f"    {_who(d['key'])} ({to}): {STATUS_WORDS.get(d['status'], d['status'])}{note}"
+        )
+    return lines
+
+
+MAIL_WORDS = {"pimpinan": "laporan ke pimpinan", "unit": "umpan balik", "diterima": "tanda terima"}
+
+
+def _who(key: str) -> str:
+    """'2024-TW2/unit/perwira/…' -> 'umpan balik perwira'; '…/pimpinan/…' -> 'laporan ke …'."""
+    parts = key.split("/")
+    if len(parts) < 3:
+        return key
+    return " ".join([MAIL_WORDS.get(parts[1], parts[1]), *parts[2:-1]])
+
+
+def _unconfirmed_lines(summary: dict) -> list[str]:
+    return [
+        record.unconfirmed_line(summary["period"], row) for row in summary.get("unconfirmed") or []
+    ]
+
+
+def newly_unconfirmed(summary: dict) -> bool:
+    """This run's leadership mail ended 'unknown' now (exit 3); one left so earlier is only shown."""
+    return any(
+        "/pimpinan/" in d["key"] and d["status"] == "unknown" and d.get("attempts", 0) > 0
+        for d in summary.get("delivery") or []
+    )
+
+
+def _found_lines(summary: dict, heading: str | None) -> list[str]:
+    c = summary["counts"]
+    title = heading or f"{summary['period']} versi {summary['version']}"
+    lines = [f"{title}: {c['accepted']} dari {c['total']} unit diterima."]
     for unit in summary["units"]:
         if unit["status"] == "rejected":
             note = status_text(unit).removeprefix(STATUS_LABEL["rejected"])

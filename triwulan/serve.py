@@ -7,14 +7,13 @@ their schedule is due. The schedule comes from triwulan.toml ([jadwal]), like pr
 from __future__ import annotations
 
 import atexit
-import os
 import subprocess
 import sys
 import time
-import urllib.request
 from typing import Any
 
 from triwulan.config import apply_config, deadline_cron, reminder_cron, schedule
+from triwulan.prefect_api import PORT_ENV, healthy, serve_port
 from triwulan.tasks.errors import TriwulanError
 
 TIMEZONE = "Asia/Jakarta"
@@ -60,7 +59,7 @@ def serve_all() -> None:
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     apply_config()
-    url = PREFECT_API_URL.value() or ensure_local_server(local_port())
+    url = PREFECT_API_URL.value() or ensure_local_server(serve_port())
     with temporary_settings(updates={PREFECT_API_URL: url}):
         print(
             f"triwulan serve: Prefect API {url}; jadwal dari triwulan.toml. Ctrl+C untuk berhenti."
@@ -68,27 +67,10 @@ def serve_all() -> None:
         serve(*deployments())
 
 
-def local_port() -> int:
-    raw = (os.environ.get("TRIWULAN_PREFECT_PORT") or "4200").strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
-        raise TriwulanError(
-            f"TRIWULAN_PREFECT_PORT='{raw}' tidak sah: isi nomor port 1 sampai 65535."
-        )
-    return int(raw)
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 def ensure_local_server(port: int, wait_s: float = 120) -> str:
     """The API URL of a Prefect server on 127.0.0.1:port, started here if none answers."""
     url = f"http://127.0.0.1:{port}/api"
-    if _healthy(url):
+    if healthy(url):
         return url
     command = [sys.executable, "-m", "triwulan.prefect_server", str(port)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -98,9 +80,9 @@ def ensure_local_server(port: int, wait_s: float = 120) -> str:
         if process.poll() is not None:
             raise TriwulanError(
                 f"Server Prefect di port {port} tidak dapat dijalankan (keluar dengan kode "
-                f"{process.returncode}); port dipakai program lain? Atur TRIWULAN_PREFECT_PORT."
+                f"{process.returncode}); port dipakai program lain? Atur {PORT_ENV}."
             )
-        if _healthy(url):
+        if healthy(url):
             return url
         time.sleep(0.5)
     raise TriwulanError(f"Server Prefect di port {port} tidak menjawab dalam {wait_s:g} detik.")

@@ -18,13 +18,14 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from triwulan.status_data import CELL_LABEL, QuarterState, check_year, quarter_history, year_state
+from triwulan.tasks import record
 from triwulan.tasks.fmt import WIB
 from triwulan.tasks.period import Period, parse_period
 from triwulan.tasks.reference import Reference
 
 WIDTH = 96  # fits a 100-column terminal with room to spare
 
-RUN_LABEL = {"tanpa_perubahan": "tanpa perubahan"}
+RUN_LABEL = {"tanpa_perubahan": "tanpa perubahan", "dibatalkan": "dibatalkan"}
 MAIL_LABEL = {"unknown": "tak pasti"}
 
 
@@ -82,7 +83,13 @@ def year_lines(engine: Engine, ref: Reference, tahun: int) -> list[str]:
         lines.append(row(unit_left(str(code), str(nama), str(jenis)), values))
     lines.append(rule)
     lines += [row(label, values) for label, values in summary_rows]
-    lines += ["", *_year_notes(states, ref)]
+    unconfirmed = [
+        line
+        for s in states
+        for r in record.unconfirmed_leadership(engine, s.period.label)
+        for line in _wrap(record.unconfirmed_line(s.period.label, r), "", "  ")
+    ]
+    lines += ["", *unconfirmed, *_year_notes(states, ref)]
     return lines
 
 
@@ -113,10 +120,11 @@ def _year_notes(states: list[QuarterState], ref: Reference) -> list[str]:
                 f"dibuat; {todo}."
             )
         last = s.runs[-1] if s.runs else None
-        if last and last["status"] == "gagal":
+        if last and last["status"] in ("gagal", "terhenti", "dibatalkan"):
             reason = f": {last['pesan']}" if last.get("pesan") else ""
+            word = "gagal" if last["status"] == "gagal" else last["status"]
             notes.append(
-                f"{label}: run terakhir (v{last['versi']}, {waktu(last['mulai'])}) gagal{reason}."
+                f"{label}: run terakhir (v{last['versi']}, {waktu(last['mulai'])}) {word}{reason}."
             )
         if last and last["status"] == "berjalan":
             notes.append(
@@ -167,6 +175,11 @@ def quarter_lines(engine: Engine, ref: Reference, periode: str) -> list[str]:
         )
     else:
         lines.append("Belum ada versi yang selesai.")
+    lines += [
+        line
+        for row in record.unconfirmed_leadership(engine, label)
+        for line in _wrap(record.unconfirmed_line(label, row), "", "  ")
+    ]
     lines += ["", *_file_lines(label, history.files, history.verdicts)]
     lines += ["", *_run_lines(label, state.runs, history.locked)]
     lines += ["", *_final_lines(history.finals)]

@@ -158,8 +158,9 @@ def test_preview_touches_neither_database_nor_out_folder(office):
     before = db.read_bytes()
     listing = sorted(str(p) for p in out.rglob("*"))
     printed = cli("run", "2024-TW2", "--coba")
-    assert "Pratinjau 2024-TW2" in printed
-    folder = Path(printed.split("): ")[1].split(" | ")[0]).parent
+    assert "PRATINJAU 2024-TW2 (tidak disimpan, tidak dikirim)" in printed
+    assert "6 dari 7 unit diterima" in printed and "BELUM MENGIRIM" in printed
+    folder = Path(printed.split("Ringkasan: ")[1].splitlines()[0]).parent
     assert "PRATINJAU" in (folder / "laporan.html").read_text()
     assert json.loads((folder / "summary.json").read_text())["status_laporan"] == "PRATINJAU"
     assert db.read_bytes() == before
@@ -170,7 +171,7 @@ def test_preview_touches_neither_database_nor_out_folder(office):
 def test_final_refuses_reruns_until_reopened_with_a_reason(office):
     cli, out, server = office["cli"], office["out"], office["server"]
     cli("run", "2024-TW1")
-    printed = cli("final", "2024-TW1")
+    printed = cli("final", "2024-TW1", "--ya")  # Kaliabang Tengah is rejected in TW I
     assert "ditetapkan FINAL" in printed
     final_html = (out / "2024" / "TW1" / "v1" / "final" / "laporan.html").read_text()
     assert "FINAL" in final_html and "DRAF —" not in final_html

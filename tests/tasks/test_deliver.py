@@ -95,7 +95,12 @@ def test_mail_with_html_and_attachments_arrives_intact(
     [result] = deliver([mail], outbox, _config(smtp_server), backoff_s=0.01)
 
     assert result == DeliveryResult(
-        "2024-TW2/v1/pimpinan", "terkirim", outbox / "2024-TW2_v1_pimpinan.eml", None, 1
+        "2024-TW2/v1/pimpinan",
+        "terkirim",
+        outbox / "2024-TW2_v1_pimpinan.eml",
+        None,
+        1,
+        (*mail.to, *mail.cc),
     )
     [received] = smtp_server.messages
     assert received.login == smtp_server.user  # logged in as the SMTP user ...

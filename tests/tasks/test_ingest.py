@@ -201,7 +201,9 @@ def test_check_inbox(tmp_path: Path) -> None:
             bad.write_text("x")
         with pytest.raises(TriwulanError) as caught:
             check_inbox(bad)
-        assert str(caught.value) == f"Folder inbox '{bad}' tidak ada atau tidak dapat dibaca."
+        message = str(caught.value)
+        assert message.startswith(f"Folder inbox '{bad}' tidak ada atau tidak dapat dibaca (dicari")
+        assert "--inbox" in message and "TRIWULAN_CONFIG" in message
 
 
 def test_check_inbox_unreadable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,207 @@
+"""An unchanged rerun, told before Prefect starts: nothing new to report, pending mails sent.
+
+The full fingerprint (tasks.fingerprint) needs the files read and validated. Most reruns change
+nothing, so the CLI first compares a cheaper one over the same things as they lie: each inbox
+entry by name and content, the stored data of the year, the reference data and rules, the limits
+and thresholds, the program version. Equal to the one the last version recorded means the run
+would find exactly what it found then; it is answered here, in seconds, without Prefect. Any
+difference (or none recorded) goes through the flow, whose full fingerprint decides as before.
+
+Nothing here imports Prefect or Great Expectations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+from collections.abc import Mapping
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from triwulan.paths import reference_dir, reference_root
+from triwulan.tasks import record, store
+from triwulan.tasks.deliver import DeliveryResult, SmtpConfig, resend
+from triwulan.tasks.early_warning import load_thresholds
+from triwulan.tasks.fingerprint import folder_digest, program_version
+from triwulan.tasks.limits import Limits, load_limits
+from triwulan.tasks.period import Period
+from triwulan.tasks.reference import SHARED_REFERENCE
+
+EXPECTATION_FILES = ("submission.json", "iku.json")
+
+
+def reference_digest(period: Period) -> str:
+    """The reference data of the year, the shared reference files and the GX suites."""
+    from triwulan.paths import EXPECTATIONS_DIR
+
+    return folder_digest(
+        [
+            reference_dir(period.tahun),
+            *(reference_root() / n for n in SHARED_REFERENCE),
+            *(EXPECTATIONS_DIR / n for n in EXPECTATION_FILES),
+        ]
+    )
+
+
+def settings_values() -> dict[str, Any]:
+    """The limits and early-warning thresholds as read: they change what a report says."""
+    return {**asdict(load_limits()), **{f"peringatan_{k}": v for k, v in load_thresholds().items()}}
+
+
+def inbox_digest(folder: Path, limits: Limits) -> str:
+    """Every entry of one quarter folder: a regular file by its bytes, anything else by its kind.
+
+    Never follows a link: a regular file is opened with O_NOFOLLOW and checked on the open
+    descriptor; only its digest leaves this function.
+    """
+    digest = hashlib.sha256()
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        names = []
+    for name in names:
+        digest.update(name.encode("utf-8", "surrogateescape") + b"\0")
+        digest.update(_entry_digest(folder / name, limits).encode("ascii") + b"\0")
+    return digest.hexdigest()
+
+
+def _entry_digest(path: Path, limits: Limits) -> str:
+    try:
+        info = os.lstat(path)
+    except OSError as exc:
+        return f"hilang:{exc.errno}"
+    if not stat.S_ISREG(info.st_mode):
+        return f"jenis:{stat.S_IFMT(info.st_mode)}"
+    if info.st_size > limits.ukuran_berkas:
+        return f"besar:{info.st_size}:{info.st_mtime_ns}"
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        return f"galat:{exc.errno}"
+    sha = hashlib.sha256()
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return "jenis:berubah"
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+def input_fingerprint(inbox: str, stored: str, reference: str, settings: Mapping[str, Any]) -> str:
+    payload = {
+        "masuk": inbox,
+        "data": stored,
+        "referensi": reference,
+        "pengaturan": sorted(settings.items()),
+        "program": program_version(),
+    }
+    return hashlib.sha256(json.dumps(payload, default=str).encode("utf-8")).hexdigest()
+
+
+def current_input_fingerprint(engine: Engine, period: Period, quarter_inbox: Path) -> str:
+    """The fingerprint of the inputs as they are now (the flow records it after saving)."""
+    return input_fingerprint(
+        inbox_digest(quarter_inbox, load_limits()),
+        store.data_digest(engine, period.tahun),
+        reference_digest(period),
+        settings_values(),
+    )
+
+
+def unchanged_since(engine: Engine, periode: str, fingerprint: str) -> dict[str, Any] | None:
+    """The last version, when it recorded exactly these inputs."""
+    last = record.last_report(engine, periode)
+    if last and last.get("sidik_masukan") == fingerprint and last.get("folder"):
+        return last
+    return None
+
+
+def pending_emls(folder: Path, sent: Mapping[str, Any]) -> list[Path]:
+    """The version's archived mails that never went out (not sent, not 'unknown')."""
+    return [p for p in sorted((folder / "outbox").glob("*.eml")) if eml_key(p) not in sent]
+
+
+def eml_key(path: Path) -> str:
+    with path.open("rb") as handle:
+        head = handle.read(1 << 16).decode("utf-8", "replace")
+    for line in head.splitlines():
+        if line.lower().startswith("x-triwulan-key:"):
+            return line.split(":", 1)[1].strip()
+    return path.stem
+
+
+def answer_unchanged(
+    engine: Engine,
+    period: Period,
+    last: Mapping[str, Any],
+    pemicu: str,
+    params: Mapping[str, str],
+    sidik: str | None,
+    smtp: SmtpConfig | None,
+    sidik_masukan: str | None = None,
+) -> dict[str, Any]:
+    """Record a run without a version; send the last version's mails that never went out.
+
+    An unchanged rerun must not leave leadership without the draft (server down last time).
+    """
+    versi = int(last["versi"])
+    run_id = record.start_run(
+        engine,
+        period.label,
+        versi,
+        None,
+        pemicu=pemicu,
+        parameter=params,
+        sidik=sidik,
+        sidik_masukan=sidik_masukan,
+    )
+    folder = Path(last["folder"])
+    ledger = record.DbLedger(
+        engine, period.label, folder.parent / "terkirim.json", versi=versi, run_id=run_id
+    )
+    pending: list[DeliveryResult] = []
+    if smtp is not None:
+        waiting = pending_emls(folder, ledger.load())
+        pending = resend(waiting, smtp, ledger) if waiting else []
+    undelivered = leadership_undelivered(pending)
+    record.finish_run(engine, run_id, "tanpa_perubahan", pesan=undelivered)
+    return {
+        "unchanged": True,
+        "period": period.label,
+        "version": versi,
+        "folder": str(folder),
+        "delivery": delivery_rows(pending),
+        "undelivered": undelivered,
+        "unconfirmed": record.unconfirmed_leadership(engine, period.label),
+    }
+
+
+def delivery_rows(results: list[DeliveryResult]) -> list[dict[str, Any]]:
+    return [
+        {
+            "key": r.key,
+            "status": r.status,
+            "eml": str(r.eml),
+            "error": r.error,
+            "kepada": list(r.to),
+            "attempts": r.attempts,
+        }
+        for r in results
+    ]
+
+
+def leadership_undelivered(results: list[DeliveryResult]) -> str | None:
+    """The Indonesian line when the draft did not reach leadership after every retry."""
+    failed = [r for r in results if "/pimpinan/" in r.key and r.status == "gagal"]
+    if not failed:
+        return None
+    return (
+        f"Laporan sudah dibuat, tetapi email ke pimpinan GAGAL dikirim: {failed[0].error} "
+        f"Salinan email: {failed[0].eml}. Jalankan ulang setelah server email pulih "
+        "(email yang belum terkirim akan dikirim), atau kirim salinan itu secara manual."
+    )
