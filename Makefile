@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint bench clean-demo
+.PHONY: demo test lint bench bench-start clean-demo
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_validate.py
+
+## bench-start: what starting Prefect costs a run (about five minutes)
+bench-start: $(STAMP)
+	$(BIN)/python bench/bench_start.py
 
 clean-demo:
 	rm -rf demo

@@ -59,19 +59,13 @@ def check_inbox(inbox: Path) -> None:
 
 
 def _ignored(entry: os.DirEntry[str]) -> bool:
-    """Files the operating system drops into folders by itself, and plain sub-folders.
+    """Only files the operating system drops into folders by itself.
 
-    Everything else, hidden names and editor lock files included, is kept and judged: a unit
-    whose file was skipped silently would be shown as 'belum mengirim' and never told why. A
-    sub-folder without an extension ('arsip') is where people park old files, not a submission;
-    one named like a file ('x.xlsx') is reported. Judged without following a symlink.
+    Everything else, hidden names, editor lock files and sub-folders included, is judged: a unit
+    whose file was skipped silently (saved into a sub-folder 'Kel Perwira', say) would be shown
+    as 'belum mengirim' and never told why. A folder is reported, never read.
     """
-    if entry.name.lower() in SYSTEM_FILES:
-        return True
-    try:
-        return entry.is_dir(follow_symlinks=False) and not Path(entry.name).suffix
-    except OSError:  # vanished or unreadable entry: a problem of that entry later
-        return False
+    return entry.name.lower() in SYSTEM_FILES
 
 
 def find_submissions(folder: Path) -> list[Path]:

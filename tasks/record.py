@@ -458,6 +458,16 @@ def current_final(engine: Engine, periode: str) -> dict[str, Any] | None:
     return dict(row) if row and row["aksi"] == "final" else None
 
 
+def final_text(periode: str, fixed: Mapping[str, Any]) -> str:
+    """'2024-TW2 sudah FINAL (versi 3, ditetapkan oleh … pada … WIB)': refusals start with it."""
+    waktu = fixed["waktu"]
+    when = as_utc(waktu).astimezone(WIB).strftime("%d-%m-%Y %H.%M") if waktu else "?"
+    return (
+        f"{periode} sudah FINAL (versi {fixed['versi']}, ditetapkan oleh {fixed['oleh']} "
+        f"pada {when} WIB)"
+    )
+
+
 def mark(engine: Engine, periode: str, versi: int, aksi: str, alasan: str | None = None) -> None:
     with engine.begin() as conn:
         conn.execute(

@@ -20,7 +20,6 @@ from triwulan.paths import inbox_dir, out_dir, quarter_inbox, quarter_out, raw_s
 from triwulan.tasks import store
 from triwulan.tasks.deliver import SmtpConfig
 from triwulan.tasks.errors import TriwulanError
-from triwulan.tasks.fmt import WIB
 from triwulan.tasks.ingest import check_inbox, find_submissions
 from triwulan.tasks.limits import load_limits
 from triwulan.tasks.period import Period, period_for_run
@@ -139,11 +138,9 @@ def guard_final(engine: Engine, periode: str, buka_final: str | None) -> None:
     if fixed is None:
         return
     if not (buka_final or "").strip():
-        waktu = fixed["waktu"]
-        when = record.as_utc(waktu).astimezone(WIB).strftime("%d-%m-%Y %H.%M") if waktu else "?"
         raise TriwulanError(
-            f"{periode} sudah FINAL (versi {fixed['versi']}, ditetapkan oleh {fixed['oleh']} "
-            f"pada {when} WIB). Run baru tidak menggantikannya; bila memang perlu dibuka lagi, "
+            f"{record.final_text(periode, fixed)}. Run baru tidak menggantikannya; bila memang "
+            "perlu dibuka lagi, "
             f'jalankan dengan --buka-final "alasan".'
         )
     record.mark(engine, periode, int(fixed["versi"]), "buka", buka_final.strip())

@@ -122,7 +122,7 @@ class SmtpConfig:
             problems.append("TRIWULAN_SMTP_USER diisi tetapi TRIWULAN_SMTP_PASSWORD kosong.")
         if password and not user:
             problems.append("TRIWULAN_SMTP_PASSWORD diisi tetapi TRIWULAN_SMTP_USER kosong.")
-        if password and security == "none" and not _is_loopback(host):
+        if password and security == "none" and not is_loopback(host):
             problems.append(
                 "Kata sandi SMTP tidak boleh dikirim tanpa enkripsi: "
                 "atur TRIWULAN_SMTP_SECURITY ke 'ssl' atau 'starttls'."
@@ -487,7 +487,7 @@ def _looks_like_address(address: str) -> bool:
     return bool(at and local and domain and " " not in address)
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host.lower() == "localhost":
         return True
     try:

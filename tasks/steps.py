@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -226,6 +227,10 @@ def outcome_of(exc: BaseException) -> tuple[str, str]:
         return "dibatalkan", "dibatalkan dengan Ctrl-C"
     if isinstance(exc, SystemExit):
         return "dibatalkan", f"dihentikan oleh sinyal (kode {exc.code})"
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return "gagal", f"disk penuh saat menulis '{exc.filename or 'folder hasil'}'"
+    if isinstance(exc, OSError) and exc.filename:
+        return "gagal", f"'{exc.filename}' tidak dapat ditulis atau dibaca ({exc.strerror})"
     text = str(exc).splitlines()[0][:500] if str(exc) else type(exc).__name__
     return "gagal", text
 

@@ -167,6 +167,15 @@ def entry_kind(mode: int) -> str | None:
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
+def sha_of_regular(path: Path) -> str:
+    """sha256 of a regular file, read without following a link (previews and reminders)."""
+    digest = hashlib.sha256()
+    with os.fdopen(open_regular(path), "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def open_regular(path: Path) -> int:
     """A read-only descriptor of `path` when it is a regular file; NotRegularFile otherwise.
 

@@ -86,7 +86,7 @@ def preview(periode: str, inbox: Path | None, out: Path | None) -> tuple[Path, d
     if not paths:
         raise TriwulanError(f"Belum ada berkas masuk untuk {period.label}.")
     engine = _read_only_engine(out_path)
-    received = collect_quarter(paths, lambda p: (_sha(p), p))
+    received = collect_quarter(paths, lambda p: (store.sha_of_regular(p), p))
     earlier = store.earlier_figures(engine, period.tahun, period.triwulan)
     validation, iku = validate_received(received, ref, period, earlier)
     validation, unattached = attach_file_problems(validation, received.file_problems, ref.units)
@@ -136,12 +136,6 @@ def _has_runs(engine) -> bool:  # type: ignore[no-untyped-def]
     except Exception:  # an old store without the record tables
         return False
     return True
-
-
-def _sha(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # --- final ----------------------------------------------------------------------------------

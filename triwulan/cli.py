@@ -493,7 +493,7 @@ def kirim_ulang(
     from triwulan.tasks.setup import open_record
 
     with friendly_errors():
-        parse_period(periode)
+        periode = parse_period(periode).label
         smtp = SmtpConfig.from_env()
         out_path, engine = open_record(out)
         versi, results = resend_latest(engine, out_path, periode, ke, smtp)

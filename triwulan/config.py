@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import ipaddress
 import math
 import os
 import re
@@ -25,6 +24,7 @@ from pathlib import Path
 from triwulan.tasks.errors import TriwulanError
 from triwulan.tasks.limits import ENV_PREFIX as LIMIT_PREFIX
 from triwulan.tasks.limits import Limits, load_limits
+from triwulan.tasks.smtp import is_loopback
 
 CONFIG_ENV = "TRIWULAN_CONFIG"
 FILE_NAME = "triwulan.toml"
@@ -83,6 +83,18 @@ SETTINGS: dict[tuple[str, str], tuple[str, bool, str, str]] = {
         False,
         "menunggu run lain triwulan yang sama",
         "600",
+    ),
+    ("prefect", "mulai_detik"): (
+        "TRIWULAN_PREFECT_MULAI_DETIK",
+        False,
+        "menunggu server Prefect sementara siap (PC sibuk)",
+        "180",
+    ),
+    ("prefect", "port"): (
+        "TRIWULAN_PREFECT_PORT",
+        False,
+        "port server Prefect 'triwulan serve' (run memakainya bila menjawab)",
+        "4200",
     ),
     ("sekretariat", "email"): (
         "TRIWULAN_SEKRETARIAT",
@@ -404,6 +416,10 @@ def check_settings(env: Mapping[str, str] = os.environ) -> list[Verdict]:
             value = value or SCHEDULE_DEFAULTS[variable]
         elif variable == "TRIWULAN_KUNCI_TUNGGU_DETIK" and value:
             problem = _lock_wait_problem(env)
+        elif variable == "TRIWULAN_PREFECT_MULAI_DETIK" and value:
+            problem = _start_wait_problem(env)
+        elif variable == "TRIWULAN_PREFECT_PORT" and value:
+            problem = _port_problem(value)
         judge(variable, problem, value)
     ranges = limit_ranges()
     for name in Limits.__dataclass_fields__:
@@ -422,9 +438,17 @@ def check_settings(env: Mapping[str, str] = os.environ) -> list[Verdict]:
             judge(variable, _unknown_limit_problem(variable), raw(variable))
     if raw("TRIWULAN_PERINGATAN_DEVIASI"):
         judge("TRIWULAN_PERINGATAN_DEVIASI", _deviation_problem(raw("TRIWULAN_PERINGATAN_DEVIASI")))
-    if raw("TRIWULAN_PREFECT_PORT"):
-        judge("TRIWULAN_PREFECT_PORT", _port_problem(raw("TRIWULAN_PREFECT_PORT")))
     return verdicts
+
+
+def _start_wait_problem(env: Mapping[str, str]) -> str | None:
+    from triwulan.prefect_api import start_wait_seconds
+
+    try:
+        start_wait_seconds(env)
+    except TriwulanError as exc:
+        return str(exc).partition(" tidak sah: ")[2].rstrip(".") or str(exc)
+    return None
 
 
 def require_valid_settings(env: Mapping[str, str] = os.environ) -> None:
@@ -459,21 +483,12 @@ def _security_problem(value: str, host: str, password: str) -> str | None:
     chosen = value.lower() or "starttls"
     if chosen not in SECURITY:
         return "pilih ssl, starttls atau none"
-    if chosen == "none" and host and password and not _loopback(host):
+    if chosen == "none" and host and password and not is_loopback(host):
         return (
             "kata sandi SMTP tidak boleh dikirim tanpa enkripsi ke server lain; pilih ssl atau "
             "starttls"
         )
     return None
-
-
-def _loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _seconds_problem(value: str) -> str | None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +33,7 @@ from triwulan.tasks.notices import (
     secretariat_mail,
     unit_states,
 )
-from triwulan.tasks.period import WIB, Period, period_for_run, wib_now
+from triwulan.tasks.period import Period, period_for_run, wib_now
 from triwulan.tasks.reference import Reference, load_reference, plan_for_quarter
 from triwulan.tasks.setup import check_writable, open_database
 from triwulan.tasks.template import default_filename, write_template
@@ -175,11 +174,9 @@ def refuse_final(engine: Engine, period: Period) -> None:
     fixed = record.current_final(engine, period.label)
     if fixed is None:
         return
-    waktu = fixed["waktu"]
-    when = record.as_utc(waktu).astimezone(WIB).strftime("%d-%m-%Y %H.%M") if waktu else "?"
     raise TriwulanError(
-        f"{period.label} sudah FINAL (versi {fixed['versi']}, ditetapkan oleh {fixed['oleh']} "
-        f"pada {when} WIB): pengingat tidak dikirim, karena berkas baru tidak lagi mengubah "
+        f"{record.final_text(period.label, fixed)}: pengingat tidak dikirim, karena berkas baru "
+        "tidak lagi mengubah "
         f"laporannya. Bila triwulan itu memang dibuka lagi: triwulan run {period.label} "
         '--buka-final "alasan", lalu ingatkan lagi.'
     )
@@ -254,7 +251,7 @@ def inbox_now(
 ) -> tuple[Validation, list[Any]]:
     """The quarter inbox validated as a run would, without keeping a byte (as `run --coba`)."""
     paths = find_submissions(quarter_inbox(inbox_path, period.tahun, period.triwulan))
-    received = collect_quarter(paths, lambda p: (_sha(p), p))
+    received = collect_quarter(paths, lambda p: (store.sha_of_regular(p), p))
     earlier = store.earlier_figures(engine, period.tahun, period.triwulan)
     validation, _ = validate_received(received, ref, period, earlier)
     return attach_file_problems(validation, received.file_problems, ref.units)
@@ -278,10 +275,6 @@ def fresh_folder(parent: Path) -> Path:
             continue
         return folder
     raise TriwulanError(f"Folder pengingat baru tidak dapat dibuat di {parent}.")
-
-
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _tidy(outbox: Path, mails: list[Mail], results: list[DeliveryResult]) -> Path | None:

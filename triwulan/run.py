@@ -119,7 +119,9 @@ def log_file(out: Path, label: str) -> Path:
 def failure_line(label: str, exc: BaseException, log_path: Path) -> str:
     """One line for the person at the keyboard: what failed and where the details are."""
     where = (
-        f"Rincian teknis: {log_path}" if log_path.exists() else "Rincian teknis tidak dapat ditulis"
+        f"Rincian teknis: {log_path}"
+        if _log_written(log_path)
+        else "Rincian teknis tidak dapat ditulis"
     )
     found = _os_error(exc)
     if found is not None and found.errno == errno.ENOSPC:
@@ -134,6 +136,21 @@ def failure_line(label: str, exc: BaseException, log_path: Path) -> str:
     else:
         what = f"kesalahan tak terduga ({type(exc).__name__})"
     return f"Run {label} gagal: {what}. {where}"
+
+
+def _log_written(path: Path) -> bool:
+    """The log file holds the details: on a full disk it may exist but be empty or cut short
+    (its handler then fell silent), and the clerk must not be sent to it."""
+    name = os.path.abspath(path)
+    silent = any(
+        getattr(h, "failed", False)
+        for h in logging.getLogger().handlers
+        if isinstance(h, _QuietFileHandler) and h.baseFilename == name
+    )
+    try:
+        return not silent and path.stat().st_size > 0
+    except OSError:
+        return False
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:

@@ -12,6 +12,7 @@ import contextlib
 import email
 import email.policy
 import io
+import json
 import os
 import shutil
 import signal
@@ -27,6 +28,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from tests.faults import hostile
 from tests.smtp_server import SmtpTestServer
 from triwulan.paths import SAMPLE_DIR
 from triwulan.tasks import store
@@ -34,6 +36,7 @@ from triwulan.tasks.ingest import FileProblem, collect_quarter, find_submissions
 
 TW1 = SAMPLE_DIR / "inbox" / "2024" / "TW1"
 GOOD = "Realisasi TW1 Kel Perwira.csv"
+UNIT_LINK = "Kel Harapan Jaya TW1.csv"  # named after a sample unit
 KINDS = {
     "symlink": "adalah tautan (symlink), bukan berkas biasa",
     "folder": "adalah folder, bukan berkas",
@@ -151,7 +154,7 @@ def make_socket(box: Inbox, name: str) -> socket.socket:
 
 
 ENTRIES = [
-    ("Kel Harapan Jaya TW1.csv", make_symlink_to_secret, "symlink"),
+    (UNIT_LINK, make_symlink_to_secret, "symlink"),
     ("nol.csv", make_symlink_to_zero, "symlink"),
     ("hilang.xlsx", make_dangling_symlink, "symlink"),
     ("folder-tautan.xlsx", make_symlink_to_folder, "symlink"),
@@ -187,7 +190,7 @@ def test_an_entry_that_is_no_regular_file_is_named_and_never_read(
 
 
 def test_the_messages_say_what_the_entry_is_and_what_to_do(inbox: Inbox) -> None:
-    make_symlink_to_secret(inbox, "Kel Harapan Jaya TW1.csv")
+    make_symlink_to_secret(inbox, UNIT_LINK)
     make_folder(inbox, "x.xlsx")
     make_fifo(inbox, "pipa.csv")
     received = inbox.collect()
@@ -232,13 +235,27 @@ def test_a_fifo_is_never_opened(inbox: Inbox) -> None:
 def test_a_folder_holding_only_a_symlink_is_not_empty(inbox: Inbox) -> None:
     (inbox.quarter / GOOD).unlink()
     assert find_submissions(inbox.quarter) == []
-    make_symlink_to_secret(inbox, "Kel Harapan Jaya TW1.csv")
-    assert find_submissions(inbox.quarter) == [inbox.quarter / "Kel Harapan Jaya TW1.csv"]
+    make_symlink_to_secret(inbox, UNIT_LINK)
+    assert find_submissions(inbox.quarter) == [inbox.quarter / UNIT_LINK]
+
+
+def test_setup_does_not_call_a_quarter_holding_only_a_symlink_empty(inbox: Inbox) -> None:
+    from triwulan.tasks.errors import TriwulanError
+    from triwulan.tasks.setup import check_setup
+
+    (inbox.quarter / GOOD).unlink()
+    out = inbox.root / "out"
+    with pytest.raises(TriwulanError, match="Belum ada berkas masuk"):
+        check_setup("2024-TW1", inbox.root / "inbox", out)
+    make_symlink_to_secret(inbox, UNIT_LINK)
+    setup = check_setup("2024-TW1", inbox.root / "inbox", out)
+    setup.engine.dispose()
 
 
 def test_normal_files_are_judged_as_before(inbox: Inbox) -> None:
     """Hidden names and lock files are kept and judged, Thumbs.db is ignored, a plain sub-folder
-    (an 'arsip' of old files) is no submission, an unsupported format is reported."""
+    (an 'arsip' of old files) is reported without being read, an unsupported format is
+    reported."""
     (inbox.quarter / ".Kel Perwira.csv").write_bytes((inbox.quarter / GOOD).read_bytes())
     (inbox.quarter / "~$a.xlsx").write_bytes(b"x")
     (inbox.quarter / "Thumbs.db").write_bytes(b"x")
@@ -246,8 +263,10 @@ def test_normal_files_are_judged_as_before(inbox: Inbox) -> None:
     (inbox.quarter / "arsip").mkdir()
     received = inbox.collect()
     assert set(received.sha256) == {GOOD, ".Kel Perwira.csv", "~$a.xlsx", "catatan.txt"}
-    assert [p.file for p in received.file_problems] == ["catatan.txt", "~$a.xlsx"]
-    assert "berkas kunci sementara" in received.file_problems[1].message
+    problems = sorted(received.file_problems, key=lambda p: p.file)
+    assert [p.file for p in problems] == ["arsip", "catatan.txt", "~$a.xlsx"]
+    assert "adalah folder, bukan berkas: isi folder tidak dibaca" in problems[0].message
+    assert "berkas kunci sementara" in problems[2].message
 
 
 # ------------------------------------------------------------------- swapped after listing
@@ -261,7 +280,7 @@ def swap_for_symlink(path: Path, target: Path) -> None:
 
 
 def test_keep_raw_refuses_a_file_swapped_for_a_symlink(inbox: Inbox) -> None:
-    path = inbox.quarter / "Kel Harapan Jaya TW1.csv"
+    path = inbox.quarter / UNIT_LINK
     path.write_text("tahun,unit\n2024,harapan-jaya\n", encoding="utf-8")
     assert stat.S_ISREG(os.lstat(path).st_mode)  # what the listing saw
     swap_for_symlink(path, inbox.secret)
@@ -308,17 +327,21 @@ def test_a_store_fault_still_fails_the_run(inbox: Inbox) -> None:
 # ------------------------------------------------------------------- one real quarter run
 
 
-UNIT_LINK = "Kel Harapan Jaya TW1.csv"
 HARAPAN_JAYA = "kel.harapanjaya@example.go.id"
 
 
 @pytest.fixture(scope="module")
 def entries_run(prefect_api, tmp_path_factory):
-    """The sample TW I through the real flow, Harapan Jaya's file replaced by a symlink to a
-    secret outside the inbox, plus a symlink to /dev/zero, a FIFO and a folder named x.xlsx."""
-    from prefect.logging.handlers import APILogHandler
+    """The sample TW I run as the secretariat runs it (`triwulan run`, against the session's
+    Prefect server), Harapan Jaya's file replaced by a symlink to a secret outside the inbox,
+    plus a symlink to /dev/zero, a FIFO and a folder named x.xlsx.
 
-    from triwulan.flows.quarterly import quarterly_report
+    In a child process, not in pytest's: a child's ru_maxrss starts at its parent's RSS, so a
+    flow run in this process would fail test_memory_bounds, which measures children.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.sorting import FlowRunSort
+    from prefect.settings import PREFECT_API_URL
 
     root = tmp_path_factory.mktemp("entri")
     inbox, out = root / "inbox", root / "out"
@@ -334,16 +357,20 @@ def entries_run(prefect_api, tmp_path_factory):
     os.mkfifo(quarter / "pipa.csv")
     (quarter / "x.xlsx").mkdir()
     shutil.copy(secret, quarter / "x.xlsx" / "isi.xlsx")
-    with SmtpTestServer() as server, pytest.MonkeyPatch.context() as mp:
-        for key, value in server.env(login=True).items():
-            mp.setenv(key, value)
-        mp.setenv("TRIWULAN_MAIL_FROM", "Sekretariat <sekretariat@example.go.id>")
-        with deadline(300):
-            state = quarterly_report("2024-TW1", str(inbox), str(out), return_state=True)
-        summary = state.result()
+    with SmtpTestServer() as server:
+        env = {
+            **server.env(login=True),
+            "TRIWULAN_MAIL_FROM": "Sekretariat <sekretariat@example.go.id>",
+            "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+        }
+        args = ["run", "2024-TW1", "--inbox", str(inbox), "--out", str(out)]
+        result = hostile.run_cli(args, root, env, timeout=300)  # a FIFO read would hang here
         mails = list(server.messages)
-    APILogHandler().flush()  # the run's logs are in Prefect before they are read
+    with get_client(sync_client=True) as client:
+        [flow_run] = client.read_flow_runs(sort=FlowRunSort.START_TIME_DESC, limit=1)
+    summary = json.loads((out / "2024" / "TW1" / "v1" / "summary.json").read_text())
     return {
+        "result": result,
         "summary": summary,
         "units": {u["unit"]: u for u in summary["units"]},
         "bad": {f["file"]: f["message"] for f in summary["unreadable_files"]},
@@ -351,13 +378,18 @@ def entries_run(prefect_api, tmp_path_factory):
         "mails": mails,
         "marker": marker,
         "secret": secret,
-        "flow_run": state.state_details.flow_run_id,
+        "flow_run": flow_run.id,
+        "flow_run_name": flow_run.name,
     }
 
 
 def test_the_run_completes_and_names_every_entry(entries_run):
-    summary = entries_run["summary"]
-    assert summary["version"] == 1
+    result = entries_run["result"]
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    for name in ("nol.xlsx", "pipa.csv", "x.xlsx"):
+        assert f"BERKAS BERMASALAH {name}" in result.stdout
+    assert entries_run["summary"]["version"] == 1
     bad = entries_run["bad"]
     assert bad["nol.xlsx"].startswith(f"'nol.xlsx' {KINDS['symlink']}")
     assert bad["pipa.csv"].startswith(f"'pipa.csv' {KINDS['fifo']}")
@@ -398,7 +430,9 @@ def decoded_texts(data: bytes, name: str) -> Iterator[bytes]:
 def test_no_byte_of_the_secret_leaves_its_file(entries_run):
     marker = entries_run["marker"].encode()
     secret_name = entries_run["secret"].name.encode()
-    files = [p for p in entries_run["out"].rglob("*") if p.is_file() and not p.is_symlink()]
+    everything = list(entries_run["out"].rglob("*"))
+    assert not [p for p in everything if p.is_symlink()]  # no link was copied as a link either
+    files = [p for p in everything if p.is_file()]
     assert any(p.suffix == ".eml" for p in files) and any(p.suffix == ".sqlite" for p in files)
     seen_inside = False
     for path in files:
@@ -413,29 +447,19 @@ def test_no_byte_of_the_secret_leaves_its_file(entries_run):
     for mail in entries_run["mails"]:
         for text in decoded_texts(mail.content, ".eml"):
             assert marker not in text and secret_name not in text
+    said = (entries_run["result"].stdout + entries_run["result"].stderr).encode()
+    assert marker not in said and secret_name not in said
 
 
 def test_no_prefect_log_names_the_secret(entries_run):
+    """What the run sent to Prefect (the CLI keeps library INFO back: warnings and above)."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 
+    assert entries_run["flow_run_name"].startswith("2024-TW1")  # this run, not another one
     only_this_run = LogFilter(flow_run_id=LogFilterFlowRunId(any_=[entries_run["flow_run"]]))
     with get_client(sync_client=True) as client:
         logs = client.read_logs(log_filter=only_this_run)
-    assert any("berkas ditemukan" in log.message for log in logs)  # the run's own logs
     for log in logs:
         assert entries_run["marker"] not in log.message
         assert entries_run["secret"].name not in log.message
-
-
-def test_setup_does_not_call_a_quarter_holding_only_a_symlink_empty(inbox: Inbox) -> None:
-    from triwulan.tasks.errors import TriwulanError
-    from triwulan.tasks.setup import check_setup
-
-    (inbox.quarter / GOOD).unlink()
-    out = inbox.root / "out"
-    with pytest.raises(TriwulanError, match="Belum ada berkas masuk"):
-        check_setup("2024-TW1", inbox.root / "inbox", out)
-    make_symlink_to_secret(inbox, UNIT_LINK)
-    setup = check_setup("2024-TW1", inbox.root / "inbox", out)
-    setup.engine.dispose()

@@ -77,7 +77,7 @@ def test_unsupported_format_is_reported_not_skipped(tmp_path: Path, name: str) -
     ]
 
 
-def test_hidden_and_lock_files_are_judged_system_files_and_subfolders_are_not(
+def test_hidden_and_lock_files_and_subfolders_are_judged_system_files_are_not(
     tmp_path: Path,
 ) -> None:
     folder = tmp_path / "TW2"
@@ -91,7 +91,7 @@ def test_hidden_and_lock_files_are_judged_system_files_and_subfolders_are_not(
     no_suffix.write_bytes(b"x")
     found = find_submissions(folder)
     assert [p.name for p in found] == sorted(
-        [".DS_Store", ".perwira.xlsx", ".~lock.a.xlsx#", "a.xlsx", "laporan", "~$a.xlsx"]
+        [".DS_Store", ".perwira.xlsx", ".~lock.a.xlsx#", "a.xlsx", "arsip", "laporan", "~$a.xlsx"]
     )
     assert good in found and hidden in found
     frame, problem = read_submission(hidden)  # a hidden name is read like any other
