@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -135,9 +136,10 @@ def as_utc(value: dt.datetime) -> dt.datetime:
 # --- the per-quarter lock ---------------------------------------------------------------
 
 
-# Locks this process holds now, by period: a run started by the CLI takes the lock before Prefect
-# starts (the wait is seen, a refusal costs no server start); the flow inside takes it again.
-_HELD: dict[str, str] = {}
+# Locks this process holds now, by (database, period, thread): a run started by the CLI takes the
+# lock before Prefect starts (the wait is seen, a refusal costs no server start); the flow inside,
+# in the same thread, takes it again. Another thread or database waits like another process.
+_HELD: dict[tuple[str, str, int], str] = {}
 
 
 def _owner() -> str:
@@ -190,7 +192,8 @@ def quarter_lock(
 
     Re-entrant within a process. `on_wait` is told once, with the holder, when the run waits.
     """
-    if periode in _HELD:
+    key = (engine.url.render_as_string(hide_password=True), periode, threading.get_ident())
+    if key in _HELD:
         yield
         return
     owner = _owner()
@@ -225,11 +228,11 @@ def quarter_lock(
                 )
                 told = True
             time.sleep(poll_s)
-    _HELD[periode] = owner
+    _HELD[key] = owner
     try:
         yield
     finally:
-        del _HELD[periode]
+        del _HELD[key]
         release_lock(engine, periode, owner)
 
 

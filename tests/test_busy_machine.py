@@ -274,7 +274,7 @@ def burners(count: int, seconds: float) -> list[subprocess.Popen]:  # type: igno
 
 
 def test_run_succeeds_while_the_machine_is_busy(quarter: Path) -> None:
-    count = max(6, 3 * (os.cpu_count() or 2))
+    count = 2 * (os.cpu_count() or 2)  # load about 5 on 2 cores: the low end of the report
     sampler = LoadSampler()
     hot = burners(count, RUN_TIMEOUT_S + 120)
     try:

@@ -88,7 +88,7 @@ SETTINGS: dict[tuple[str, str], tuple[str, bool, str, str]] = {
         "TRIWULAN_PREFECT_MULAI_DETIK",
         False,
         "menunggu server Prefect sementara siap (PC sibuk)",
-        "180",
+        "300",
     ),
     ("prefect", "port"): (
         "TRIWULAN_PREFECT_PORT",

@@ -7,7 +7,7 @@ failed before doing anything. Here, in order:
 1. a configured PREFECT_API_URL is used as it is;
 2. else the server `triwulan serve` keeps on 127.0.0.1:TRIWULAN_PREFECT_PORT, when it answers;
 3. else the temporary server is started here, waited for by the wall clock for
-   TRIWULAN_PREFECT_MULAI_DETIK seconds (default 180), and started once more on a new port when
+   TRIWULAN_PREFECT_MULAI_DETIK seconds (default 300), and started once more on a new port when
    the first start fails. Its output goes to a log file, never to the terminal.
 
 The temporary server dies with this process (parent-death signal), also on kill -9.
@@ -31,7 +31,7 @@ from triwulan.tasks.errors import TriwulanError
 
 START_ENV = "TRIWULAN_PREFECT_MULAI_DETIK"
 PORT_ENV = "TRIWULAN_PREFECT_PORT"
-DEFAULT_START_S = 180.0
+DEFAULT_START_S = 300.0
 ATTEMPTS = 2
 
 
