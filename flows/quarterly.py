@@ -67,10 +67,11 @@ def quarterly_report(
     with record.quarter_lock(engine, period.label, record.lock_wait_seconds()):
         recovered = record.recover_dead_runs(engine, period.label, quarter_folder)
         guard_final(engine, period.label, buka_final)
-        found = rerun.inbox_digest(
-            quarter_inbox(setup.inbox, period.tahun, period.triwulan), load_limits()
-        )
+        folder_in = quarter_inbox(setup.inbox, period.tahun, period.triwulan)
+        found = rerun.inbox_digest(folder_in, load_limits())
         collected = steps.collect(engine, setup.inbox, period, raw_store(setup.out))
+        if rerun.inbox_digest(folder_in, load_limits()) != found:
+            found = None  # a file changed while it was read: no fast answer next time
         version = store.next_version(engine, period.label, quarter_folder)
         before = store.data_digest(engine, period.tahun, period.triwulan)
         earlier = store.earlier_figures(engine, period.tahun, period.triwulan)
@@ -83,7 +84,7 @@ def quarterly_report(
         steps.save(engine, period, validation.accepted, collected.sha256, version)
         steps.save_iku(engine, period, iku, validation.status, version)
         sidik = steps.fingerprint(engine, ref, period, collected)
-        masukan = rerun.input_fingerprint(
+        masukan = found and rerun.input_fingerprint(
             found,
             store.data_digest(engine, period.tahun),
             rerun.reference_digest(period),

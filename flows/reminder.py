@@ -12,7 +12,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
-from triwulan.reminders import remind
+from triwulan.reminders import QuarterIsFinal, remind
 from triwulan.tasks import steps
 from triwulan.tasks.errors import DeliveryFailed, TriwulanError
 from triwulan.tasks.period import period_for_run
@@ -36,13 +36,17 @@ def deadline_reminder(
     Failing (rather than finishing with a note) shows the problem in the Prefect UI; a retry
     sends only what did not go out, as the ledger skips every mail already sent.
     """
-    outcome = remind(
-        periode,
-        Path(inbox) if inbox else None,
-        Path(out) if out else None,
-        scheduled=steps.scheduled_start(),
-    )
     logger = get_run_logger()
+    try:
+        outcome = remind(
+            periode,
+            Path(inbox) if inbox else None,
+            Path(out) if out else None,
+            scheduled=steps.scheduled_start(),
+        )
+    except QuarterIsFinal as closed:  # nothing to remind about: a note, not a failed run
+        logger.info(str(closed))
+        return {"final": True, "pesan": str(closed)}
     for line in outcome.lines:
         logger.info(line)
     result = outcome.as_dict()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import tempfile
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -476,3 +477,15 @@ def collect_quarter(
         names.append(path.name)
     read = read_all(kept, names, limits)
     return replace(read, file_problems=problems + read.file_problems, sha256=shas)
+
+
+def collect_without_keeping(paths: list[Path], limits: Limits | None = None) -> Received:
+    """The quarter read as a run reads it, keeping nothing (run --coba, reminders).
+
+    Each regular file is copied from its checked descriptor into a temporary folder and read
+    there; the copies are gone when this returns. Nothing else in the inbox is opened.
+    """
+    from triwulan.tasks.store import copy_regular
+
+    with tempfile.TemporaryDirectory(prefix="triwulan-baca-") as tmp:
+        return collect_quarter(paths, lambda p: copy_regular(p, Path(tmp)), limits)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import getpass
 import json
 import logging
@@ -199,36 +200,42 @@ def quarter_lock(
     owner = _owner()
     deadline = time.monotonic() + wait_s
     told = False
-    while True:
-        try:
-            with engine.begin() as conn:
-                conn.execute(insert(kunci).values(periode=periode, pemilik=owner, sejak=now()))
-            break
-        except IntegrityError:
-            row = lock_holder(engine, periode)
-            if row is not None and _holder_is_dead(row["pemilik"]):
-                with engine.begin() as conn:
-                    conn.execute(
-                        delete(kunci).where(
-                            and_(kunci.c.periode == periode, kunci.c.pemilik == row["pemilik"])
-                        )
-                    )
-                continue
-            who, since = describe_holder(row)
-            if time.monotonic() >= deadline:
-                raise TriwulanError(
-                    f"{periode} sedang diproses oleh run lain ({who}, sejak {since}); sudah "
-                    f"ditunggu {wait_s:g} detik. Coba lagi setelah run itu selesai "
-                    "(atur lama menunggu dengan TRIWULAN_KUNCI_TUNGGU_DETIK)."
-                ) from None
-            if on_wait is not None and not told and row is not None:
-                on_wait(
-                    f"{periode} sedang diproses oleh run lain ({who}, sejak {since}); menunggu "
-                    f"run itu selesai, paling lama {wait_s:g} detik (TRIWULAN_KUNCI_TUNGGU_DETIK)."
-                )
-                told = True
-            time.sleep(poll_s)
+    # registered before the row exists: another thread of this process that sees the row must
+    # find its owner alive (see _holder_is_dead)
     _HELD[key] = owner
+    try:
+        while True:
+            try:
+                with engine.begin() as conn:
+                    conn.execute(insert(kunci).values(periode=periode, pemilik=owner, sejak=now()))
+                break
+            except IntegrityError:
+                row = lock_holder(engine, periode)
+                if row is not None and _holder_is_dead(row["pemilik"]):
+                    with engine.begin() as conn:
+                        conn.execute(
+                            delete(kunci).where(
+                                and_(kunci.c.periode == periode, kunci.c.pemilik == row["pemilik"])
+                            )
+                        )
+                    continue
+                who, since = describe_holder(row)
+                if time.monotonic() >= deadline:
+                    raise TriwulanError(
+                        f"{periode} sedang diproses oleh run lain ({who}, sejak {since}); sudah "
+                        f"ditunggu {wait_s:g} detik. Coba lagi setelah run itu selesai "
+                        "(atur lama menunggu dengan TRIWULAN_KUNCI_TUNGGU_DETIK)."
+                    ) from None
+                if on_wait is not None and not told and row is not None:
+                    on_wait(
+                        f"{periode} sedang diproses oleh run lain ({who}, sejak {since}); menunggu "
+                        f"run itu selesai, paling lama {wait_s:g} detik (TRIWULAN_KUNCI_TUNGGU_DETIK)."
+                    )
+                    told = True
+                time.sleep(poll_s)
+    except BaseException:
+        _HELD.pop(key, None)
+        raise
     try:
         yield
     finally:
@@ -252,46 +259,84 @@ def release_lock(engine: Engine, periode: str, owner: str) -> bool:
     return True
 
 
+def outcome_of(exc: BaseException) -> tuple[str, str]:
+    """The run status and the Indonesian line `status` shows for why a run ended."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "dibatalkan", "dibatalkan dengan Ctrl-C"
+    if isinstance(exc, SystemExit):
+        return "dibatalkan", f"dihentikan oleh sinyal (kode {exc.code})"
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return "gagal", f"disk penuh saat menulis '{exc.filename or 'folder hasil'}'"
+    if isinstance(exc, OSError) and exc.filename:
+        return "gagal", f"'{exc.filename}' tidak dapat ditulis atau dibaca ({exc.strerror})"
+    text = str(exc).splitlines()[0][:500] if str(exc) else type(exc).__name__
+    return "gagal", text
+
+
 def recover_dead_runs(engine: Engine, periode: str, quarter_folder: Path) -> list[str]:
     """Called holding the quarter's lock: runs left `berjalan` are dead; say so, keep no debris.
 
-    `.v<k>.sedang/` becomes `v<k>.gagal/` and the run `terhenti`, so the next version is k+1
-    and `status` tells why k is missing. Returns one Indonesian line per recovered run.
+    `.v<k>.sedang/`, and a `v<k>/` whose run never finished (killed while sending), become
+    `v<k>.gagal/`; the run is marked `terhenti`. The next version is then k+1 and `status` says
+    why k is missing. Returns one Indonesian line per recovered run or folder.
     """
-    lines: list[str] = []
     with engine.connect() as conn:
         dead = conn.execute(
             select(runs.c.id, runs.c.versi).where(
                 and_(runs.c.periode == periode, runs.c.status == "berjalan")
             )
         ).all()
-    versions = {int(r.versi) for r in dead}
+        finished = {
+            int(v)
+            for (v,) in conn.execute(
+                select(runs.c.versi).where(
+                    and_(runs.c.periode == periode, runs.c.status == "selesai")
+                )
+            )
+        }
+    candidates: dict[Path, int] = {}
     if quarter_folder.is_dir():
         for entry in quarter_folder.iterdir():
             name = entry.name
             if name.startswith(".v") and name.endswith(".sedang") and name[2:-7].isdigit():
-                versions.add(int(name[2:-7]))
-                target = quarter_folder / f"v{name[2:-7]}.gagal"
-                if target.exists():
-                    target = quarter_folder / f"v{name[2:-7]}.gagal-{os.urandom(3).hex()}"
-                entry.replace(target)
-    message = (
-        "proses run berhenti sebelum selesai (dimatikan, listrik padam atau disk "
-        "penuh); hasil setengah jadinya disimpan sebagai folder v<k>.gagal"
-    )
+                candidates[entry] = int(name[2:-7])
+    for r in dead:
+        published = quarter_folder / f"v{r.versi}"
+        if int(r.versi) not in finished and published.is_dir():
+            candidates[published] = int(r.versi)
+    kept: set[int] = set()
+    for entry, versi in candidates.items():
+        target = quarter_folder / f"v{versi}.gagal"
+        if target.exists():
+            target = quarter_folder / f"v{versi}.gagal-{os.urandom(3).hex()}"
+        entry.replace(target)
+        kept.add(versi)
     with engine.begin() as conn:
         for r in dead:
+            versi = int(r.versi)
+            note = f"; yang sudah dibuat disimpan di v{versi}.gagal" if versi in kept else ""
             conn.execute(
                 runs.update()
                 .where(runs.c.id == r.id)
                 .values(
-                    status="terhenti", selesai=now(), pesan=message.replace("<k>", str(r.versi))
+                    status="terhenti",
+                    selesai=now(),
+                    pesan="proses run berhenti sebelum selesai (dimatikan, listrik padam atau "
+                    f"disk penuh){note}",
                 )
             )
-    for versi in sorted(versions):
+    lines = []
+    for versi in sorted({int(r.versi) for r in dead} | kept):
+        if versi in finished and versi not in kept:
+            lines.append(
+                f"{periode}: run ulang sebelumnya (tanpa perubahan sejak v{versi}) terhenti "
+                f"sebelum selesai; v{versi} tetap berlaku."
+            )
+            continue
+        where = f"; yang sudah dibuat disimpan di v{versi}.gagal" if versi in kept else ""
         lines.append(
-            f"{periode}: run v{versi} sebelumnya terhenti sebelum selesai; hasil setengah jadinya "
-            f"disimpan di v{versi}.gagal dan versi berikutnya diberi nomor baru."
+            f"{periode}: run v{versi} sebelumnya terhenti sebelum selesai{where}. Nomor "
+            f"v{versi} tidak dipakai lagi."
         )
     return lines
 

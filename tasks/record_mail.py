@@ -223,8 +223,8 @@ def unconfirmed_line(periode: str, row: Mapping[str, Any]) -> str:
     to = ", ".join(json.loads(row.get("penerima") or "[]")) or "pimpinan"
     when = _local(row.get("waktu"))
     return (
-        f"PERHATIAN: email DRAF {periode} v{row.get('versi')} ke pimpinan ({to}) TIDAK PASTI "
-        f"sampai: server memutus sambungan setelah isi terkirim ({when}). Tanyakan ke penerima "
+        f"PERHATIAN: email DRAF {periode} v{row.get('versi')} ke pimpinan ({to}) BELUM PASTI "
+        f"diterima: server memutus sambungan setelah isi terkirim ({when}). Tanyakan ke penerima "
         f"atau periksa log server email; bila belum sampai: triwulan kirim-ulang {periode} "
         "--ke pimpinan."
     )

@@ -12,10 +12,10 @@ Nothing here imports Prefect or Great Expectations.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
-import stat
 from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
@@ -32,18 +32,18 @@ from triwulan.tasks.limits import Limits, load_limits
 from triwulan.tasks.period import Period
 from triwulan.tasks.reference import SHARED_REFERENCE
 
-EXPECTATION_FILES = ("submission.json", "iku.json")
-
 
 def reference_digest(period: Period) -> str:
     """The reference data of the year, the shared reference files and the GX suites."""
-    from triwulan.paths import EXPECTATIONS_DIR
+    from triwulan.tasks.iku_validate import IKU_SUITE_PATH
+    from triwulan.tasks.suite import SUITE_PATH
 
     return folder_digest(
         [
             reference_dir(period.tahun),
             *(reference_root() / n for n in SHARED_REFERENCE),
-            *(EXPECTATIONS_DIR / n for n in EXPECTATION_FILES),
+            SUITE_PATH,
+            IKU_SUITE_PATH,
         ]
     )
 
@@ -75,21 +75,17 @@ def _entry_digest(path: Path, limits: Limits) -> str:
         info = os.lstat(path)
     except OSError as exc:
         return f"hilang:{exc.errno}"
-    if not stat.S_ISREG(info.st_mode):
-        return f"jenis:{stat.S_IFMT(info.st_mode)}"
+    kind = store.entry_kind(info.st_mode)
+    if kind is not None:
+        return f"jenis:{kind}"
     if info.st_size > limits.ukuran_berkas:
         return f"besar:{info.st_size}:{info.st_mtime_ns}"
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        return store.sha_of_regular(path)
+    except store.NotRegularFile as exc:
+        return f"jenis:{exc.kind}"
     except OSError as exc:
         return f"galat:{exc.errno}"
-    sha = hashlib.sha256()
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            return "jenis:berubah"
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            sha.update(block)
-    return sha.hexdigest()
 
 
 def input_fingerprint(inbox: str, stored: str, reference: str, settings: Mapping[str, Any]) -> str:
@@ -165,9 +161,15 @@ def answer_unchanged(
         engine, period.label, folder.parent / "terkirim.json", versi=versi, run_id=run_id
     )
     pending: list[DeliveryResult] = []
-    if smtp is not None:
-        waiting = pending_emls(folder, ledger.load())
-        pending = resend(waiting, smtp, ledger) if waiting else []
+    try:
+        if smtp is not None:
+            waiting = pending_emls(folder, ledger.load())
+            pending = resend(waiting, smtp, ledger) if waiting else []
+    except BaseException as exc:  # Ctrl-C while resending: the run row must not stay 'berjalan'
+        status, message = record.outcome_of(exc)
+        with contextlib.suppress(Exception):
+            record.finish_run(engine, run_id, status, pesan=message)
+        raise
     undelivered = leadership_undelivered(pending)
     record.finish_run(engine, run_id, "tanpa_perubahan", pesan=undelivered)
     return {

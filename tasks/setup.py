@@ -130,8 +130,14 @@ def check_setup(
     return Setup(period, ref, inbox_path, out_path, smtp, engine)
 
 
-def guard_final(engine: Engine, periode: str, buka_final: str | None) -> None:
-    """A version marked final is not replaced by accident: reopening needs a recorded reason."""
+def guard_final(
+    engine: Engine, periode: str, buka_final: str | None, *, record_reopen: bool = True
+) -> None:
+    """A version marked final is not replaced by accident: reopening needs a recorded reason.
+
+    The CLI asks with `record_reopen=False` before Prefect starts; the flow records the reopening
+    when it really runs, so a run that never started leaves the quarter FINAL.
+    """
     from triwulan.tasks import record
 
     fixed = record.current_final(engine, periode)
@@ -143,4 +149,5 @@ def guard_final(engine: Engine, periode: str, buka_final: str | None) -> None:
             "perlu dibuka lagi, "
             f'jalankan dengan --buka-final "alasan".'
         )
-    record.mark(engine, periode, int(fixed["versi"]), "buka", buka_final.strip())
+    if record_reopen:
+        record.mark(engine, periode, int(fixed["versi"]), "buka", buka_final.strip())

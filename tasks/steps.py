@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import errno
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -211,7 +210,7 @@ def fail(
     The folder is renamed first and each step is tried on its own: on a full disk the database
     write may fail too, and the folder must still not stay `.sedang`.
     """
-    status, message = outcome_of(exc)
+    status, message = record.outcome_of(exc)
     for candidate in (work_folder(quarter_folder, version), quarter_folder / f"v{version}"):
         if candidate.exists():
             with contextlib.suppress(OSError):
@@ -219,20 +218,6 @@ def fail(
             break
     with contextlib.suppress(Exception):
         record.finish_run(engine, run_id, status, pesan=message)
-
-
-def outcome_of(exc: BaseException) -> tuple[str, str]:
-    """The run status and the Indonesian line `status` shows for why a run ended."""
-    if isinstance(exc, KeyboardInterrupt):
-        return "dibatalkan", "dibatalkan dengan Ctrl-C"
-    if isinstance(exc, SystemExit):
-        return "dibatalkan", f"dihentikan oleh sinyal (kode {exc.code})"
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return "gagal", f"disk penuh saat menulis '{exc.filename or 'folder hasil'}'"
-    if isinstance(exc, OSError) and exc.filename:
-        return "gagal", f"'{exc.filename}' tidak dapat ditulis atau dibaca ({exc.strerror})"
-    text = str(exc).splitlines()[0][:500] if str(exc) else type(exc).__name__
-    return "gagal", text
 
 
 def unchanged(

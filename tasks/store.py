@@ -167,13 +167,21 @@ def entry_kind(mode: int) -> str | None:
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
-def sha_of_regular(path: Path) -> str:
-    """sha256 of a regular file, read without following a link (previews and reminders)."""
+def copy_regular(path: Path, folder: Path) -> tuple[str, Path]:
+    """Copy a regular file into `folder` from its checked descriptor: (sha256, the copy).
+
+    For reading the inbox without keeping it (previews, reminders): the bytes read are the ones
+    checked, whatever the inbox entry became since.
+    """
     digest = hashlib.sha256()
-    with os.fdopen(open_regular(path), "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
+    with (
+        os.fdopen(open_regular(path), "rb") as source,
+        tempfile.NamedTemporaryFile(dir=folder, suffix=path.suffix, delete=False) as copy,
+    ):
+        for block in iter(lambda: source.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
+            copy.write(block)
+    return digest.hexdigest(), Path(copy.name)
 
 
 def open_regular(path: Path) -> int:

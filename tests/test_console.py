@@ -122,7 +122,7 @@ def test_unknown_leadership_delivery_is_told_by_the_run_later_runs_and_status(de
     ]
     to = ", ".join(a for _, a in getaddresses([*parsed.get_all("To"), *parsed.get_all("Cc", [])]))
     pattern = (
-        rf"PERHATIAN: email DRAF 2024-TW1 v1 ke pimpinan \({re.escape(to)}\) TIDAK PASTI sampai: "
+        rf"PERHATIAN: email DRAF 2024-TW1 v1 ke pimpinan \({re.escape(to)}\) BELUM PASTI diterima: "
         r"server memutus sambungan setelah isi terkirim \(\d\d-\d\d-\d{4} \d\d\.\d\d WIB\)\. "
         r"Tanyakan ke penerima atau periksa log server email; bila belum sampai: triwulan "
         r"kirim-ulang 2024-TW1 --ke pimpinan\."
@@ -150,7 +150,7 @@ def test_unknown_leadership_delivery_is_told_by_the_run_later_runs_and_status(de
     code, resent = cli("kirim-ulang", "2024-TW1", "--ke", "pimpinan")  # a person resends
     assert code == 0
     code, status = cli("status", "2024-TW1")
-    assert "TIDAK PASTI" not in " ".join(status)
+    assert "BELUM PASTI" not in " ".join(status)
     assert db(out, "select count(*) from runs where status = 'berjalan'") == [(0,)]
 
 
@@ -245,8 +245,8 @@ def test_ctrl_c_says_dibatalkan_and_status_agrees(prefect_api, tmp_path):
 
     assert process.returncode == 130, (stdout, stderr)
     assert stderr.splitlines() == [
-        "Run 2024-TW1 dibatalkan (Ctrl-C). Tidak ada versi yang setengah jadi; jalankan ulang "
-        "kapan saja."
+        "Run 2024-TW1 dibatalkan (Ctrl-C). Versi yang sedang dibuat (bila ada) disimpan sebagai "
+        "folder v<nomor>.gagal; jalankan ulang kapan saja."
     ]
     assert "Traceback" not in stdout
     quarter = tmp_path / "out" / "2024" / "TW1"

@@ -23,7 +23,7 @@ from triwulan.tasks.deliver import DeliveryResult, SmtpConfig, deliver, resend
 from triwulan.tasks.errors import TriwulanError
 from triwulan.tasks.iku_store import load_iku, overlay_iku
 from triwulan.tasks.iku_validate import validate_received
-from triwulan.tasks.ingest import check_inbox, collect_quarter, find_submissions
+from triwulan.tasks.ingest import check_inbox, collect_without_keeping, find_submissions
 from triwulan.tasks.mails import content_key, leadership_mail
 from triwulan.tasks.period import Period, parse_period
 from triwulan.tasks.reference import load_reference, plan_for_quarter
@@ -86,7 +86,7 @@ def preview(periode: str, inbox: Path | None, out: Path | None) -> tuple[Path, d
     if not paths:
         raise TriwulanError(f"Belum ada berkas masuk untuk {period.label}.")
     engine = _read_only_engine(out_path)
-    received = collect_quarter(paths, lambda p: (store.sha_of_regular(p), p))
+    received = collect_without_keeping(paths)
     earlier = store.earlier_figures(engine, period.tahun, period.triwulan)
     validation, iku = validate_received(received, ref, period, earlier)
     validation, unattached = attach_file_problems(validation, received.file_problems, ref.units)

@@ -65,13 +65,17 @@ def friendly_errors() -> Iterator[None]:
         raise typer.Exit(code=getattr(error, "exit_code", EXIT_USER_ERROR)) from None
 
 
+# Commands that may send mail: only they read the SMTP password from a Prefect Secret block.
+MAILING_COMMANDS = frozenset({"run", "ingatkan", "final", "kirim-ulang", "serve", "demo"})
+
+
 @app.callback()
-def main() -> None:
+def main(ctx: typer.Context) -> None:
     """Every command reads the same configuration (triwulan.toml, then the environment)."""
     from triwulan.config import apply_config
 
     with friendly_errors():
-        apply_config()
+        apply_config(load_secret=ctx.invoked_subcommand in MAILING_COMMANDS)
 
 
 def latest_tahun() -> int:
@@ -183,9 +187,10 @@ def template(
         "Kode keluar: 0 laporan dibuat (atau tidak ada perubahan sejak versi terakhir); 1 run gagal "
         "di tengah jalan (rincian di <out>/log); 2 tidak ada yang dibuat (periode, data "
         "referensi, inbox, folder hasil, basis data, SMTP, triwulan FINAL, atau run lain masih "
-        "berjalan); 3 laporan dibuat tetapi email ke pimpinan gagal terkirim atau TIDAK PASTI "
-        "sampai (server memutus sambungan setelah isi terkirim: tanyakan ke pimpinan, lalu "
-        "'triwulan kirim-ulang' bila belum sampai); 130 dibatalkan dengan Ctrl-C."
+        "berjalan); 3 laporan dibuat tetapi email ke pimpinan gagal terkirim, atau pada run ini "
+        "BELUM PASTI diterima (server memutus sambungan setelah isi terkirim: tanyakan ke "
+        "pimpinan, lalu 'triwulan kirim-ulang' bila belum sampai; run berikutnya hanya "
+        "mengingatkannya); 130 dibatalkan dengan Ctrl-C."
     ),
 )
 def run(
@@ -265,8 +270,8 @@ def run(
                 raise
     except KeyboardInterrupt:
         typer.echo(
-            f"Run {label} dibatalkan (Ctrl-C). Tidak ada versi yang setengah jadi; jalankan "
-            "ulang kapan saja.",
+            f"Run {label} dibatalkan (Ctrl-C). Versi yang sedang dibuat (bila ada) disimpan "
+            "sebagai folder v<nomor>.gagal; jalankan ulang kapan saja.",
             err=True,
         )
         raise typer.Exit(code=130) from None

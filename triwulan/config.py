@@ -165,9 +165,15 @@ def _variable(section: str, key: str) -> str:
 
 
 def apply_config(
-    env: MutableMapping[str, str] = os.environ, cwd: Path | None = None
+    env: MutableMapping[str, str] = os.environ,
+    cwd: Path | None = None,
+    load_secret: bool = True,
 ) -> Path | None:
-    """Fill unset TRIWULAN_* variables from the config file; the password from a Secret block."""
+    """Fill unset TRIWULAN_* variables from the config file; the password from a Secret block.
+
+    Reading a Secret block needs a Prefect server: only commands that send mail ask for it
+    (`load_secret`), so `units`, `template`, `status` and `config` never start one.
+    """
     path = config_path(env, cwd)
     if path is not None:
         for (section, key), value in read_config(path).items():
@@ -176,17 +182,23 @@ def apply_config(
                 env[variable] = value
                 env[f"_TRIWULAN_FROM_FILE_{variable}"] = str(path)
     block = (env.get("TRIWULAN_SMTP_SECRET_BLOCK") or "").strip()
-    if block and not env.get(SECRET_ENV):
-        env[SECRET_ENV] = _secret(block)
+    if block and load_secret and not env.get(SECRET_ENV):
+        env[SECRET_ENV] = _secret(block, Path(env.get("TRIWULAN_OUT") or "out") / "log")
         env[f"_TRIWULAN_FROM_FILE_{SECRET_ENV}"] = f"Prefect Secret '{block}'"
     return path
 
 
-def _secret(name: str) -> str:
+def _secret(name: str, log_dir: Path) -> str:
+    """The block read through the API a run would use (started patiently when needed)."""
+    from triwulan.prefect_api import ServerDidNotStart, prefect_api
+
     try:
         from prefect.blocks.system import Secret
 
-        value = Secret.load(name).get()
+        with prefect_api(log_dir):
+            value = Secret.load(name).get()
+    except ServerDidNotStart:
+        raise
     except Exception as exc:  # no server, no block, wrong type: the operator must know which
         raise TriwulanError(
             f"Kata sandi SMTP dari Prefect Secret '{name}' tidak dapat dibaca ({type(exc).__name__}). "
@@ -309,7 +321,7 @@ def reminder_cron(s: Schedule) -> str:
 # --- every setting checked before any work starts ------------------------------------------------
 
 EMAIL = re.compile(
-    r"[^@\s<>(),;:\"\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+"
+    r"[^@\s<>(),;:\"\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*"
 )
 SECURITY = ("ssl", "starttls", "none")
 SCHEDULE_DEFAULTS = {

@@ -33,6 +33,7 @@ START_ENV = "TRIWULAN_PREFECT_MULAI_DETIK"
 PORT_ENV = "TRIWULAN_PREFECT_PORT"
 DEFAULT_START_S = 300.0
 ATTEMPTS = 2
+TRIES = {1: "sekali", 2: "dua kali", 3: "tiga kali"}
 
 
 class ServerDidNotStart(TriwulanError):
@@ -81,6 +82,12 @@ def prefect_api(log_dir: Path) -> Iterator[str]:
 
     url = configured_url()
     if url:
+        if not healthy(url, timeout_s=10):
+            raise TriwulanError(
+                f"Server Prefect di PREFECT_API_URL={url} tidak menjawab. Nyalakan server itu "
+                "(misalnya 'triwulan serve' atau 'prefect server start'), atau kosongkan "
+                "PREFECT_API_URL agar run memakai server sementara."
+            )
         yield url
         return
     served = f"http://127.0.0.1:{serve_port()}/api"
@@ -100,10 +107,14 @@ def start_temporary_server(log_dir: Path, wait_s: float, attempts: int = ATTEMPT
     from prefect.server.api.server import SubprocessASGIServer
 
     existing = SubprocessASGIServer()
-    if existing.running:
+    process = existing.server_process
+    if existing.running and process is not None and process.poll() is None:
         return existing.api_url
+    if existing.running:  # it died since: start afresh
+        _stop(existing)
+        existing = SubprocessASGIServer()
     if threading.current_thread() is not threading.main_thread():
-        existing.start()  # Prefect's own start: no signal handlers off the main thread
+        existing.start(timeout=int(wait_s))  # Prefect's own start, as patient as ours
         return existing.api_url
     reason = ""
     for _ in range(attempts):
@@ -123,7 +134,7 @@ def start_temporary_server(log_dir: Path, wait_s: float, attempts: int = ATTEMPT
             return server.api_url
         _stop(server)
     raise ServerDidNotStart(
-        f"Server Prefect sementara tidak siap dalam {wait_s:g} detik, dua kali ({reason}); PC "
+        f"Server Prefect sementara tidak siap dalam {wait_s:g} detik, {TRIES.get(attempts, f'{attempts} kali')} ({reason}); PC "
         "mungkin sedang sangat sibuk. Tidak ada yang diproses. Jalankan lagi sebentar lagi, atau "
         f"biarkan 'triwulan serve' berjalan agar run memakai servernya (batas tunggu: {START_ENV})."
     )

@@ -23,7 +23,7 @@ from triwulan.tasks.attribution import attach_file_problems
 from triwulan.tasks.deliver import DeliveryResult, Mail, SmtpConfig, deliver
 from triwulan.tasks.errors import TriwulanError
 from triwulan.tasks.iku_validate import validate_received
-from triwulan.tasks.ingest import check_inbox, collect_quarter, find_submissions
+from triwulan.tasks.ingest import check_inbox, collect_without_keeping, find_submissions
 from triwulan.tasks.mails import secretariat_address
 from triwulan.tasks.notices import (
     UnitState,
@@ -169,12 +169,16 @@ def remind(
         engine.dispose()
 
 
+class QuarterIsFinal(TriwulanError):
+    """A reminder for a FINAL quarter: refused on the command line, a note in a scheduled run."""
+
+
 def refuse_final(engine: Engine, period: Period) -> None:
     """A FINAL quarter is closed: reminding units to send files for it would mislead them."""
     fixed = record.current_final(engine, period.label)
     if fixed is None:
         return
-    raise TriwulanError(
+    raise QuarterIsFinal(
         f"{record.final_text(period.label, fixed)}: pengingat tidak dikirim, karena berkas baru "
         "tidak lagi mengubah "
         f"laporannya. Bila triwulan itu memang dibuka lagi: triwulan run {period.label} "
@@ -251,7 +255,7 @@ def inbox_now(
 ) -> tuple[Validation, list[Any]]:
     """The quarter inbox validated as a run would, without keeping a byte (as `run --coba`)."""
     paths = find_submissions(quarter_inbox(inbox_path, period.tahun, period.triwulan))
-    received = collect_quarter(paths, lambda p: (store.sha_of_regular(p), p))
+    received = collect_without_keeping(paths)
     earlier = store.earlier_figures(engine, period.tahun, period.triwulan)
     validation, _ = validate_received(received, ref, period, earlier)
     return attach_file_problems(validation, received.file_problems, ref.units)

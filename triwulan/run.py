@@ -59,8 +59,8 @@ def run_quarter(
         wait = record.lock_wait_seconds()
         with record.quarter_lock(setup.engine, period.label, wait, on_wait=say):
             recovered = record.recover_dead_runs(setup.engine, period.label, quarter_folder)
-            guard_final(setup.engine, period.label, buka_final)
-            if not paksa:
+            guard_final(setup.engine, period.label, buka_final, record_reopen=False)
+            if not paksa and not buka_final:
                 answer = _unchanged_answer(setup)
                 if answer is not None:
                     return {**answer, "recovered": recovered}
@@ -74,7 +74,7 @@ def run_quarter(
                     str(setup.inbox),
                     str(setup.out),
                     paksa=paksa,
-                    buka_final=None,  # reopened above, recorded once
+                    buka_final=buka_final,
                 )
     summary["recovered"] = recovered + list(summary.get("recovered") or [])
     return summary
@@ -131,7 +131,7 @@ def failure_line(label: str, exc: BaseException, log_path: Path) -> str:
         reason = found.strerror or str(found)
         what = f"'{found.filename}' tidak dapat dibaca atau ditulisi ({reason})"
     elif _database_full(exc):
-        what = f"basis data '{_database_name()}' tidak dapat ditulisi: disk penuh"
+        what = f"basis data '{_database_name(log_path.parent.parent)}' tidak dapat ditulisi: disk penuh"
         return f"Run {label} gagal: {what}. Kosongkan ruang disk lalu jalankan ulang. {where}"
     else:
         what = f"kesalahan tak terduga ({type(exc).__name__})"
@@ -163,6 +163,12 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 
 
 def _os_error(exc: BaseException) -> OSError | None:
+    """The OSError behind `exc`: itself or its explicit causes first, then what it interrupted."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, OSError):
+            return cause
+        cause = cause.__cause__
     return next((e for e in _chain(exc) if isinstance(e, OSError)), None)
 
 
@@ -170,15 +176,28 @@ def _database_full(exc: BaseException) -> bool:
     return any("disk is full" in str(e) or "No space left" in str(e) for e in _chain(exc))
 
 
-def _database_name() -> str:
-    from triwulan.paths import out_dir
+def _database_name(out: Path) -> str:
+    from sqlalchemy.engine import make_url
+
     from triwulan.tasks import store
 
-    return store.db_url(out_dir()).removeprefix("sqlite:///")
+    url = store.db_url(out)
+    if url.startswith("sqlite:///"):
+        return url.removeprefix("sqlite:///")
+    return make_url(url).render_as_string(hide_password=True)
 
 
 class _QuietFileHandler(logging.FileHandler):
     """A run's log file; when it cannot be written (disk full) it falls silent, no traceback."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.stream is None and not getattr(self, "failed", False):
+            try:  # FileHandler opens a delayed file outside its own error handling
+                self.stream = self._open()
+            except OSError:
+                self.handleError(record)
+                return
+        super().emit(record)
 
     def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
         self.failed = True

@@ -19,7 +19,11 @@ resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 from triwulan.tasks.ingest import read_quarter
 paths = [Path(p) for p in sys.argv[1:]]
 frame, problems = read_quarter(paths)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+# VmHWM belongs to this process's own memory map, made new at exec; ru_maxrss can carry the
+# RSS of the process that forked us (a pytest that has imported Prefect), which is not ours.
+status = Path("/proc/self/status")
+hwm = [l for l in status.read_text().splitlines() if l.startswith("VmHWM:")] if status.exists() else []
+peak = int(hwm[0].split()[1]) // 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 print(json.dumps({{"rows": len(frame), "problems": {{p.file: p.message for p in problems}},
                   "peak_mib": peak}}))
 """
