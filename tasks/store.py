@@ -167,6 +167,15 @@ def entry_kind(mode: int) -> str | None:
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
+def sha_of_regular(path: Path) -> str:
+    """sha256 of a regular file, read without following a link (the unchanged-rerun digest)."""
+    digest = hashlib.sha256()
+    with os.fdopen(open_regular(path), "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def copy_regular(path: Path, folder: Path) -> tuple[str, Path]:
     """Copy a regular file into `folder` from its checked descriptor: (sha256, the copy).
 
