@@ -31,6 +31,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.faults.hostile import alive, children, cli_env, cmdline, descendants
 from triwulan.paths import SAMPLE_DIR
 
 pytestmark = pytest.mark.skipif(
@@ -51,40 +52,6 @@ BURNER = (
 
 
 # --- processes seen through /proc ------------------------------------------------------------
-
-
-def children(pid: int) -> list[int]:
-    found: list[int] = []
-    try:
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            found += [int(c) for c in (task / "children").read_text().split()]
-    except OSError:
-        pass
-    return found
-
-
-def descendants(pid: int) -> list[int]:
-    found, todo = [], children(pid)
-    while todo:
-        child = todo.pop()
-        found.append(child)
-        todo += children(child)
-    return found
-
-
-def cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def processes_with(marker: str) -> list[int]:
@@ -132,18 +99,6 @@ class Watched:
         assert len(lines) == 1, self.stderr
         assert "Traceback" not in self.stdout + self.stderr
         return lines[0]
-
-
-def cli_env(root: Path, **extra: str) -> dict[str, str]:
-    """As tests/faults/hostile.run_cli: no TRIWULAN_/PREFECT_ setting of the caller leaks in."""
-    return {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("TRIWULAN_", "PREFECT_"))},
-        "HOME": str(root),
-        "PREFECT_HOME": str(root / ".prefect"),
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "DO_NOT_TRACK": "1",
-        **extra,
-    }
 
 
 def triwulan(

@@ -28,16 +28,22 @@ def as_other_user() -> bool:
     return os.geteuid() != 0 or shutil.which("setpriv") is not None
 
 
-def run_cli(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 300):
-    """`triwulan ARGS` in a fresh process; as root, without the power to ignore file modes."""
-    full = {
+def cli_env(root: Path, **extra: str) -> dict[str, str]:
+    """The environment of a `triwulan` process under test: no TRIWULAN_/PREFECT_ setting of the
+    caller leaks in, and Prefect's home is the test's own."""
+    return {
         **{k: v for k, v in os.environ.items() if not k.startswith(("TRIWULAN_", "PREFECT_"))},
-        "HOME": str(cwd),
-        "PREFECT_HOME": str(cwd / ".prefect"),
+        "HOME": str(root),
+        "PREFECT_HOME": str(root / ".prefect"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "1",
-        **env,
+        **extra,
     }
+
+
+def run_cli(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 300):
+    """`triwulan ARGS` in a fresh process; as root, without the power to ignore file modes."""
+    full = cli_env(cwd, **env)
     prefix = NO_DAC if os.geteuid() == 0 else []
     return subprocess.run(
         [*prefix, sys.executable, "-m", "triwulan.cli", *args],
@@ -47,6 +53,44 @@ def run_cli(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 30
         text=True,
         timeout=timeout,
     )
+
+
+# --- processes seen through /proc (Linux) ---------------------------------------------------
+
+
+def children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(c) for c in (task / "children").read_text().split()]
+    except OSError:
+        pass
+    return found
+
+
+def descendants(pid: int) -> list[int]:
+    found, todo = [], children(pid)
+    while todo:
+        child = todo.pop()
+        found.append(child)
+        todo += children(child)
+    return found
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def alive(pid: int) -> bool:
+    """Running and not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def sheet_rows(path: Path) -> list[list[object]]:

@@ -40,6 +40,7 @@ from pathlib import Path
 import pytest
 
 from tests.faults import hostile
+from tests.faults.hostile import alive, cli_env, descendants
 from triwulan.paths import SAMPLE_DIR
 
 pytestmark = pytest.mark.skipif(
@@ -263,35 +264,6 @@ def test_disk_full_for_the_log_as_well(quarter: Path) -> None:
 
 
 # --- the run is killed ---------------------------------------------------------------------
-
-
-def descendants(pid: int) -> list[int]:
-    found: list[int] = []
-    with contextlib.suppress(OSError):
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            for child in (task / "children").read_text().split():
-                found += [int(child), *descendants(int(child))]
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-def cli_env(root: Path) -> dict[str, str]:
-    """The environment hostile.run_cli gives the CLI."""
-    return {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("TRIWULAN_", "PREFECT_"))},
-        "HOME": str(root),
-        "PREFECT_HOME": str(root / ".prefect"),
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "DO_NOT_TRACK": "1",
-        **ENV,
-    }
 
 
 def test_killed_while_writing_the_version_folder(quarter: Path) -> None:

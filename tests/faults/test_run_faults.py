@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.faults import hostile
+from tests.faults.hostile import alive, children, cmdline
 from triwulan.paths import SAMPLE_DIR
 
 needs_modes = pytest.mark.skipif(
@@ -109,29 +110,6 @@ def test_a_mid_run_fault_is_one_line_and_a_log_file(quarter: Path) -> None:
     # a failed run never leaves a folder that looks complete: at most v1.gagal/
     assert not (folder / "v1").exists()
     assert (folder / "v1.gagal" / "laporan.html").exists()
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        text = (task / "children").read_text().split()
-        found += [int(c) for c in text]
-    return found
-
-
-def cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc and prctl")
