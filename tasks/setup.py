@@ -105,7 +105,8 @@ def check_setup(
     Without a periode the quarter is the one ended before `scheduled` (a scheduled run's start
     time), else before the wall clock.
     """
-    from triwulan.config import apply_config, require_valid_settings
+    from triwulan.config import apply_config
+    from triwulan.settings_check import require_valid_settings
 
     apply_config()
     require_valid_settings()  # every bad setting, one line each, before Prefect or any work

@@ -128,6 +128,11 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """SQLite gives stored (UTC) times back without a zone; PostgreSQL with one."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
 def raw_path(raw_dir: Path, digest: str, suffix: str) -> Path:
     """Where the raw store keeps a file: by content, never by a name a unit chose."""
     return raw_dir / digest[:2] / f"{digest}{suffix.lower()[:10]}"

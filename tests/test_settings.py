@@ -19,14 +19,9 @@ import pytest
 from typer.testing import CliRunner
 
 from triwulan.cli import app
-from triwulan.config import (
-    Verdict,
-    check_settings,
-    limit_defaults,
-    limit_ranges,
-    require_valid_settings,
-)
+from triwulan.config import limit_defaults, limit_ranges
 from triwulan.paths import SAMPLE_DIR
+from triwulan.settings_check import Verdict, check_settings, require_valid_settings
 from triwulan.tasks.errors import TriwulanError
 from triwulan.tasks.limits import Limits
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import create_engine
 
-from triwulan.config import require_valid_settings
 from triwulan.paths import inbox_dir, out_dir, quarter_inbox, quarter_out
+from triwulan.settings_check import require_valid_settings
 from triwulan.tasks import compute, record, store
 from triwulan.tasks.attribution import attach_file_problems
 from triwulan.tasks.deliver import DeliveryResult, SmtpConfig, deliver, resend

@@ -7,15 +7,19 @@ exit code is 2, never a traceback.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from triwulan import bahasa
-from triwulan.paths import reference_root
+from triwulan.cli_common import (
+    EXIT_USER_ERROR,
+    OutOption,
+    PeriodeArg,
+    friendly_errors,
+    latest_tahun,
+)
 from triwulan.tasks.errors import TriwulanError
 from triwulan.tasks.iku_input import sheets_for
 from triwulan.tasks.period import parse_period
@@ -30,20 +34,6 @@ from triwulan.tasks.template import (
 
 bahasa.pasang()
 
-EXIT_USER_ERROR = 2
-
-# Options shared by the commands that work on what runs left behind.
-OutOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--out", help="Folder hasil. Bawaan: $TRIWULAN_OUT, lalu ./out.", show_default=False
-    ),
-]
-PeriodeArg = Annotated[
-    str,
-    typer.Argument(metavar="PERIODE", help="Periode, misalnya 2024-TW2.", show_default=False),
-]
-
 app = typer.Typer(
     help=(
         "Pelaporan realisasi triwulan kecamatan: daftar unit pelapor, berkas isian realisasi "
@@ -53,16 +43,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
-
-
-@contextmanager
-def friendly_errors() -> Iterator[None]:
-    """Turn a TriwulanError into its message on stderr and exit code 2, without a traceback."""
-    try:
-        yield
-    except TriwulanError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(code=getattr(error, "exit_code", EXIT_USER_ERROR)) from None
 
 
 # Commands that may send mail: only they read the SMTP password from a Prefect Secret block.
@@ -76,19 +56,6 @@ def main(ctx: typer.Context) -> None:
 
     with friendly_errors():
         apply_config(load_secret=ctx.invoked_subcommand in MAILING_COMMANDS)
-
-
-def latest_tahun() -> int:
-    """The newest year folder under the reference root: the year people mean when they omit it."""
-    root = reference_root()
-    years = (
-        sorted(int(p.name) for p in root.iterdir() if p.is_dir() and re.fullmatch(r"\d{4}", p.name))
-        if root.is_dir()
-        else []
-    )
-    if not years:
-        raise TriwulanError(f"Tidak ada folder tahun (misalnya 2024) di data referensi {root}.")
-    return years[-1]
 
 
 @app.command(
@@ -330,7 +297,8 @@ def ingatkan(
 )
 def config_command() -> None:
     """Print every setting, where it came from and its verdict; exit 2 if any is bad."""
-    from triwulan.config import check_settings, config_path, effective
+    from triwulan.config import config_path, effective
+    from triwulan.settings_check import check_settings
 
     with friendly_errors():
         path = config_path()
@@ -442,8 +410,8 @@ def final_command(
 ) -> None:
     """Mark a version final and send it; a version with gaps is confirmed first."""
     from triwulan.actions import GAP_WORDS, final_gaps, finalize, interactive
-    from triwulan.config import require_valid_settings
     from triwulan.run import delivery_lines
+    from triwulan.settings_check import require_valid_settings
     from triwulan.tasks.deliver import SmtpConfig
     from triwulan.tasks.setup import open_record
 

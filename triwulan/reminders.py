@@ -16,8 +16,9 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from triwulan.config import apply_config, require_valid_settings, schedule
+from triwulan.config import apply_config, schedule
 from triwulan.paths import inbox_dir, out_dir, quarter_inbox, quarter_out
+from triwulan.settings_check import require_valid_settings
 from triwulan.tasks import record, store
 from triwulan.tasks.attribution import attach_file_problems
 from triwulan.tasks.deliver import DeliveryResult, Mail, SmtpConfig, deliver
