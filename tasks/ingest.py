@@ -488,4 +488,4 @@ def collect_without_keeping(paths: list[Path], limits: Limits | None = None) -> 
     from triwulan.tasks.store import copy_regular
 
     with tempfile.TemporaryDirectory(prefix="triwulan-baca-") as tmp:
-        return collect_quarter(paths, lambda p: copy_regular(p, Path(tmp)), limits)
+        return collect_quarter(paths, lambda p: copy_regular(p, Path(tmp))[:2], limits)

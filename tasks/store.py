@@ -181,21 +181,31 @@ def sha_of_regular(path: Path) -> str:
     return digest.hexdigest()
 
 
-def copy_regular(path: Path, folder: Path) -> tuple[str, Path]:
-    """Copy a regular file into `folder` from its checked descriptor: (sha256, the copy).
+def copy_regular(path: Path, folder: Path, prefix: str = ".masuk-") -> tuple[str, Path, int]:
+    """Copy a regular file into `folder` from its checked descriptor: (sha256, copy, size).
 
-    For reading the inbox without keeping it (previews, reminders): the bytes read are the ones
-    checked, whatever the inbox entry became since.
+    Hashed while copying, so the copy is exactly the hashed bytes even when the entry changes
+    meanwhile (a unit still copying it); only a regular file is read (open_regular). A write
+    that fails (disk full) names `folder`, so it is never taken for a fault of the file read.
     """
     digest = hashlib.sha256()
+    size = 0
     with (
         os.fdopen(open_regular(path), "rb") as source,
-        tempfile.NamedTemporaryFile(dir=folder, suffix=path.suffix, delete=False) as copy,
+        tempfile.NamedTemporaryFile(
+            dir=folder, prefix=prefix, suffix=path.suffix[:10], delete=False
+        ) as copy,
     ):
-        for block in iter(lambda: source.read(1 << 20), b""):
-            digest.update(block)
-            copy.write(block)
-    return digest.hexdigest(), Path(copy.name)
+        try:
+            for block in iter(lambda: source.read(1 << 16), b""):
+                digest.update(block)
+                _store_write(copy, block, folder)
+                size += len(block)
+            _store_write(copy, b"", folder)  # flush: a full disk shows here at the latest
+        except BaseException:
+            Path(copy.name).unlink(missing_ok=True)
+            raise
+    return digest.hexdigest(), Path(copy.name), size
 
 
 def open_regular(path: Path) -> int:
@@ -237,8 +247,8 @@ def open_regular(path: Path) -> int:
 
 
 def _store_write(tmp: IO[bytes], block: bytes, raw_dir: Path) -> None:
-    """Write `block` to the store's copy (b"": flush it). A failure there (disk full) names the
-    store folder: collect_quarter then fails the run instead of calling the unit's file unreadable
+    """Write `block` to a copy (b"": flush it). A failure there (disk full) names the copy's
+    folder: collect_quarter then fails the run instead of calling the unit's file unreadable
     (an OSError without a filename is taken as a fault of the file being read)."""
     try:
         if block:
@@ -259,29 +269,13 @@ def keep_raw(engine: Engine, path: Path, raw_dir: Path) -> str:
     it into a problem of that file.
     """
     raw_dir.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    size = 0
-    fd = open_regular(path)
-    with (
-        os.fdopen(fd, "rb") as source,
-        tempfile.NamedTemporaryFile(dir=raw_dir, prefix=".masuk-", delete=False) as tmp,
-    ):
-        try:
-            for block in iter(lambda: source.read(1 << 16), b""):
-                digest.update(block)
-                _store_write(tmp, block, raw_dir)
-                size += len(block)
-            _store_write(tmp, b"", raw_dir)  # flush: a full disk shows here at the latest
-        except BaseException:
-            Path(tmp.name).unlink(missing_ok=True)
-            raise
-    sha = digest.hexdigest()
+    sha, tmp, size = copy_regular(path, raw_dir)
     target = raw_path(raw_dir, sha, path.suffix)
     if target.exists():
-        Path(tmp.name).unlink()
+        tmp.unlink()
     else:
         target.parent.mkdir(parents=True, exist_ok=True)
-        Path(tmp.name).replace(target)
+        tmp.replace(target)
         target.chmod(0o444)
     with engine.begin() as conn:
         known = conn.execute(select(berkas.c.sha256).where(berkas.c.sha256 == sha)).first()

@@ -12,7 +12,7 @@ import difflib
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parseaddr
 
@@ -23,9 +23,11 @@ from triwulan.config import (
     limit_ranges,
     schedule,
 )
+from triwulan.prefect_api import start_wait_seconds
 from triwulan.tasks.errors import TriwulanError
 from triwulan.tasks.limits import ENV_PREFIX as LIMIT_PREFIX
 from triwulan.tasks.limits import Limits, load_limits
+from triwulan.tasks.record_lock import lock_wait_seconds
 from triwulan.tasks.smtp import is_loopback
 
 EMAIL = re.compile(
@@ -112,9 +114,9 @@ def check_settings(env: Mapping[str, str] = os.environ) -> list[Verdict]:
             problem = _schedule_problem(variable, env)
             value = value or SCHEDULE_DEFAULTS[variable]
         elif variable == "TRIWULAN_KUNCI_TUNGGU_DETIK" and value:
-            problem = _lock_wait_problem(env)
+            problem = _refusal(lock_wait_seconds, env)
         elif variable == "TRIWULAN_PREFECT_MULAI_DETIK" and value:
-            problem = _start_wait_problem(env)
+            problem = _refusal(start_wait_seconds, env)
         elif variable == "TRIWULAN_PREFECT_PORT" and value:
             problem = _port_problem(value)
         judge(variable, problem, value)
@@ -136,16 +138,6 @@ def check_settings(env: Mapping[str, str] = os.environ) -> list[Verdict]:
     if raw("TRIWULAN_PERINGATAN_DEVIASI"):
         judge("TRIWULAN_PERINGATAN_DEVIASI", _deviation_problem(raw("TRIWULAN_PERINGATAN_DEVIASI")))
     return verdicts
-
-
-def _start_wait_problem(env: Mapping[str, str]) -> str | None:
-    from triwulan.prefect_api import start_wait_seconds
-
-    try:
-        start_wait_seconds(env)
-    except TriwulanError as exc:
-        return str(exc).partition(" tidak sah: ")[2].rstrip(".") or str(exc)
-    return None
 
 
 def require_valid_settings(env: Mapping[str, str] = os.environ) -> None:
@@ -221,11 +213,10 @@ def _schedule_problem(variable: str, env: Mapping[str, str]) -> str | None:
     return None
 
 
-def _lock_wait_problem(env: Mapping[str, str]) -> str | None:
-    from triwulan.tasks.record import lock_wait_seconds
-
+def _refusal(parse: Callable[[Mapping[str, str]], object], env: Mapping[str, str]) -> str | None:
+    """What a setting's own parser refuses (its "… tidak sah: <what>" message), else None."""
     try:
-        lock_wait_seconds(env)
+        parse(env)
     except TriwulanError as exc:
         return str(exc).partition("tidak sah: ")[2].rstrip(".") or str(exc)
     return None
