@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint bench bench-start clean-demo
+.PHONY: demo test lint-imports lint bench bench-start clean-demo
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,11 +15,20 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/triwulan demo --folder demo
 
-## test: lint and the whole test suite
-test: $(STAMP)
+## test: lint, the import contract and the whole test suite
+test: $(STAMP) lint-imports
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+## lint-imports: the house rules (.importlinter) checked on the package as installed
+# tasks/ and flows/ only become triwulan.tasks and triwulan.flows when installed, so the contract
+# is checked on a throwaway install; a stale build/ would carry moved modules into it.
+lint-imports: $(STAMP)
+	@rm -rf build; tmp=$$(mktemp -d); \
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --target "$$tmp/site" . \
+	&& (cd "$$tmp" && PYTHONPATH="$$tmp/site" $(CURDIR)/$(BIN)/lint-imports --no-cache \
+	$(CURDIR)/.importlinter); rc=$$?; rm -rf "$$tmp" build; exit $$rc
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_validate.py

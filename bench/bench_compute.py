@@ -12,9 +12,9 @@ import tracemalloc
 import numpy as np
 import pandas as pd
 
-from triwulan.tasks.compute import LEVEL_KEYS, aggregate, quarter_detail, totals
-from triwulan.tasks.early_warning import early_warnings
-from triwulan.tasks.reference import load_reference, plan_for_quarter
+from triwulan.tasks.core.reference import load_reference, plan_for_quarter
+from triwulan.tasks.measure.compute import LEVEL_KEYS, aggregate, quarter_detail, totals
+from triwulan.tasks.measure.early_warning import early_warnings
 
 
 def synthetic(copies: int, triwulan: int) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:

@@ -14,10 +14,10 @@ import tracemalloc
 import pandas as pd
 
 from triwulan.paths import SAMPLE_DIR
-from triwulan.tasks.iku import iku_rows
-from triwulan.tasks.iku_validate import type_sheet, validate_iku
-from triwulan.tasks.period import Period
-from triwulan.tasks.reference import load_reference
+from triwulan.tasks.check.iku import type_sheet, validate_iku
+from triwulan.tasks.core.period import Period
+from triwulan.tasks.core.reference import load_reference
+from triwulan.tasks.measure.iku import iku_rows
 
 REF = load_reference(2024)
 TW2 = Period(2024, 2)

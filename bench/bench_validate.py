@@ -3,7 +3,7 @@
 Run: .venv/bin/python bench/bench_validate.py [--base REV] [--repeat N]   (prints seconds; not a
 test). "after" is the working tree with every rule on (earlier quarters as
 store.earlier_figures gives them, so the quarter-to-quarter rules run too). "before" is
-tasks/validate.py and expectations/submission.json of git revision REV (default: the commit the
+tasks/check/validate.py and expectations/submission.json of git revision REV (default: the commit the
 catalogue was built on), loaded beside the current code; when that cannot be loaded, the figures
 measured on the development machine are printed instead. The catalogue's budget: a 560-unit
 validation at most 1.5 × before.
@@ -28,8 +28,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from triwulan.tasks.period import Period  # noqa: E402
-from triwulan.tasks.reference import Reference, load_reference, plan_for_quarter  # noqa: E402
+from triwulan.tasks.core.period import Period  # noqa: E402
+from triwulan.tasks.core.reference import Reference, load_reference, plan_for_quarter  # noqa: E402
 
 PERIOD = Period(2024, 2)
 BASE = "18ee0b3"  # before "The validation catalogue, complete"
@@ -107,7 +107,7 @@ def load_before(base: str, folder: Path) -> tuple[ModuleType, object] | None:
     """(validate module, suite) of revision `base`, importable beside the current code."""
     try:
         for source, name in (
-            ("tasks/validate.py", "validate_before.py"),
+            ("tasks/check/validate.py", "validate_before.py"),
             ("expectations/submission.json", "submission_before.json"),
         ):
             text = subprocess.run(
@@ -149,7 +149,7 @@ def main() -> None:
     start = time.perf_counter()
     import great_expectations  # noqa: F401
 
-    from triwulan.tasks import validate
+    from triwulan.tasks.check import validate
 
     print(
         f"{'import great_expectations (once per process)':<44} {time.perf_counter() - start:6.3f} s"

@@ -13,16 +13,16 @@ from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
 from triwulan.reminders import QuarterIsFinal, remind
-from triwulan.tasks import steps
-from triwulan.tasks.errors import DeliveryFailed, TriwulanError
-from triwulan.tasks.period import period_for_run
+from triwulan.tasks import runtime
+from triwulan.tasks.core.errors import DeliveryFailed, TriwulanError
+from triwulan.tasks.core.period import period_for_run
 
 
 def run_name() -> str:
     """Runs are named after the quarter they remind about ('pengingat 2025-TW1')."""
     params = flow_run.parameters or {}
     try:
-        return f"pengingat {period_for_run(params.get('periode'), steps.scheduled_start()).label}"
+        return f"pengingat {period_for_run(params.get('periode'), runtime.scheduled_start()).label}"
     except TriwulanError:
         return f"pengingat: periode {params.get('periode')!r} tidak sah"
 
@@ -42,7 +42,7 @@ def deadline_reminder(
             periode,
             Path(inbox) if inbox else None,
             Path(out) if out else None,
-            scheduled=steps.scheduled_start(),
+            scheduled=runtime.scheduled_start(),
         )
     except QuarterIsFinal as closed:  # nothing to remind about: a note, not a failed run
         logger.info(str(closed))

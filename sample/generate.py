@@ -23,13 +23,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from triwulan.tasks.fmt import rupiah
-from triwulan.tasks.iku_input import AKIP, SKM, ZONA, sheet_columns
-from triwulan.tasks.ingest import read_submission
-from triwulan.tasks.period import ROMAN, Period
-from triwulan.tasks.reference import QUARTERS, Reference, load_reference, plan_for_quarter
-from triwulan.tasks.submission import prefilled_frame
-from triwulan.tasks.template import write_xlsx
+from triwulan.tasks.collect.ingest import read_submission
+from triwulan.tasks.collect.template import write_xlsx
+from triwulan.tasks.core.fmt import rupiah
+from triwulan.tasks.core.iku_input import AKIP, SKM, ZONA, sheet_columns
+from triwulan.tasks.core.period import ROMAN, Period
+from triwulan.tasks.core.reference import QUARTERS, Reference, load_reference, plan_for_quarter
+from triwulan.tasks.core.submission import prefilled_frame
 
 SEED = 20240101
 TAHUN = 2024

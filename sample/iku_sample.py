@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from triwulan.paths import SAMPLE_DIR
-from triwulan.tasks.iku_nilai import UNSUR, ikm
-from triwulan.tasks.reference import Reference, load_reference
+from triwulan.tasks.core.reference import Reference, load_reference
+from triwulan.tasks.measure.iku_values import UNSUR, ikm
 
 SEED = 20240417
 TAHUN = 2024
@@ -172,7 +172,7 @@ def csv_path(folder: Path, name: str) -> Path:
 
 
 def read_sample(folder: Path | None = None) -> dict[str, pd.DataFrame]:
-    """The committed CSVs as the typed frames validation hands to tasks.iku (tertib as bool)."""
+    """The committed CSVs as the typed frames validation hands to tasks.measure.iku (tertib as bool)."""
     folder = folder or SAMPLE_DIR / "iku"
     frames = {
         name: pd.read_csv(csv_path(folder, name), dtype=str, keep_default_na=False)

@@ -11,20 +11,19 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy.engine import Engine
 
-from triwulan.paths import quarter_out
-from triwulan.tasks import record, store
-from triwulan.tasks.ingest import FileProblem
-from triwulan.tasks.period import Period
-from triwulan.tasks.reference import Reference
-from triwulan.tasks.steps import Built, build_quarter, fail, publish, work_folder
-from triwulan.tasks.validate import PROBLEM_COLUMNS, Validation
+from triwulan.tasks import steps
+from triwulan.tasks.check.validate import PROBLEM_COLUMNS, Validation
+from triwulan.tasks.collect.ingest import FileProblem
+from triwulan.tasks.core.period import Period
+from triwulan.tasks.core.quarter import Quarter
+from triwulan.tasks.record import runs as record
+from triwulan.tasks.record import store
+from triwulan.tasks.record.version import version_run
+from triwulan.tasks.steps import Built
 
 
-def cascade(
-    engine: Engine, ref: Reference, out: Path, period: Period, version: int, changed: bool
-) -> list[Built]:
+def cascade(quarter: Quarter, version: int, changed: bool) -> list[Built]:
     """Later quarters of the year already reported, recomputed in order as new versions.
 
     Their "s.d." figures include the corrected quarter. A later quarter marked final is left as
@@ -33,56 +32,43 @@ def cascade(
     if not changed:
         return []
     rebuilt = []
-    for q in range(period.triwulan + 1, 5):
-        later = Period(period.tahun, q)
-        last = record.last_report(engine, later.label)
-        if last is None or record.current_final(engine, later.label):
+    for q in range(quarter.period.triwulan + 1, 5):
+        later = quarter.later(q)
+        last = record.last_report(later.engine, later.label)
+        if last is None or record.current_final(later.engine, later.label):
             continue
-        with record.quarter_lock(engine, later.label, record.lock_wait_seconds()):
-            record.recover_dead_runs(engine, later.label, quarter_out(out, later.tahun, q))
-            rebuilt.append(_rebuild(engine, ref, out, later, last, period, version))
+        with steps.lock(later):
+            rebuilt.append(_rebuild(later, last, quarter.period, version))
     return rebuilt
 
 
 def _rebuild(
-    engine: Engine,
-    ref: Reference,
-    out: Path,
-    later: Period,
-    last: dict[str, Any],
-    corrected: Period,
-    corrected_version: int,
+    later: Quarter, last: dict[str, Any], corrected: Period, corrected_version: int
 ) -> Built:
     base = json.loads((Path(last["folder"]) / "summary.json").read_text(encoding="utf-8"))
     validation, unattached = validation_from_summary(base)
-    quarter_folder = quarter_out(out, later.tahun, later.triwulan)
-    version = store.next_version(engine, later.label, quarter_folder)
+    version = store.next_version(later.engine, later.label, later.folder)
     cause = {
         "code": "earlier_quarter_corrected",
         "period": corrected.label,
         "version": corrected_version,
         "message": f"Versi ini dibuat ulang karena data {corrected.roman} {corrected.tahun} "
-        f"dikoreksi (versi {corrected_version}); angka s.d. {later.roman} ikut berubah.",
+        f"dikoreksi (versi {corrected_version}); angka s.d. {later.period.roman} ikut berubah.",
     }
-    run_id = record.start_run(
-        engine,
+    with version_run(
+        later.engine,
         later.label,
         version,
-        None,
+        later.folder,
         pemicu="cascade",
         parameter={"periode": later.label, "koreksi": corrected.label},
         sidik=None,
         sebab=cause["message"],
-    )
-    work = work_folder(quarter_folder, version)
-    try:
-        built = build_quarter(engine, ref, later, version, work, validation, unattached, cause)
-        folder = publish(work, quarter_folder / f"v{version}")
-    except BaseException as exc:
-        fail(engine, run_id, quarter_folder, version, exc)
-        raise
-    record.finish_run(engine, run_id, "selesai", built.summary["counts"], folder=folder)
-    return built.moved_to(folder)
+    ) as run:
+        measured = steps.measure(later, version, validation, unattached, cause)
+        built = steps.publish(later, run, measured)
+        run.finished(built.summary["counts"])
+    return built
 
 
 def validation_from_summary(summary: dict[str, Any]) -> tuple[Validation, list[FileProblem]]:

@@ -1,6 +1,6 @@
 """An unchanged rerun, told before Prefect starts: nothing new to report, pending mails sent.
 
-The full fingerprint (tasks.fingerprint) needs the files read and validated. Most reruns change
+The full fingerprint (tasks.record.fingerprint) needs the files read and validated. Most reruns change
 nothing, so the CLI first compares a cheaper one over the same things as they lie: each inbox
 entry by name and content, the stored data of the year, the reference data and rules, the limits
 and thresholds, the program version. Equal to the one the last version recorded means the run
@@ -21,22 +21,25 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import Engine
-
 from triwulan.paths import reference_dir, reference_root
-from triwulan.tasks import record, store
-from triwulan.tasks.deliver import DeliveryResult, SmtpConfig, resend
-from triwulan.tasks.early_warning import load_thresholds
-from triwulan.tasks.fingerprint import folder_digest, program_version
-from triwulan.tasks.limits import Limits, load_limits
-from triwulan.tasks.period import Period
-from triwulan.tasks.reference import SHARED_REFERENCE
+from triwulan.tasks.core import files
+from triwulan.tasks.core.limits import Limits, load_limits
+from triwulan.tasks.core.period import Period
+from triwulan.tasks.core.quarter import Quarter
+from triwulan.tasks.core.reference import SHARED_REFERENCE
+from triwulan.tasks.measure.early_warning import load_thresholds
+from triwulan.tasks.record import fingerprint
+from triwulan.tasks.record import runs as record
+from triwulan.tasks.record.fingerprint import folder_digest, program_version
+from triwulan.tasks.record.lock import outcome_of
+from triwulan.tasks.record.mail import DbLedger, unconfirmed_leadership
+from triwulan.tasks.send.deliver import DeliveryResult, resend
 
 
 def reference_digest(period: Period) -> str:
     """The reference data of the year, the shared reference files and the GX suites."""
-    from triwulan.tasks.iku_validate import IKU_SUITE_PATH
-    from triwulan.tasks.suite import SUITE_PATH
+    from triwulan.tasks.check.iku import IKU_SUITE_PATH
+    from triwulan.tasks.check.suite import SUITE_PATH
 
     return folder_digest(
         [
@@ -75,14 +78,14 @@ def _entry_digest(path: Path, limits: Limits) -> str:
         info = os.lstat(path)
     except OSError as exc:
         return f"hilang:{exc.errno}"
-    kind = store.entry_kind(info.st_mode)
+    kind = files.entry_kind(info.st_mode)
     if kind is not None:
         return f"jenis:{kind}"
     if info.st_size > limits.ukuran_berkas:
         return f"besar:{info.st_size}:{info.st_mtime_ns}"
     try:
-        return store.sha_of_regular(path)
-    except store.NotRegularFile as exc:
+        return files.sha_of_regular(path)
+    except files.NotRegularFile as exc:
         return f"jenis:{exc.kind}"
     except OSError as exc:
         return f"galat:{exc.errno}"
@@ -99,19 +102,19 @@ def input_fingerprint(inbox: str, stored: str, reference: str, settings: Mapping
     return hashlib.sha256(json.dumps(payload, default=str).encode("utf-8")).hexdigest()
 
 
-def current_input_fingerprint(engine: Engine, period: Period, quarter_inbox: Path) -> str:
+def current_input_fingerprint(quarter: Quarter) -> str:
     """The fingerprint of the inputs as they are now (the flow records it after saving)."""
     return input_fingerprint(
-        inbox_digest(quarter_inbox, load_limits()),
-        store.data_digest(engine, period.tahun),
-        reference_digest(period),
+        inbox_digest(quarter.inbox_folder, quarter.limits),
+        fingerprint.data_digest(quarter.engine, quarter.period.tahun),
+        reference_digest(quarter.period),
         settings_values(),
     )
 
 
-def unchanged_since(engine: Engine, periode: str, fingerprint: str) -> dict[str, Any] | None:
+def unchanged_since(quarter: Quarter, fingerprint: str) -> dict[str, Any] | None:
     """The last version, when it recorded exactly these inputs."""
-    last = record.last_report(engine, periode)
+    last = record.last_report(quarter.engine, quarter.label)
     if last and last.get("sidik_masukan") == fingerprint and last.get("folder"):
         return last
     return None
@@ -132,19 +135,17 @@ def eml_key(path: Path) -> str:
 
 
 def answer_unchanged(
-    engine: Engine,
-    period: Period,
+    quarter: Quarter,
     last: Mapping[str, Any],
     pemicu: str,
-    params: Mapping[str, str],
     sidik: str | None,
-    smtp: SmtpConfig | None,
     sidik_masukan: str | None = None,
 ) -> dict[str, Any]:
     """Record a run without a version; send the last version's mails that never went out.
 
     An unchanged rerun must not leave leadership without the draft (server down last time).
     """
+    engine, period, smtp = quarter.engine, quarter.period, quarter.smtp
     versi = int(last["versi"])
     run_id = record.start_run(
         engine,
@@ -152,12 +153,12 @@ def answer_unchanged(
         versi,
         None,
         pemicu=pemicu,
-        parameter=params,
+        parameter=quarter.params,
         sidik=sidik,
         sidik_masukan=sidik_masukan,
     )
     folder = Path(last["folder"])
-    ledger = record.DbLedger(
+    ledger = DbLedger(
         engine, period.label, folder.parent / "terkirim.json", versi=versi, run_id=run_id
     )
     pending: list[DeliveryResult] = []
@@ -166,7 +167,7 @@ def answer_unchanged(
             waiting = pending_emls(folder, ledger.load())
             pending = resend(waiting, smtp, ledger) if waiting else []
     except BaseException as exc:  # Ctrl-C while resending: the run row must not stay 'berjalan'
-        status, message = record.outcome_of(exc)
+        status, message = outcome_of(exc)
         with contextlib.suppress(Exception):
             record.finish_run(engine, run_id, status, pesan=message)
         raise
@@ -179,7 +180,7 @@ def answer_unchanged(
         "folder": str(folder),
         "delivery": delivery_rows(pending),
         "undelivered": undelivered,
-        "unconfirmed": record.unconfirmed_leadership(engine, period.label),
+        "unconfirmed": unconfirmed_leadership(engine, period.label),
     }
 
 

@@ -10,20 +10,21 @@ import datetime as dt
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from triwulan.paths import inbox_dir, out_dir, quarter_inbox, quarter_out, raw_store
-from triwulan.tasks import store
-from triwulan.tasks.deliver import SmtpConfig
-from triwulan.tasks.errors import TriwulanError
-from triwulan.tasks.ingest import check_inbox, find_submissions
-from triwulan.tasks.limits import load_limits
-from triwulan.tasks.period import Period, period_for_run
-from triwulan.tasks.reference import Reference, load_reference
+from triwulan.paths import folder_hint, inbox_dir, out_dir, quarter_inbox, quarter_out, raw_store
+from triwulan.tasks.collect.ingest import check_inbox, find_submissions
+from triwulan.tasks.core.errors import TriwulanError
+from triwulan.tasks.core.limits import load_limits
+from triwulan.tasks.core.period import period_for_run
+from triwulan.tasks.core.quarter import Quarter
+from triwulan.tasks.core.reference import load_reference
+from triwulan.tasks.core.smtp_settings import SmtpConfig
+from triwulan.tasks.record import database
+from triwulan.tasks.record import runs as record
 
 
 def check_writable(folder: Path, what: str) -> None:
@@ -52,10 +53,10 @@ def check_disk(folder: Path, needed_mb: int) -> None:
 
 def open_database(out_path: Path) -> Engine:
     """The store, created or migrated, after a real (rolled back) write; one Indonesian line."""
-    url = store.db_url(out_path)
+    url = database.db_url(out_path)
     try:
-        engine = store.open_store(url)
-        store.check_writable(engine)
+        engine = database.open_store(url)
+        database.check_writable(engine)
     except ImportError as exc:
         raise TriwulanError(
             f"Driver basis data untuk TRIWULAN_DB_URL belum terpasang ({exc.name}); untuk "
@@ -77,47 +78,31 @@ def open_record(out: Path | None) -> tuple[Path, Engine]:
     """For commands on what runs left behind (status, final, kirim-ulang): out folder and store."""
     out_path = out_dir(out)
     if not out_path.is_dir() and "TRIWULAN_DB_URL" not in os.environ:
-        from triwulan.config import folder_hint
-
         hint = folder_hint(out_path, "TRIWULAN_OUT", "--out", "out")
         raise TriwulanError(f"Folder hasil '{out_path}' tidak ada: belum ada run di sini {hint}")
     return out_path, open_database(out_path)
 
 
-@dataclass(frozen=True)
-class Setup:
-    period: Period
-    ref: Reference
-    inbox: Path
-    out: Path
-    smtp: SmtpConfig | None
-    engine: Engine
-
-
-def check_setup(
+def open_quarter(
     periode: str | None,
     inbox: Path | None,
     out: Path | None,
     scheduled: dt.datetime | None = None,
-) -> Setup:
-    """Config, period, reference data, inbox, out folder, SMTP settings and database, in order.
+) -> Quarter:
+    """Period, reference data, inbox, out folder, SMTP settings and database, in order.
 
-    Without a periode the quarter is the one ended before `scheduled` (a scheduled run's start
-    time), else before the wall clock.
+    The settings themselves (triwulan.toml, every TRIWULAN_* value) are checked by the caller
+    first. Without a periode the quarter is the one ended before `scheduled` (a scheduled run's
+    start time), else before the wall clock.
     """
-    from triwulan.config import apply_config
-    from triwulan.settings_check import require_valid_settings
-
-    apply_config()
-    require_valid_settings()  # every bad setting, one line each, before Prefect or any work
     period = period_for_run(periode, scheduled)
     ref = load_reference(period.tahun)
     inbox_path, out_path = inbox_dir(inbox), out_dir(out)
     check_inbox(inbox_path)
-    quarter = quarter_inbox(inbox_path, period.tahun, period.triwulan)
-    if not find_submissions(quarter):
+    folder_in = quarter_inbox(inbox_path, period.tahun, period.triwulan)
+    if not find_submissions(folder_in):
         raise TriwulanError(
-            f"Belum ada berkas masuk untuk {period.label}: folder '{quarter}' tidak ada atau kosong."
+            f"Belum ada berkas masuk untuk {period.label}: folder '{folder_in}' tidak ada atau kosong."
         )
     limits = load_limits()
     check_writable(out_path, "Folder hasil")
@@ -128,19 +113,16 @@ def check_setup(
     check_disk(out_path, limits.ruang_disk_mb)
     smtp = SmtpConfig.from_env()
     engine = open_database(out_path)
-    return Setup(period, ref, inbox_path, out_path, smtp, engine)
+    return Quarter(period, ref, engine, inbox_path, out_path, limits, smtp)
 
 
-def guard_final(
-    engine: Engine, periode: str, buka_final: str | None, *, record_reopen: bool = True
-) -> None:
+def guard_final(quarter: Quarter, buka_final: str | None, *, record_reopen: bool = True) -> None:
     """A version marked final is not replaced by accident: reopening needs a recorded reason.
 
     The CLI asks with `record_reopen=False` before Prefect starts; the flow records the reopening
     when it really runs, so a run that never started leaves the quarter FINAL.
     """
-    from triwulan.tasks import record
-
+    engine, periode = quarter.engine, quarter.label
     fixed = record.current_final(engine, periode)
     if fixed is None:
         return

@@ -1,125 +1,299 @@
-"""Prefect task shells: each step does its I/O and calls the plain functions of tasks/.
+"""The steps of the quarterly flow: thin Prefect shells over the stages' plain functions.
 
-No step is cached: ingestion keyed on a path would return the old result after a file is
-corrected, and a rerun must see exactly the files in the inbox now.
+Each step takes the Quarter (tasks.core.quarter) and what the step before it handed on; it does
+the I/O and calls the stage that owns the work. No step is cached: ingestion keyed on a path
+would return the old result after a file is corrected, and a rerun must see the inbox as it is.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from prefect import get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from sqlalchemy.engine import Engine
 
-from triwulan.paths import out_dir, quarter_inbox
-from triwulan.tasks import compute, record, store
-from triwulan.tasks.deliver import DeliveryResult, Mail, SmtpConfig, deliver
-from triwulan.tasks.errors import DeliveryFailed
-from triwulan.tasks.fingerprint import run_fingerprint
-from triwulan.tasks.fmt import STATUS_LABEL, persen, rupiah
-from triwulan.tasks.iku_store import load_iku
-from triwulan.tasks.iku_store import save_iku as save_iku_rows
-from triwulan.tasks.iku_validate import IkuValidation, validate_received
-from triwulan.tasks.ingest import FileProblem, Received, collect_quarter, find_submissions
-from triwulan.tasks.mails import failure_mail, leadership_key, secretariat_address
-from triwulan.tasks.period import Period, period_for_run
-from triwulan.tasks.reference import Reference, plan_for_quarter
-from triwulan.tasks.report_data import previous_version, summarise_version
-from triwulan.tasks.rerun import (
-    answer_unchanged,
-    delivery_rows,
-    reference_digest,
-    settings_values,
+from triwulan.tasks import rerun
+from triwulan.tasks.check.attribution import attach_file_problems
+from triwulan.tasks.check.iku import IkuValidation, validate_received
+from triwulan.tasks.check.validate import Validation
+from triwulan.tasks.collect.ingest import FileProblem, Received, collect_quarter, find_submissions
+from triwulan.tasks.core.errors import DeliveryFailed
+from triwulan.tasks.core.quarter import Quarter
+from triwulan.tasks.measure import compute
+from triwulan.tasks.measure.report_data import Extras, previous_version, summarise_version
+from triwulan.tasks.measure.summary import counted_units, earlier_gaps, write_summary
+from triwulan.tasks.publish.version_files import Checked, write_version_files
+from triwulan.tasks.record import runs as record
+from triwulan.tasks.record import store
+from triwulan.tasks.record.fingerprint import data_digest, run_fingerprint
+from triwulan.tasks.record.iku import load_iku
+from triwulan.tasks.record.iku import save_iku as save_iku_rows
+from triwulan.tasks.record.lock import lock_wait_seconds, quarter_lock, recover_dead_runs
+from triwulan.tasks.record.mail import DbLedger, unconfirmed_leadership
+from triwulan.tasks.record.version import VersionRun, version_run
+from triwulan.tasks.runtime import publish_artifacts, rename_run
+from triwulan.tasks.send.acknowledgement import acknowledgement_mails
+from triwulan.tasks.send.deliver import DeliveryResult, Mail, deliver
+from triwulan.tasks.send.mails import (
+    leadership_key,
+    leadership_mail,
+    unit_feedback_mails,
 )
-from triwulan.tasks.summary import (
-    counted_units,
-    earlier_gaps,
-    write_summary,
-)
-from triwulan.tasks.validate import Validation
-from triwulan.tasks.version_files import Checked, write_version_files
+
+# ------------------------------------------------------------------------ the quarter's lock
+
+
+@contextlib.contextmanager
+def lock(quarter: Quarter) -> Iterator[list[str]]:
+    """One run per quarter at a time; what a dead run left is cleared first (and named)."""
+    with quarter_lock(quarter.engine, quarter.label, lock_wait_seconds()):
+        yield recover_dead_runs(quarter.engine, quarter.label, quarter.folder)
+
+
+# ------------------------------------------------------------------------------- collect
 
 
 @task(name="kumpulkan", cache_policy=NO_CACHE)
-def collect(engine: Engine, inbox: Path, period: Period, raw_dir: Path) -> Received:
+def collect(quarter: Quarter) -> Received:
     """Keep every received file byte-for-byte, then read the kept copies into one text frame.
 
-    No retries: a file that cannot be read is a problem of that file, never a failed step.
+    The inbox's digest is taken before and after: a file that changed while it was read leaves
+    no digest, so the next run cannot take the fast unchanged answer. No retries: a file that
+    cannot be read is a problem of that file, never a failed step.
     """
-    paths = find_submissions(quarter_inbox(inbox, period.tahun, period.triwulan))
+    found = rerun.inbox_digest(quarter.inbox_folder, quarter.limits)
+    paths = find_submissions(quarter.inbox_folder)
 
     def keep(path: Path) -> tuple[str, Path]:
-        sha = store.keep_raw(engine, path, raw_dir)
-        return sha, store.raw_path(raw_dir, sha, path.suffix)
+        sha = store.keep_raw(quarter.engine, path, quarter.raw_dir)
+        return sha, store.raw_path(quarter.raw_dir, sha, path.suffix)
 
     received = collect_quarter(paths, keep)
+    if rerun.inbox_digest(quarter.inbox_folder, quarter.limits) != found:
+        found = None
     get_run_logger().info(
         "%d berkas ditemukan untuk %s, %d bermasalah",
         len(paths),
-        period.label,
+        quarter.label,
         len(received.file_problems),
     )
-    return received
+    return replace(received, inbox_digest=found)
+
+
+# --------------------------------------------------------------------------------- check
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    """What checking decided: per unit accepted or rejected, the IKU sheets, stray files."""
+
+    validation: Validation
+    iku: IkuValidation
+    unattached: list[FileProblem]  # unreadable files that name no unit
 
 
 @task(name="validasi", cache_policy=NO_CACHE)
 def validate(
-    collected: Received, ref: Reference, period: Period, earlier: pd.DataFrame
+    collected: Received, quarter: Quarter, earlier: pd.DataFrame
 ) -> tuple[Validation, IkuValidation]:
     """Great Expectations over all units of the quarter (one batch for the money, one per IKU
     sheet); an error anywhere in a unit's file rejects the file."""
-    return validate_received(collected, ref, period, earlier)
+    return validate_received(collected, quarter.ref, quarter.period, earlier)
 
 
-@task(name="simpan-iku", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
-def save_iku(
-    engine: Engine, period: Period, iku: IkuValidation, status: dict[str, str], version: int
-) -> int:
-    """IKU rows of units not rejected replace their earlier rows of the sheets they sent."""
-    units = {u for u, _ in iku.sent if status.get(u) != "rejected"}
-    return save_iku_rows(
-        engine, period.tahun, period.triwulan, iku.accepted, iku.sent, units, version
+def check(quarter: Quarter, collected: Received) -> Verdicts:
+    """Validate against the rules and the earlier quarters; unreadable files go to their unit."""
+    p = quarter.period
+    earlier = store.earlier_figures(quarter.engine, p.tahun, p.triwulan)
+    validation, iku = validate(collected, quarter, earlier)
+    validation, unattached = attach_file_problems(
+        validation, collected.file_problems, quarter.ref.units
     )
+    return Verdicts(validation, iku, unattached)
+
+
+# -------------------------------------------------------------------------------- record
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The accepted rows saved as the next version's data, and what the run depends on."""
+
+    version: int
+    changed: bool  # the quarter's stored data differs from before this run
+    sidik: str  # everything the report would be made of (tasks.record.fingerprint)
+    sidik_masukan: str | None  # the inputs as they lie, for the fast unchanged answer
 
 
 @task(name="simpan", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
-def save(
-    engine: Engine, period: Period, accepted: pd.DataFrame, shas: dict[str, str], version: int
-) -> int:
+def save(quarter: Quarter, accepted: pd.DataFrame, shas: dict[str, str], version: int) -> int:
     """Accepted rows replace the unit's earlier rows of this quarter (a correction)."""
     rows = accepted.assign(sha256=accepted["_file"].map(shas))
-    return store.save_accepted(engine, period.tahun, period.triwulan, rows, version)
+    p = quarter.period
+    return store.save_accepted(quarter.engine, p.tahun, p.triwulan, rows, version)
+
+
+@task(name="simpan-iku", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+def save_iku(quarter: Quarter, iku: IkuValidation, status: dict[str, str], version: int) -> int:
+    """IKU rows of units not rejected replace their earlier rows of the sheets they sent."""
+    units = {u for u, _ in iku.sent if status.get(u) != "rejected"}
+    p = quarter.period
+    return save_iku_rows(
+        quarter.engine, p.tahun, p.triwulan, iku.accepted, iku.sent, units, version
+    )
+
+
+@task(name="sidik", cache_policy=NO_CACHE)
+def fingerprint(quarter: Quarter, collected: Received) -> str:
+    """Digest of everything the report would be made of (see tasks.record.fingerprint)."""
+    return run_fingerprint(
+        collected.sha256,
+        {p.file: p.message for p in collected.file_problems},
+        data_digest(quarter.engine, quarter.period.tahun),
+        rerun.reference_digest(quarter.period),
+        # the thresholds as read (file or TRIWULAN_PERINGATAN_DEVIASI): they change the report
+        rerun.settings_values(),
+    )
+
+
+def record_quarter(quarter: Quarter, collected: Received, verdicts: Verdicts) -> Recorded:
+    """Save what was accepted, then fingerprint: saving the same files again changes nothing,
+    so an identical rerun (same files, same store, same rules) has the same fingerprint."""
+    engine, p = quarter.engine, quarter.period
+    version = store.next_version(engine, quarter.label, quarter.folder)
+    before = data_digest(engine, p.tahun, p.triwulan)
+    save(quarter, verdicts.validation.accepted, collected.sha256, version)
+    save_iku(quarter, verdicts.iku, verdicts.validation.status, version)
+    changed = data_digest(engine, p.tahun, p.triwulan) != before
+    masukan = collected.inbox_digest and rerun.input_fingerprint(
+        collected.inbox_digest,
+        data_digest(engine, p.tahun),
+        rerun.reference_digest(p),
+        rerun.settings_values(),
+    )
+    return Recorded(version, changed, fingerprint(quarter, collected), masukan)
+
+
+def unchanged_rerun(
+    quarter: Quarter, recorded: Recorded, pemicu: str, paksa: bool
+) -> dict[str, Any] | None:
+    """Nothing differs from the last version: recorded, no version, pending mails sent."""
+    last = record.last_report(quarter.engine, quarter.label)
+    if paksa or not last or last["sidik"] != recorded.sidik:
+        return None
+    result = rerun.answer_unchanged(quarter, last, pemicu, recorded.sidik, recorded.sidik_masukan)
+    rename_run(f"{quarter.label} v{last['versi']} (tanpa perubahan)")
+    get_run_logger().info("%s: tidak ada perubahan sejak v%s", quarter.label, last["versi"])
+    if result["undelivered"]:
+        raise DeliveryFailed(result["undelivered"], result)
+    return result
+
+
+@contextlib.contextmanager
+def new_version(quarter: Quarter, recorded: Recorded, pemicu: str) -> Iterator[VersionRun]:
+    """The run row of the new version; a failure inside marks it and leaves v<k>.gagal/."""
+    rename_run(f"{quarter.label} v{recorded.version}")
+    with version_run(
+        quarter.engine,
+        quarter.label,
+        recorded.version,
+        quarter.folder,
+        pemicu=pemicu,
+        parameter=quarter.params,
+        sidik=recorded.sidik,
+        sidik_masukan=recorded.sidik_masukan,
+    ) as run:
+        yield run
+
+
+def record_files(
+    quarter: Quarter, run: VersionRun, collected: Received, verdicts: Verdicts
+) -> None:
+    """Which unit sent which file, and what became of it in this run.
+
+    A file with only IKU sheets (e.g. the survey as CSV) belongs to the unit its rows name.
+    """
+    validation = verdicts.validation
+    owner: dict[str, str] = dict(verdicts.iku.owners or {})
+    for unit, names in validation.files.items():
+        for name in collected.sha256:
+            if name == names or name in names.split(", "):
+                owner[name] = unit
+    problems = validation.problems
+    outcome = {}
+    for name in collected.sha256:
+        unit = owner.get(name)
+        count = int(((problems["file"] == name) & (problems["severity"] == "error")).sum())
+        status = validation.status.get(unit, "rejected" if count else "accepted")
+        outcome[name] = (unit, status if unit else "rejected", count)
+    record.record_submissions(quarter.engine, quarter.label, run.run_id, collected.sha256, outcome)
+
+
+# ------------------------------------------------------------------------------- measure
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One version's figures and summary, before any file is written."""
+
+    version: int
+    summary: dict[str, Any]
+    detail: pd.DataFrame
+    extras: Extras
 
 
 @task(name="hitung", cache_policy=NO_CACHE)
-def compute_quarter(
-    ref: Reference, period: Period, stored: pd.DataFrame, units: list[str]
-) -> pd.DataFrame:
+def compute_quarter(quarter: Quarter, stored: pd.DataFrame, units: list[str]) -> pd.DataFrame:
     """Figures of the quarter and cumulative to date, from the stored accepted rows."""
-    names = dict(zip(ref.units["unit"], ref.units["nama"], strict=True))
-    plan = plan_for_quarter(ref, period.triwulan)
-    return compute.quarter_detail(plan, stored, units, period.triwulan, names, ref.predikat)
+    ref, p = quarter.ref, quarter.period
+    return compute.quarter_detail(
+        quarter.plan, stored, units, p.triwulan, ref.unit_names, ref.predikat
+    )
 
 
-@task(name="laporan", cache_policy=NO_CACHE)
-def write_reports(
-    folder: Path,
-    summary: dict[str, object],
-    detail: pd.DataFrame,
-    predikat: pd.DataFrame,
-    checked: Checked | None = None,
-    e81: pd.DataFrame | None = None,
-) -> list[Path]:
-    """The version folder's files (summary, detail, report, rekap, charts; validasi, data docs)."""
-    return write_version_files(folder, summary, detail, predikat, checked, e81)
+def measure(
+    quarter: Quarter,
+    version: int,
+    validation: Validation,
+    unattached: list[FileProblem],
+    cause: dict[str, Any] | None = None,
+) -> Measured:
+    """Figures from the store, and the summary with its warnings, IKU, E.81 and changes."""
+    engine, ref, p = quarter.engine, quarter.ref, quarter.period
+    # A unit not accepted in this run (new file rejected, unreadable or gone) keeps the rows
+    # it had accepted for this quarter before; the report says which file they come from.
+    sources = store.stored_sources(engine, p.tahun, p.triwulan)
+    counted, earlier_data = counted_units(validation.status, sources)
+    stored = store.load_realisasi(engine, p.tahun, p.triwulan)  # read once
+    detail = compute_quarter(quarter, stored, counted)
+    warnings = earlier_gaps(
+        store.quarters_with_data(engine, p.tahun), counted, p.triwulan, ref.unit_names
+    )
+    last = record.last_report(engine, quarter.label)
+    summary, extras = summarise_version(
+        ref,
+        p,
+        version,
+        validation,
+        unattached,
+        detail,
+        earlier_data,
+        warnings,
+        stored,
+        load_iku(engine, p.tahun, p.triwulan),
+        counted,
+        previous_version(last["folder"]) if last else None,
+        cause,
+    )
+    return Measured(version, summary, detail, extras)
+
+
+# ------------------------------------------------------------------------------- publish
 
 
 @dataclass(frozen=True)
@@ -137,244 +311,101 @@ class Built:
         return replace(self, folder=folder, attachments=moved)
 
 
-def build_quarter(
-    engine: Engine,
-    ref: Reference,
-    period: Period,
-    version: int,
+@task(name="laporan", cache_policy=NO_CACHE)
+def write_reports(
+    quarter: Quarter,
     folder: Path,
-    validation: Validation,
-    unattached: list[FileProblem],
-    cause: dict[str, Any] | None,
+    measured: Measured,
+    checked: Checked | None = None,
+) -> list[Path]:
+    """The version folder's files (summary, detail, report, rekap, charts; validasi, data docs)."""
+    return write_version_files(
+        folder,
+        measured.summary,
+        measured.detail,
+        quarter.ref.predikat,
+        checked,
+        measured.extras.e81,
+    )
+
+
+def publish(
+    quarter: Quarter,
+    run: VersionRun,
+    measured: Measured,
+    verdicts: Verdicts | None = None,
     raw: pd.DataFrame | None = None,
 ) -> Built:
-    """Figures from the store, the summary with its warnings, and the report files.
+    """The version's files, built under a temporary name, then given the version's own.
 
     `raw` (the rows read this run) is given when files were validated: then the version also
     gets its validation report and GX Data Docs.
     """
-    # A unit not accepted in this run (new file rejected, unreadable or gone) keeps the rows
-    # it had accepted for this quarter before; the report says which file they come from.
-    sources = store.stored_sources(engine, period.tahun, period.triwulan)
-    counted, earlier_data = counted_units(validation.status, sources)
-    stored = store.load_realisasi(engine, period.tahun, period.triwulan)  # read once
-    detail = compute_quarter(ref, period, stored, counted)
-    names = dict(zip(ref.units["unit"], ref.units["nama"], strict=True))
-    warnings = earlier_gaps(
-        store.quarters_with_data(engine, period.tahun), counted, period.triwulan, names
-    )
-    last = record.last_report(engine, period.label)
-    summary, extras = summarise_version(
-        ref,
-        period,
-        version,
-        validation,
-        unattached,
-        detail,
-        earlier_data,
-        warnings,
-        stored,
-        load_iku(engine, period.tahun, period.triwulan),
-        counted,
-        previous_version(last["folder"]) if last else None,
-        cause,
-    )
     checked = None
-    if raw is not None:
+    if raw is not None and verdicts is not None:
         rows = raw.groupby("_file").size().to_dict() if not raw.empty else {}
         checked = Checked(
-            validation.problems,
+            verdicts.validation.problems,
             {str(k): int(v) for k, v in rows.items()},
-            getattr(validation, "gx_result", None),
-            f"{period.label} v{version}",
+            getattr(verdicts.validation, "gx_result", None),
+            f"{quarter.label} v{measured.version}",
         )
-    attachments = write_reports(folder, summary, detail, ref.predikat, checked, extras.e81)
-    return Built(version, folder, summary, detail, attachments)
+    attachments = write_reports(quarter, run.work, measured, checked)
+    built = Built(measured.version, run.work, measured.summary, measured.detail, attachments)
+    return built.moved_to(run.publish())
 
 
-def work_folder(quarter_folder: Path, version: int) -> Path:
-    """A version is built under a temporary name and renamed only when it is complete."""
-    return quarter_folder / f".v{version}.sedang"
+# ---------------------------------------------------------------------------------- send
 
 
-def publish(work: Path, final: Path) -> Path:
-    work.replace(final)
-    return final
-
-
-def fail(
-    engine: Engine, run_id: int, quarter_folder: Path, version: int, exc: BaseException
-) -> None:
-    """A failed run leaves at most v<k>.gagal/ (never a folder that looks complete).
-
-    The folder is renamed first and each step is tried on its own: on a full disk the database
-    write may fail too, and the folder must still not stay `.sedang`.
-    """
-    status, message = record.outcome_of(exc)
-    for candidate in (work_folder(quarter_folder, version), quarter_folder / f"v{version}"):
-        if candidate.exists():
-            with contextlib.suppress(OSError):
-                candidate.replace(quarter_folder / f"v{version}.gagal")
-            break
-    with contextlib.suppress(Exception):
-        record.finish_run(engine, run_id, status, pesan=message)
-
-
-def unchanged(
-    engine: Engine,
-    period: Period,
-    last: dict[str, Any],
-    pemicu: str,
-    params: dict[str, str],
-    sidik: str,
-    smtp: SmtpConfig | None,
-    sidik_masukan: str | None = None,
-) -> dict[str, Any]:
-    """Nothing differs from the last version: recorded, no version, pending mails sent."""
-    result = answer_unchanged(engine, period, last, pemicu, params, sidik, smtp, sidik_masukan)
-    rename_run(f"{period.label} v{last['versi']} (tanpa perubahan)")
-    get_run_logger().info("%s: tidak ada perubahan sejak v%s", period.label, last["versi"])
-    if result["undelivered"]:
-        raise DeliveryFailed(result["undelivered"], result)
-    return result
-
-
-def scheduled_start() -> dt.datetime | None:
-    """The scheduled start of this flow run (stays put when the run is late or retried)."""
-    from prefect.runtime import flow_run
-
-    try:
-        value = flow_run.scheduled_start_time
-    except Exception:  # outside a flow run
-        return None
-    if value is None:
-        return None
-    return dt.datetime.fromisoformat(value.isoformat())
-
-
-def trigger() -> str:
-    """'jadwal' for a deployment run the scheduler created, 'manual' otherwise."""
-    from prefect.client.orchestration import get_client
-    from prefect.runtime import deployment, flow_run
-
-    try:
-        if deployment.id is None or not flow_run.id:
-            return "manual"
-        with get_client(sync_client=True) as client:
-            return "jadwal" if client.read_flow_run(flow_run.id).auto_scheduled else "deployment"
-    except Exception:  # outside a flow run, or no API: treat as a person's run
-        return "manual"
-
-
-def rename_run(name: str) -> None:
-    """Name the Prefect flow run after what it reported ('2024-TW2 v3')."""
-    from prefect.client.orchestration import get_client
-    from prefect.runtime import flow_run
-
-    run_id = flow_run.id
-    if not run_id:
-        return
-    try:
-        with get_client(sync_client=True) as client:
-            client.update_flow_run(run_id, name=name)
-    except Exception as exc:  # a name is a convenience; the report must not depend on it
-        get_run_logger().warning("nama run tidak dapat diubah: %s", exc)
-
-
-def tell_secretariat(periode: str | None, scheduled: dt.datetime | None, exc: Exception) -> None:
-    """A scheduled run that cannot produce a report mails the secretariat what to do."""
-    logger = get_run_logger()
-    try:
-        config = SmtpConfig.from_env()
-        to = secretariat_address()
-    except Exception as problem:
-        logger.error("sekretariat tidak dapat diberi tahu: %s", problem)
-        return
-    if not to:
-        logger.error("alamat sekretariat tidak diketahui (TRIWULAN_SEKRETARIAT)")
-        return
-    label = periode or (period_for_run(None, scheduled).label if scheduled else "triwulan terakhir")
-    mail = failure_mail(label, str(exc), to)
-    outbox = out_dir() / "log" / "pemberitahuan"
-    try:
-        outbox.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        outbox = Path(tempfile.mkdtemp(prefix="triwulan-pemberitahuan-"))
-    for result in deliver([mail], outbox, config, ledger=outbox / "terkirim.json"):
-        logger.info("pemberitahuan ke sekretariat: %s", result.status)
-
-
-@task(name="sidik", cache_policy=NO_CACHE)
-def fingerprint(engine: Engine, ref: Reference, period: Period, collected: Received) -> str:
-    """Digest of everything the report would be made of (see tasks.fingerprint)."""
-    return run_fingerprint(
-        collected.sha256,
-        {p.file: p.message for p in collected.file_problems},
-        store.data_digest(engine, period.tahun),
-        reference_digest(period),
-        # the thresholds as read (file or TRIWULAN_PERINGATAN_DEVIASI): they change the report
-        settings_values(),
-    )
-
-
-def record_files(
-    engine: Engine,
-    period: Period,
-    run_id: int,
-    collected: Received,
-    validation: Validation,
-    iku_owners: dict[str, str] | None = None,
-) -> None:
-    """Which unit sent which file, and what became of it in this run.
-
-    A file with only IKU sheets (e.g. the survey as CSV) belongs to the unit its rows name.
-    """
-    owner: dict[str, str] = dict(iku_owners or {})
-    for unit, names in validation.files.items():
-        for name in collected.sha256:
-            if name == names or name in names.split(", "):
-                owner[name] = unit
-    problems = validation.problems
-    verdicts = {}
-    for name in collected.sha256:
-        unit = owner.get(name)
-        count = int(((problems["file"] == name) & (problems["severity"] == "error")).sum())
-        status = validation.status.get(unit, "rejected" if count else "accepted")
-        verdicts[name] = (unit, status if unit else "rejected", count)
-    record.record_submissions(engine, period.label, run_id, collected.sha256, verdicts)
+def compose_mails(
+    quarter: Quarter, built: Built, later: list[Built], collected: Received
+) -> list[Mail]:
+    """The draft to leadership (naming every quarter that changed), feedback, receipts."""
+    ref, p = quarter.ref, quarter.period
+    return [
+        leadership_mail(ref, p, built.summary, built.attachments, built.detail, later),
+        *unit_feedback_mails(
+            ref,
+            p,
+            built.summary,
+            collected.sha256,
+            raw_dir=quarter.raw_dir,
+            attachments_dir=built.folder / "lampiran-unit",
+        ),
+        *acknowledgement_mails(ref, p, built.summary, collected.sha256),
+    ]
 
 
 @task(name="kirim", cache_policy=NO_CACHE)
-def send(
-    engine: Engine,
-    period: Period,
-    version: int,
-    run_id: int,
-    mails: list[Mail],
-    folder: Path,
-    config: SmtpConfig | None,
-) -> list[DeliveryResult]:
+def send(quarter: Quarter, run: VersionRun, mails: list[Mail]) -> list[DeliveryResult]:
     """Idempotent: the quarter's ledger (in the database) skips mails already sent.
 
     No Prefect retries: deliver() is the one retry layer (nested retries sent 9 copies).
     """
-    ledger = record.DbLedger(
-        engine, period.label, folder.parent / "terkirim.json", versi=version, run_id=run_id
+    ledger = DbLedger(
+        quarter.engine,
+        quarter.label,
+        quarter.folder / "terkirim.json",
+        versi=run.number,
+        run_id=run.run_id,
     )
-    return deliver(mails, folder / "outbox", config, ledger=ledger)
+    return deliver(mails, run.final / "outbox", quarter.smtp, ledger=ledger)
 
 
-def mark_covered(
-    engine: Engine, period: Period, results: list[DeliveryResult], later: list[Built]
-) -> None:
+def mark_covered(quarter: Quarter, results: list[DeliveryResult], later: list[Built]) -> None:
     """The combined correction mail also delivered each later quarter's new draft."""
     lead = next((r for r in results if "/pimpinan/" in r.key), None)
     if lead is None or lead.status not in ("terkirim", "unknown", "sudah_terkirim"):
         return
     for built in later:
         label = built.summary["period"]
-        ledger = record.DbLedger(
-            engine, label, built.folder.parent / "terkirim.json", versi=built.version, run_id=None
+        ledger = DbLedger(
+            quarter.engine,
+            label,
+            built.folder.parent / "terkirim.json",
+            versi=built.version,
+            run_id=None,
         )
         key = leadership_key(label, built.summary, built.detail)
         if key not in ledger.load():
@@ -389,52 +420,36 @@ def mark_covered(
             )
 
 
-def finish(summary: dict[str, Any], folder: Path, results: list[DeliveryResult]) -> dict[str, Any]:
-    summary["folder"] = str(folder)
-    summary["delivery"] = delivery_rows(results)
-    write_summary(folder, summary)
+def finish(
+    quarter: Quarter,
+    run: VersionRun,
+    built: Built,
+    results: list[DeliveryResult],
+    later: list[Built],
+) -> dict[str, Any]:
+    """The summary with what was delivered, in the folder and the Prefect UI; the run's row."""
+    mark_covered(quarter, results, later)
+    summary = built.summary
+    summary["folder"] = str(built.folder)
+    summary["delivery"] = rerun.delivery_rows(results)
+    write_summary(built.folder, summary)
+    publish_artifacts(summary)
+    run.finished(summary["counts"], rerun.leadership_undelivered(results))
     return summary
 
 
-@task(name="artefak", cache_policy=NO_CACHE)
-def publish_artifacts(summary: dict[str, object]) -> None:
-    """A markdown and a table artifact so the run reads at a glance in the Prefect UI."""
-    t = summary["totals"]
-    c = summary["counts"]
-    lines = [
-        f"# DRAF {summary['kecamatan']} — {summary['period']} (versi {summary['version']})",
-        "",
-        f"**{c['accepted']} dari {c['total']} unit diterima** "
-        f"({c['rejected']} ditolak, {c['missing']} belum mengirim).",
-        "",
-        f"- Realisasi TW: {rupiah(t['realisasi_keuangan_tw'])} dari target {rupiah(t['target_keuangan_tw'])} "
-        f"({persen(t['capaian_keuangan_tw_persen'])})",
-        f"- Realisasi s.d. TW: {rupiah(t['realisasi_keuangan_sd_tw'])} dari target "
-        f"{rupiah(t['target_keuangan_sd_tw'])} ({persen(t['capaian_keuangan_sd_tw_persen'])})",
-        f"- Serapan pagu: {persen(t['serapan_pagu_persen'])}; fisik: {persen(t['realisasi_fisik_persen'])}",
-        "",
-        f"Folder versi: `{summary.get('folder', '-')}`",
-    ]
-    for warning in summary.get("warnings") or []:
-        lines.append(f"- PERHATIAN: {warning['message']}")
-    delivery = summary.get("delivery") or []
-    if delivery:
-        lines += ["", "## Pengiriman email", "", "| email | status | keterangan |", "|---|---|---|"]
-        for d in delivery:
-            note = (d.get("error") or "").replace("|", "/").replace("\n", " ")
-            lines.append(f"| {d['key']} | {d['status']} | {note} |")
-    key = summary["period"].lower().replace("-", "")
-    create_markdown_artifact("\n".join(lines), key=f"ringkasan-{key}", description="Ringkasan DRAF")
-    rows = [
-        {
-            "unit": u["nama"],
-            "status": STATUS_LABEL[u["status"]],
-            "berkas": u["file"] or "-",
-            "masalah": len(u["problems"]),
-            "realisasi s.d. TW": rupiah(u["totals"]["realisasi_keuangan_sd_tw"])
-            if u["totals"]
-            else "-",
-        }
-        for u in summary["units"]
-    ]
-    create_table_artifact(rows, key=f"unit-{key}", description="Status unit")
+def answer(
+    quarter: Quarter,
+    run: VersionRun,
+    summary: dict[str, Any],
+    recovered: list[str],
+    later: list[Built],
+) -> dict[str, Any]:
+    """What the caller is told; an undelivered draft fails the run (exit 3) after it is recorded."""
+    summary["folder"] = str(run.final)
+    summary["recovered"] = recovered
+    summary["unconfirmed"] = unconfirmed_leadership(quarter.engine, quarter.label)
+    summary["cascade"] = [{"period": b.summary["period"], "version": b.version} for b in later]
+    if run.message:
+        raise DeliveryFailed(run.message, summary)
+    return summary

@@ -108,7 +108,7 @@ def test_config_file_env_override_and_sources(tmp_path, monkeypatch):
     ],
 )
 def test_bad_config_files_are_refused_by_name(tmp_path, monkeypatch, text, expected):
-    from triwulan.tasks.errors import TriwulanError
+    from triwulan.tasks.core.errors import TriwulanError
 
     config = tmp_path / "triwulan.toml"
     config.write_text(text)

@@ -72,7 +72,7 @@ def test_installed_package_has_no_top_level_tasks_or_flows(installed) -> None:
     python, folder = installed
     code = (
         "import importlib.util as u\n"
-        "print(u.find_spec('tasks'), u.find_spec('flows'), u.find_spec('triwulan.tasks.ingest') is not None)"
+        "print(u.find_spec('tasks'), u.find_spec('flows'), u.find_spec('triwulan.tasks.collect.ingest') is not None)"
     )
     assert sh(str(python), "-c", code, cwd=folder, env=env_for(folder)).split() == [
         "None",

@@ -22,8 +22,8 @@ from triwulan.cli import app
 from triwulan.config import limit_defaults, limit_ranges
 from triwulan.paths import SAMPLE_DIR
 from triwulan.settings_check import Verdict, check_settings, require_valid_settings
-from triwulan.tasks.errors import TriwulanError
-from triwulan.tasks.limits import Limits
+from triwulan.tasks.core.errors import TriwulanError
+from triwulan.tasks.core.limits import Limits
 
 runner = CliRunner()
 

@@ -11,8 +11,11 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from triwulan.status import quarter_lines, year_lines, year_state
-from triwulan.tasks import record, store
-from triwulan.tasks.reference import Reference, load_reference
+from triwulan.tasks.core.reference import Reference, load_reference
+from triwulan.tasks.record import database, store
+from triwulan.tasks.record import runs as record
+from triwulan.tasks.record.lock import quarter_lock
+from triwulan.tasks.record.mail import DbLedger
 
 CASCADE_CAUSE = (
     "Versi ini dibuat ulang karena data TW I 2024 dikoreksi (versi 2); angka s.d. TW II ikut "
@@ -125,7 +128,7 @@ class Quarter:
         return run_id
 
     def mail(self, versi: int, run_id: int | None, kind: str, status: str, to: list[str]) -> None:
-        ledger = record.DbLedger(
+        ledger = DbLedger(
             self.engine,
             self.periode,
             self.tmp / self.periode / "terkirim.json",
@@ -148,7 +151,7 @@ class Quarter:
 @pytest.fixture
 def year(tmp_path: Path, clock: None) -> Engine:
     """TW I v1, TW II v1, TW III v1 (FINAL), TW I corrected as v2 with TW II rebuilt, TW IV failed."""
-    engine = store.open_store(f"sqlite:///{tmp_path / 'triwulan.sqlite'}")
+    engine = database.open_store(f"sqlite:///{tmp_path / 'triwulan.sqlite'}")
     tw1, tw2, tw3, tw4 = (Quarter(engine, tmp_path, f"2024-TW{q}") for q in range(1, 5))
     tw1_files = {
         "Realisasi TW1 Perwira.xlsx": ("perwira", "accepted", 0, b"perwira tw1"),
@@ -247,7 +250,7 @@ def test_cascade_draft_goes_with_the_combined_mail(
     tmp_path: Path, clock: None, ref: Reference, combined: str, pimpinan: str
 ) -> None:
     """A rebuilt draft identical to one sent gets no row; the correcting run's mail carries it."""
-    engine = store.open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    engine = database.open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
     tw1, tw2 = Quarter(engine, tmp_path, "2024-TW1"), Quarter(engine, tmp_path, "2024-TW2")
     tw1.run(1, "jadwal", {"a.xlsx": ("perwira", "accepted", 0, b"a")})
     tw2.run(1, "jadwal", {"b.xlsx": ("perwira", "accepted", 0, b"b")})
@@ -265,7 +268,7 @@ def test_cascade_draft_goes_with_the_combined_mail(
 def test_forced_rerun_of_the_same_inputs_was_already_sent(
     tmp_path: Path, clock: None, ref: Reference
 ) -> None:
-    engine = store.open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    engine = database.open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
     tw1 = Quarter(engine, tmp_path, "2024-TW1")
     files = {"a.xlsx": ("perwira", "accepted", 0, b"a")}
     tw1.run(1, "jadwal", files, sidik="s1")
@@ -345,7 +348,7 @@ def test_reopened_final(year: Engine, ref: Reference) -> None:
 
 
 def test_empty_database(tmp_path: Path, ref: Reference) -> None:
-    engine = store.open_store(f"sqlite:///{tmp_path / 'kosong.sqlite'}")
+    engine = database.open_store(f"sqlite:///{tmp_path / 'kosong.sqlite'}")
     lines = year_lines(engine, ref, 2024)
     assert cells(lines, "perwira") == ["belum"] * 4
     assert cells(lines, "Versi terakhir") == ["-"] * 4
@@ -358,9 +361,9 @@ def test_empty_database(tmp_path: Path, ref: Reference) -> None:
 
 
 def test_reference_of_another_year(tmp_path: Path, ref: Reference) -> None:
-    from triwulan.tasks.errors import TriwulanError
+    from triwulan.tasks.core.errors import TriwulanError
 
-    engine = store.open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    engine = database.open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
     with pytest.raises(TriwulanError, match="tidak cocok"):
         year_lines(engine, ref, 2025)
 
@@ -368,7 +371,7 @@ def test_reference_of_another_year(tmp_path: Path, ref: Reference) -> None:
 def test_unfinished_run_is_running_only_while_its_lock_is_held(
     tmp_path: Path, clock: None, ref: Reference
 ) -> None:
-    engine = store.open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    engine = database.open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
     record.start_run(engine, "2024-TW2", 1, None, pemicu="jadwal", parameter={})
 
     def status() -> str:
@@ -377,7 +380,7 @@ def test_unfinished_run_is_running_only_while_its_lock_is_held(
         )
         return row.split()[-2]
 
-    with record.quarter_lock(engine, "2024-TW2", 0):
+    with quarter_lock(engine, "2024-TW2", 0):
         assert status() == "berjalan"
     assert status() == "terhenti"  # the process that ran it is gone
     assert any(

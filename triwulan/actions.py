@@ -17,23 +17,28 @@ from sqlalchemy import create_engine
 
 from triwulan.paths import inbox_dir, out_dir, quarter_inbox, quarter_out
 from triwulan.settings_check import require_valid_settings
-from triwulan.tasks import compute, record, store
-from triwulan.tasks.attribution import attach_file_problems
-from triwulan.tasks.deliver import DeliveryResult, SmtpConfig, deliver, resend
-from triwulan.tasks.errors import TriwulanError
-from triwulan.tasks.iku_store import load_iku, overlay_iku
-from triwulan.tasks.iku_validate import validate_received
-from triwulan.tasks.ingest import check_inbox, collect_without_keeping, find_submissions
-from triwulan.tasks.mails import content_key, leadership_mail
-from triwulan.tasks.period import Period, parse_period
-from triwulan.tasks.reference import load_reference, plan_for_quarter
-from triwulan.tasks.report_data import previous_version, read_e81, summarise_version
-from triwulan.tasks.summary import (
+from triwulan.tasks.check.attribution import attach_file_problems
+from triwulan.tasks.check.iku import validate_received
+from triwulan.tasks.collect.ingest import check_inbox, collect_without_keeping, find_submissions
+from triwulan.tasks.core.errors import TriwulanError
+from triwulan.tasks.core.period import Period, parse_period
+from triwulan.tasks.core.reference import load_reference, plan_for_quarter
+from triwulan.tasks.core.smtp_settings import SmtpConfig
+from triwulan.tasks.measure import compute
+from triwulan.tasks.measure.report_data import previous_version, read_e81, summarise_version
+from triwulan.tasks.measure.summary import (
     counted_units,
     earlier_gaps,
     read_detail,
 )
-from triwulan.tasks.version_files import write_version_files
+from triwulan.tasks.publish.version_files import write_version_files
+from triwulan.tasks.record import database, store
+from triwulan.tasks.record import runs as record
+from triwulan.tasks.record.iku import load_iku, overlay_iku
+from triwulan.tasks.record.lock import lock_wait_seconds, quarter_lock
+from triwulan.tasks.record.mail import DbLedger
+from triwulan.tasks.send.deliver import DeliveryResult, deliver, resend
+from triwulan.tasks.send.mails import content_key, leadership_mail
 
 KINDS = {"pimpinan": ("pimpinan",), "unit": ("unit",), "semua": ("pimpinan", "unit")}
 
@@ -43,7 +48,7 @@ KINDS = {"pimpinan": ("pimpinan",), "unit": ("unit",), "semua": ("pimpinan", "un
 
 def _read_only_engine(out: Path):  # type: ignore[no-untyped-def]
     """The store as it is, never written: a missing SQLite file reads as an empty store."""
-    url = store.db_url(out)
+    url = database.db_url(out)
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         if not path.exists():
@@ -96,7 +101,7 @@ def preview(periode: str, inbox: Path | None, out: Path | None) -> tuple[Path, d
     rows = overlay(
         store.load_realisasi(engine, period.tahun, period.triwulan), validation.accepted, period
     )
-    names = dict(zip(ref.units["unit"], ref.units["nama"], strict=True))
+    names = ref.unit_names
     detail = compute.quarter_detail(
         plan_for_quarter(ref, period.triwulan), rows, counted, period.triwulan, names, ref.predikat
     )
@@ -192,7 +197,7 @@ def finalize(
     """Mark one version final: FINAL reports beside it, recorded, and sent to leadership."""
     period = parse_period(periode)
     ref = load_reference(period.tahun)
-    with record.quarter_lock(engine, period.label, record.lock_wait_seconds()):
+    with quarter_lock(engine, period.label, lock_wait_seconds()):
         chosen, summary = _chosen_version(engine, period, versi)
         source = Path(chosen["folder"])
         detail = read_detail(source)
@@ -206,7 +211,7 @@ def finalize(
         mail = dataclasses.replace(
             mail, key=f"{period.label}/final/{content_key([int(chosen['versi']), mail.key])}"
         )
-        ledger = record.DbLedger(
+        ledger = DbLedger(
             engine,
             period.label,
             source.parent / "terkirim.json",
@@ -236,7 +241,7 @@ def resend_latest(
         raise TriwulanError(
             "Server SMTP belum diatur (TRIWULAN_SMTP_HOST): email tidak dapat dikirim ulang."
         )
-    with record.quarter_lock(engine, period.label, record.lock_wait_seconds()):
+    with quarter_lock(engine, period.label, lock_wait_seconds()):
         last = record.last_report(engine, period.label)
         if last is None:
             raise TriwulanError(
@@ -250,7 +255,7 @@ def resend_latest(
         ]
         if not wanted:
             raise TriwulanError(f"Tidak ada email {ke} di {outbox} untuk dikirim ulang.")
-        ledger = record.DbLedger(
+        ledger = DbLedger(
             engine,
             period.label,
             quarter_out(out, period.tahun, period.triwulan) / "terkirim.json",

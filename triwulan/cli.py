@@ -20,17 +20,17 @@ from triwulan.cli_common import (
     friendly_errors,
     latest_tahun,
 )
-from triwulan.tasks.errors import TriwulanError
-from triwulan.tasks.iku_input import sheets_for
-from triwulan.tasks.period import parse_period
-from triwulan.tasks.reference import load_reference
-from triwulan.tasks.template import (
+from triwulan.tasks.collect.template import (
     FORMATS,
     default_filename,
     iku_csv_path,
     slug,
     write_template,
 )
+from triwulan.tasks.core.errors import TriwulanError
+from triwulan.tasks.core.iku_input import sheets_for
+from triwulan.tasks.core.period import parse_period
+from triwulan.tasks.core.reference import load_reference
 
 bahasa.pasang()
 
@@ -213,7 +213,7 @@ def run(
 ) -> None:
     """Consolidate one quarter; exit 0 whenever a report was produced or nothing changed."""
     from triwulan.run import describe, newly_unconfirmed, run_quarter
-    from triwulan.tasks.errors import DeliveryFailed
+    from triwulan.tasks.core.errors import DeliveryFailed
 
     label = periode.strip().upper()
     try:
@@ -412,7 +412,7 @@ def final_command(
     from triwulan.actions import GAP_WORDS, final_gaps, finalize, interactive
     from triwulan.run import delivery_lines
     from triwulan.settings_check import require_valid_settings
-    from triwulan.tasks.deliver import SmtpConfig
+    from triwulan.tasks.core.smtp_settings import SmtpConfig
     from triwulan.tasks.setup import open_record
 
     with friendly_errors():
@@ -462,7 +462,7 @@ def kirim_ulang(
     """Resend the latest version's mails on purpose."""
     from triwulan.actions import resend_latest
     from triwulan.run import delivery_lines
-    from triwulan.tasks.deliver import SmtpConfig
+    from triwulan.tasks.core.smtp_settings import SmtpConfig
     from triwulan.tasks.setup import open_record
 
     with friendly_errors():

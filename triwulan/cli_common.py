@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from triwulan.paths import reference_root
-from triwulan.tasks.errors import TriwulanError
+from triwulan.tasks.core.errors import TriwulanError
 
 EXIT_USER_ERROR = 2
 

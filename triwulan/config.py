@@ -12,17 +12,16 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
-from collections.abc import Mapping, MutableMapping
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
-from triwulan.tasks.errors import TriwulanError
-from triwulan.tasks.limits import ENV_PREFIX as LIMIT_PREFIX
-from triwulan.tasks.limits import Limits, load_limits
+from triwulan.paths import CONFIG_ENV, FILE_NAME
+from triwulan.tasks.core.errors import TriwulanError
+from triwulan.tasks.core.limits import ENV_PREFIX as LIMIT_PREFIX
+from triwulan.tasks.core.limits import Limits, load_limits
 
-CONFIG_ENV = "TRIWULAN_CONFIG"
-FILE_NAME = "triwulan.toml"
 SECRET_ENV = "TRIWULAN_SMTP_PASSWORD"
 SECRET_BLOCK_KEY = ("smtp", "secret_block")
 
@@ -231,86 +230,6 @@ def effective(env: MutableMapping[str, str] = os.environ) -> list[Source]:
         )
     )
     return rows
-
-
-def folder_hint(
-    path: Path,
-    variable: str,
-    option: str,
-    key: str,
-    env: Mapping[str, str] = os.environ,
-    cwd: Path | None = None,
-) -> str:
-    """For a 'folder not found' line: where it was looked for, why there, and how to choose.
-
-    '(dicari di /abs/inbox, folder bawaan). Tidak ada triwulan.toml di /abs dan TRIWULAN_CONFIG
-    tidak diisi. Pilih folder dengan --inbox, TRIWULAN_INBOX, atau [folder] inbox di
-    triwulan.toml (letak berkasnya: TRIWULAN_CONFIG).'
-    """
-    here = cwd or Path.cwd()
-    looked = path if path.is_absolute() else here / path
-    configured = (env.get(variable) or "").strip()
-    from_file = env.get(f"_TRIWULAN_FROM_FILE_{variable}")
-    if configured and Path(configured) == path:
-        origin = f"dari [folder] {key} di {from_file}" if from_file else f"dari {variable}"
-    elif not configured and str(path) == key:  # the default folders are ./inbox and ./out
-        origin = "folder bawaan"
-    else:
-        origin = f"dari {option}"
-    named = (env.get(CONFIG_ENV) or "").strip()
-    local = here / FILE_NAME
-    if named:
-        found = f"Berkas konfigurasi: {named} ({CONFIG_ENV})."
-    elif local.is_file():
-        found = f"Berkas konfigurasi: {local}."
-    else:
-        found = f"Tidak ada {FILE_NAME} di {here} dan {CONFIG_ENV} tidak diisi."
-    return (
-        f"(dicari di {Path(os.path.normpath(looked))}, {origin}). {found} Pilih folder dengan "
-        f"{option}, {variable}, atau [folder] {key} di {FILE_NAME} (letak berkasnya: {CONFIG_ENV})."
-    )
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """When the quarter is due and when units are reminded (WIB)."""
-
-    day: int
-    hour: int
-    minute: int
-    reminder_days: int
-
-
-def schedule(env: MutableMapping[str, str] = os.environ) -> Schedule:
-    day_raw = (env.get("TRIWULAN_BATAS_TANGGAL") or "10").strip()
-    time_raw = (env.get("TRIWULAN_BATAS_JAM") or "08:00").strip()
-    lead_raw = (env.get("TRIWULAN_PENGINGAT_HARI") or "3").strip()
-    hour, _, minute = time_raw.partition(":")
-    ok = (
-        day_raw.isdigit()
-        and 1 <= int(day_raw) <= 28
-        and hour.isdigit()
-        and minute.isdigit()
-        and int(hour) < 24
-        and int(minute) < 60
-        and lead_raw.isdigit()
-        and 0 <= int(lead_raw) < int(day_raw)
-    )
-    if not ok:
-        raise TriwulanError(
-            f"Jadwal tidak sah: batas_tanggal='{day_raw}' (1–28), batas_jam='{time_raw}' (JJ:MM), "
-            f"pengingat_hari='{lead_raw}' (0 sampai sebelum batas_tanggal)."
-        )
-    return Schedule(int(day_raw), int(hour), int(minute), int(lead_raw))
-
-
-def deadline_cron(s: Schedule) -> str:
-    """The deadline of each quarter: day `s.day` of the month after it, Asia/Jakarta."""
-    return f"{s.minute} {s.hour} {s.day} 1,4,7,10 *"
-
-
-def reminder_cron(s: Schedule) -> str:
-    return f"{s.minute} {s.hour} {s.day - s.reminder_days} 1,4,7,10 *"
 
 
 # --- every setting checked before any work starts ------------------------------------------------

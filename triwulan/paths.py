@@ -8,8 +8,12 @@ installed anywhere. Only the reference root can be pointed elsewhere (another ke
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from importlib.resources import files
 from pathlib import Path
+
+CONFIG_ENV = "TRIWULAN_CONFIG"
+FILE_NAME = "triwulan.toml"
 
 
 def _package_dir(name: str) -> Path:
@@ -51,3 +55,41 @@ def quarter_out(out: Path, tahun: int, triwulan: int) -> Path:
 def raw_store(out: Path) -> Path:
     """Every received file, kept byte-for-byte by content (never by a name a unit chose)."""
     return out / "store" / "raw"
+
+
+def folder_hint(
+    path: Path,
+    variable: str,
+    option: str,
+    key: str,
+    env: Mapping[str, str] = os.environ,
+    cwd: Path | None = None,
+) -> str:
+    """For a 'folder not found' line: where it was looked for, why there, and how to choose.
+
+    '(dicari di /abs/inbox, folder bawaan). Tidak ada triwulan.toml di /abs dan TRIWULAN_CONFIG
+    tidak diisi. Pilih folder dengan --inbox, TRIWULAN_INBOX, atau [folder] inbox di
+    triwulan.toml (letak berkasnya: TRIWULAN_CONFIG).'
+    """
+    here = cwd or Path.cwd()
+    looked = path if path.is_absolute() else here / path
+    configured = (env.get(variable) or "").strip()
+    from_file = env.get(f"_TRIWULAN_FROM_FILE_{variable}")
+    if configured and Path(configured) == path:
+        origin = f"dari [folder] {key} di {from_file}" if from_file else f"dari {variable}"
+    elif not configured and str(path) == key:  # the default folders are ./inbox and ./out
+        origin = "folder bawaan"
+    else:
+        origin = f"dari {option}"
+    named = (env.get(CONFIG_ENV) or "").strip()
+    local = here / FILE_NAME
+    if named:
+        found = f"Berkas konfigurasi: {named} ({CONFIG_ENV})."
+    elif local.is_file():
+        found = f"Berkas konfigurasi: {local}."
+    else:
+        found = f"Tidak ada {FILE_NAME} di {here} dan {CONFIG_ENV} tidak diisi."
+    return (
+        f"(dicari di {Path(os.path.normpath(looked))}, {origin}). {found} Pilih folder dengan "
+        f"{option}, {variable}, atau [folder] {key} di {FILE_NAME} (letak berkasnya: {CONFIG_ENV})."
+    )

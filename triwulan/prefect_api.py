@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from triwulan.lifeline import popen_dies_with_parent
-from triwulan.tasks.errors import TriwulanError
+from triwulan.tasks.core.errors import TriwulanError
 
 START_ENV = "TRIWULAN_PREFECT_MULAI_DETIK"
 PORT_ENV = "TRIWULAN_PREFECT_PORT"

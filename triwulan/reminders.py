@@ -16,17 +16,26 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from triwulan.config import apply_config, schedule
+from triwulan.config import apply_config
 from triwulan.paths import inbox_dir, out_dir, quarter_inbox, quarter_out
 from triwulan.settings_check import require_valid_settings
-from triwulan.tasks import record, store
-from triwulan.tasks.attribution import attach_file_problems
-from triwulan.tasks.deliver import DeliveryResult, Mail, SmtpConfig, deliver
-from triwulan.tasks.errors import TriwulanError
-from triwulan.tasks.iku_validate import validate_received
-from triwulan.tasks.ingest import check_inbox, collect_without_keeping, find_submissions
-from triwulan.tasks.mails import secretariat_address
-from triwulan.tasks.notices import (
+from triwulan.tasks.check.attribution import attach_file_problems
+from triwulan.tasks.check.iku import validate_received
+from triwulan.tasks.check.validate import Validation
+from triwulan.tasks.collect.ingest import check_inbox, collect_without_keeping, find_submissions
+from triwulan.tasks.collect.template import default_filename, write_template
+from triwulan.tasks.core.errors import TriwulanError
+from triwulan.tasks.core.period import Period, period_for_run, wib_now
+from triwulan.tasks.core.reference import Reference, load_reference, plan_for_quarter
+from triwulan.tasks.core.schedule import schedule
+from triwulan.tasks.core.smtp_settings import SmtpConfig
+from triwulan.tasks.record import runs as record
+from triwulan.tasks.record import store
+from triwulan.tasks.record.lock import lock_wait_seconds, quarter_lock
+from triwulan.tasks.record.mail import DbLedger
+from triwulan.tasks.send.deliver import DeliveryResult, Mail, deliver
+from triwulan.tasks.send.mails import secretariat_address
+from triwulan.tasks.send.notices import (
     UnitState,
     deadline,
     deadline_text,
@@ -34,11 +43,7 @@ from triwulan.tasks.notices import (
     secretariat_mail,
     unit_states,
 )
-from triwulan.tasks.period import Period, period_for_run, wib_now
-from triwulan.tasks.reference import Reference, load_reference, plan_for_quarter
 from triwulan.tasks.setup import check_writable, open_database
-from triwulan.tasks.template import default_filename, write_template
-from triwulan.tasks.validate import Validation
 
 STATUS_WORDS = {
     "terkirim": "terkirim",
@@ -164,7 +169,7 @@ def remind(
     engine = open_database(out_path)
     try:
         refuse_final(engine, period)
-        with record.quarter_lock(engine, f"{period.label}+pengingat", record.lock_wait_seconds()):
+        with quarter_lock(engine, f"{period.label}+pengingat", lock_wait_seconds()):
             return _remind(engine, ref, period, inbox_path, out_path, smtp, due, late)
     finally:
         engine.dispose()
@@ -243,9 +248,7 @@ def _remind(
                 unattributed=[{"file": p.file, "message": p.message} for p in unattributed],
             )
         )
-    ledger = record.DbLedger(
-        engine, period.label, quarter / "terkirim.json", versi=None, run_id=None
-    )
+    ledger = DbLedger(engine, period.label, quarter / "terkirim.json", versi=None, run_id=None)
     results = deliver(mails, outbox, smtp, ledger=ledger) if mails else []
     kept = _tidy(outbox, mails, results)
     return ReminderOutcome(period, due, late, states, results, to_secretariat, kept)

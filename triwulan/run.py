@@ -13,15 +13,21 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from triwulan.config import apply_config
 from triwulan.lifeline import exit_on_termination
-from triwulan.paths import SAMPLE_DIR, quarter_inbox, quarter_out
+from triwulan.paths import SAMPLE_DIR
 from triwulan.prefect_api import prefect_api
-from triwulan.tasks import record, rerun
-from triwulan.tasks.errors import DeliveryFailed, RunFailed, TriwulanError
-from triwulan.tasks.fmt import STATUS_LABEL, WIB, persen, problem_line, rupiah
-from triwulan.tasks.period import parse_period
-from triwulan.tasks.report import status_text, warning_lines
-from triwulan.tasks.setup import Setup, check_setup, guard_final
+from triwulan.settings_check import require_valid_settings
+from triwulan.tasks import rerun
+from triwulan.tasks.core.errors import DeliveryFailed, RunFailed, TriwulanError
+from triwulan.tasks.core.fmt import STATUS_LABEL, WIB, persen, problem_line, rupiah
+from triwulan.tasks.core.period import parse_period
+from triwulan.tasks.core.quarter import Quarter
+from triwulan.tasks.publish.report import status_text, warning_lines
+from triwulan.tasks.record import database
+from triwulan.tasks.record.lock import lock_wait_seconds, quarter_lock, recover_dead_runs
+from triwulan.tasks.record.mail import unconfirmed_line
+from triwulan.tasks.setup import guard_final, open_quarter
 
 STATUS_WORDS = {
     "terkirim": "terkirim",
@@ -43,36 +49,36 @@ def run_quarter(
 ) -> dict:
     """Every cheap answer before Prefect starts; then the flow, on the API that is there.
 
-    Settings, period, folders and database (check_setup), then the quarter's lock (a wait is
+    Settings, period, folders and database (open_quarter), then the quarter's lock (a wait is
     said once), debris of a dead run, FINAL, and an unchanged rerun: none of them pays for a
     Prefect server. A failure after that ends in one Indonesian line (RunFailed) naming the file
     or folder where possible; the traceback goes to a log file in the out folder, or nowhere when
     that cannot be written, never to the terminal.
     """
-    setup = check_setup(periode, inbox, out)
-    period = setup.period
+    apply_config()
+    require_valid_settings()  # every bad setting, one line each, before any work
+    quarter = open_quarter(periode, inbox, out)
     quiet_libraries()
     exit_on_termination()
-    log_path = log_file(setup.out, period.label)
-    quarter_folder = quarter_out(setup.out, period.tahun, period.triwulan)
-    with logs_to_file(log_path) as mute, _failures_told(period.label, log_path):
-        wait = record.lock_wait_seconds()
-        with record.quarter_lock(setup.engine, period.label, wait, on_wait=say):
-            recovered = record.recover_dead_runs(setup.engine, period.label, quarter_folder)
-            guard_final(setup.engine, period.label, buka_final, record_reopen=False)
+    log_path = log_file(quarter.out, quarter.label)
+    with logs_to_file(log_path) as mute, _failures_told(quarter.label, log_path):
+        wait = lock_wait_seconds()
+        with quarter_lock(quarter.engine, quarter.label, wait, on_wait=say):
+            recovered = recover_dead_runs(quarter.engine, quarter.label, quarter.folder)
+            guard_final(quarter, buka_final, record_reopen=False)
             if not paksa and not buka_final:
-                answer = _unchanged_answer(setup)
+                answer = _unchanged_answer(quarter)
                 if answer is not None:
                     return {**answer, "recovered": recovered}
-            setup.engine.dispose()
+            quarter.engine.dispose()
             with prefect_api(log_path.parent):
                 from triwulan.flows.quarterly import quarterly_report  # Prefect, GX load lazily
 
                 mute()
                 summary = quarterly_report(
-                    period.label,
-                    str(setup.inbox),
-                    str(setup.out),
+                    quarter.label,
+                    str(quarter.inbox),
+                    str(quarter.out),
                     paksa=paksa,
                     buka_final=buka_final,
                 )
@@ -80,18 +86,13 @@ def run_quarter(
     return summary
 
 
-def _unchanged_answer(setup: Setup) -> dict[str, Any] | None:
+def _unchanged_answer(quarter: Quarter) -> dict[str, Any] | None:
     """The last version recorded exactly these inputs: answer without Prefect."""
-    period = setup.period
-    quarter = quarter_inbox(setup.inbox, period.tahun, period.triwulan)
-    fingerprint = rerun.current_input_fingerprint(setup.engine, period, quarter)
-    last = rerun.unchanged_since(setup.engine, period.label, fingerprint)
+    fingerprint = rerun.current_input_fingerprint(quarter)
+    last = rerun.unchanged_since(quarter, fingerprint)
     if last is None:
         return None
-    params = {"periode": period.label, "inbox": str(setup.inbox), "out": str(setup.out)}
-    answer = rerun.answer_unchanged(
-        setup.engine, period, last, "manual", params, last.get("sidik"), setup.smtp, fingerprint
-    )
+    answer = rerun.answer_unchanged(quarter, last, "manual", last.get("sidik"), fingerprint)
     if answer["undelivered"]:
         raise DeliveryFailed(answer["undelivered"], answer)
     return answer
@@ -179,9 +180,7 @@ def _database_full(exc: BaseException) -> bool:
 def _database_name(out: Path) -> str:
     from sqlalchemy.engine import make_url
 
-    from triwulan.tasks import store
-
-    url = store.db_url(out)
+    url = database.db_url(out)
     if url.startswith("sqlite:///"):
         return url.removeprefix("sqlite:///")
     return make_url(url).render_as_string(hide_password=True)
@@ -316,9 +315,7 @@ def _who(key: str) -> str:
 
 
 def _unconfirmed_lines(summary: dict) -> list[str]:
-    return [
-        record.unconfirmed_line(summary["period"], row) for row in summary.get("unconfirmed") or []
-    ]
+    return [unconfirmed_line(summary["period"], row) for row in summary.get("unconfirmed") or []]
 
 
 def newly_unconfirmed(summary: dict) -> bool:

@@ -12,9 +12,10 @@ import sys
 import time
 from typing import Any
 
-from triwulan.config import apply_config, deadline_cron, reminder_cron, schedule
+from triwulan.config import apply_config
 from triwulan.prefect_api import PORT_ENV, healthy, serve_port
-from triwulan.tasks.errors import TriwulanError
+from triwulan.tasks.core.errors import TriwulanError
+from triwulan.tasks.core.schedule import deadline_cron, reminder_cron, schedule
 
 TIMEZONE = "Asia/Jakarta"
 QUARTERLY = "akhir-triwulan"

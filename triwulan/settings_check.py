@@ -21,14 +21,14 @@ from triwulan.config import (
     SETTINGS,
     _range_text,
     limit_ranges,
-    schedule,
 )
 from triwulan.prefect_api import start_wait_seconds
-from triwulan.tasks.errors import TriwulanError
-from triwulan.tasks.limits import ENV_PREFIX as LIMIT_PREFIX
-from triwulan.tasks.limits import Limits, load_limits
-from triwulan.tasks.record_lock import lock_wait_seconds
-from triwulan.tasks.smtp import is_loopback
+from triwulan.tasks.core.errors import TriwulanError
+from triwulan.tasks.core.limits import ENV_PREFIX as LIMIT_PREFIX
+from triwulan.tasks.core.limits import Limits, load_limits
+from triwulan.tasks.core.schedule import schedule
+from triwulan.tasks.core.smtp_settings import is_loopback
+from triwulan.tasks.record.lock import lock_wait_seconds
 
 EMAIL = re.compile(
     r"[^@\s<>(),;:\"\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*"
@@ -250,7 +250,7 @@ def _unknown_limit_problem(variable: str) -> str:
 
 
 def _deviation_problem(value: str) -> str | None:
-    from triwulan.tasks.early_warning import ENV_DEVIASI, _number
+    from triwulan.tasks.measure.early_warning import ENV_DEVIASI, _number
 
     try:
         _number(value, ENV_DEVIASI)

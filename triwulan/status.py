@@ -18,10 +18,10 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from triwulan.status_data import CELL_LABEL, QuarterState, check_year, quarter_history, year_state
-from triwulan.tasks import record
-from triwulan.tasks.fmt import WIB
-from triwulan.tasks.period import Period, parse_period
-from triwulan.tasks.reference import Reference
+from triwulan.tasks.core.fmt import WIB
+from triwulan.tasks.core.period import Period, parse_period
+from triwulan.tasks.core.reference import Reference
+from triwulan.tasks.record.mail import unconfirmed_leadership, unconfirmed_line
 
 WIDTH = 96  # fits a 100-column terminal with room to spare
 
@@ -86,8 +86,8 @@ def year_lines(engine: Engine, ref: Reference, tahun: int) -> list[str]:
     unconfirmed = [
         line
         for s in states
-        for r in record.unconfirmed_leadership(engine, s.period.label)
-        for line in _wrap(record.unconfirmed_line(s.period.label, r), "", "  ")
+        for r in unconfirmed_leadership(engine, s.period.label)
+        for line in _wrap(unconfirmed_line(s.period.label, r), "", "  ")
     ]
     lines += ["", *unconfirmed, *_year_notes(states, ref)]
     return lines
@@ -177,8 +177,8 @@ def quarter_lines(engine: Engine, ref: Reference, periode: str) -> list[str]:
         lines.append("Belum ada versi yang selesai.")
     lines += [
         line
-        for row in record.unconfirmed_leadership(engine, label)
-        for line in _wrap(record.unconfirmed_line(label, row), "", "  ")
+        for row in unconfirmed_leadership(engine, label)
+        for line in _wrap(unconfirmed_line(label, row), "", "  ")
     ]
     lines += ["", *_file_lines(label, history.files, history.verdicts)]
     lines += ["", *_run_lines(label, state.runs, history.locked)]

@@ -2,7 +2,7 @@
 
 Split from triwulan/status.py (which turns these into text lines and re-exports year_state) so
 the rules that decide a cell, 'basi' and 'pimpinan: sudah' are kept apart from the layout. Read
-only: every value comes from the tables of tasks/store.py and tasks/record.py, so the answer is the
+only: every value comes from the tables of tasks/record/store.py and tasks/record/runs.py, so the answer is the
 same on any machine that opens the same database.
 
 Definitions (the year view):
@@ -39,12 +39,14 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.engine import Engine
 
-from triwulan.tasks import record
-from triwulan.tasks.errors import TriwulanError
-from triwulan.tasks.period import Period
-from triwulan.tasks.record import final, kiriman, kunci, putusan, surat
-from triwulan.tasks.reference import Reference
-from triwulan.tasks.store import realisasi, runs
+from triwulan.tasks.core.errors import TriwulanError
+from triwulan.tasks.core.period import Period
+from triwulan.tasks.core.reference import Reference
+from triwulan.tasks.record import runs as record
+from triwulan.tasks.record.lock import kunci
+from triwulan.tasks.record.mail import surat
+from triwulan.tasks.record.runs import final, kiriman, putusan
+from triwulan.tasks.record.store import realisasi, runs
 
 CELL_LABEL = {"accepted": "diterima", "rejected": "ditolak", "tidak_terbaca": "tidak terbaca"}
 SENT = ("terkirim", "unknown")

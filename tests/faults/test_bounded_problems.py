@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parents[2]
 if __name__ == "__main__":  # the child: importable like under pytest
     sys.path.insert(0, str(ROOT))
 
-from tests.tasks.test_validate import KEC_CODE, PERIOD, frame, unit_rows  # noqa: E402
-from triwulan.tasks.limits import ENV_PREFIX, load_limits  # noqa: E402
-from triwulan.tasks.reference import Reference, load_reference, plan_for_quarter  # noqa: E402
+from tests.tasks.check.test_validate import KEC_CODE, PERIOD, frame, unit_rows  # noqa: E402
+from triwulan.tasks.core.limits import ENV_PREFIX, load_limits  # noqa: E402
+from triwulan.tasks.core.reference import Reference, load_reference, plan_for_quarter  # noqa: E402
 
 ROWS = 5_000  # baris_maks: the most rows one file may have
 MAIL_MAX = 2 << 20  # bytes of one archived mail (.eml), attachments included
@@ -87,13 +87,13 @@ def run_quarter(n: int, out: Path) -> dict[str, object]:
     """Validate, summarise, write the reports and archive the mails as the flow does; measure."""
     import resource
 
-    from triwulan.tasks import compute
-    from triwulan.tasks.deliver import deliver
-    from triwulan.tasks.mails import leadership_mail, unit_feedback_mails
-    from triwulan.tasks.rekap import write_rekap_xlsx
-    from triwulan.tasks.report_full import render_full_report
-    from triwulan.tasks.summary import build_summary, write_summary
-    from triwulan.tasks.validate import validate_quarter
+    from triwulan.tasks.check.validate import validate_quarter
+    from triwulan.tasks.measure import compute
+    from triwulan.tasks.measure.summary import build_summary, write_summary
+    from triwulan.tasks.publish.rekap import write_rekap_xlsx
+    from triwulan.tasks.publish.report_full import render_full_report
+    from triwulan.tasks.send.deliver import deliver
+    from triwulan.tasks.send.mails import leadership_mail, unit_feedback_mails
 
     ref = load_reference(PERIOD.tahun)
     raw = hostile_quarter(ref, n)
@@ -202,7 +202,7 @@ def test_duplicates_and_the_rest_are_counted_not_listed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """With N = 3: three row problems per rule, then one line counting the other rows."""
-    from triwulan.tasks.validate import validate_quarter
+    from triwulan.tasks.check.validate import validate_quarter
 
     monkeypatch.setenv(LIMIT_ENV, "3")
     ref = load_reference(PERIOD.tahun)
@@ -245,7 +245,7 @@ def test_duplicates_and_the_rest_are_counted_not_listed(
 
 
 def test_long_cell_text_is_shortened_in_messages() -> None:
-    from triwulan.tasks.validate import SHOW_MAX, show
+    from triwulan.tasks.check.validate import SHOW_MAX, show
 
     text = show("x" * 1_000_000)
     assert len(text) == SHOW_MAX + 2 and text.endswith("…'")

@@ -51,7 +51,7 @@ PERIOD = "2024-TW1"
 ENV = {"TRIWULAN_BATAS_RUANG_DISK_MB": "20"}  # the smallest allowed; the out disk has far more
 RAW_ROOM = 40 << 10  # two raw copies (2 x 16 KiB) fit, the third does not
 VERSION_ROOM = 640 << 10  # summary and rincian fit, the Data Docs peak (~4.2 MB) does not
-NO_ROOM = 8 << 10  # the write probes of check_setup (one page) pass, nothing bigger fits
+NO_ROOM = 8 << 10  # the write probes of open_quarter (one page) pass, nothing bigger fits
 DEBRIS = (".v*.sedang", ".masuk-*", ".tulis-uji-*", ".*.tmp")
 
 # --- disks that really run full -------------------------------------------------------------

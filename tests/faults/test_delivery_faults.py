@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from tests.smtp_server import SmtpTestServer, StalledServer
-from triwulan.tasks.deliver import Mail, SmtpConfig, deliver
-from triwulan.tasks.errors import TriwulanError
+from triwulan.tasks.core.errors import TriwulanError
+from triwulan.tasks.core.smtp_settings import SmtpConfig
+from triwulan.tasks.send.deliver import Mail, deliver
 
 TIMEOUT_S = 0.5
 BUDGET_S = 2.0

@@ -31,8 +31,9 @@ from sqlalchemy import select
 from tests.faults import hostile
 from tests.smtp_server import SmtpTestServer
 from triwulan.paths import SAMPLE_DIR
-from triwulan.tasks import store
-from triwulan.tasks.ingest import FileProblem, collect_quarter, find_submissions
+from triwulan.tasks.collect.ingest import FileProblem, collect_quarter, find_submissions
+from triwulan.tasks.core import files
+from triwulan.tasks.record import database, store
 
 TW1 = SAMPLE_DIR / "inbox" / "2024" / "TW1"
 GOOD = "Realisasi TW1 Kel Perwira.csv"
@@ -77,7 +78,7 @@ class Inbox:
         (self.quarter / GOOD).write_text(good, encoding="utf-8")
         self.raw = root / "out" / "store" / "raw"
         self.raw.mkdir(parents=True)
-        self.engine = store.open_store(f"sqlite:///{root / 'out' / 'triwulan.sqlite'}")
+        self.engine = database.open_store(f"sqlite:///{root / 'out' / 'triwulan.sqlite'}")
 
     def keep(self, path: Path) -> tuple[str, Path]:
         """What steps.collect does: the raw store's copy, by content."""
@@ -243,16 +244,16 @@ def test_a_folder_holding_only_a_symlink_is_not_empty(inbox: Inbox) -> None:
 
 
 def test_setup_does_not_call_a_quarter_holding_only_a_symlink_empty(inbox: Inbox) -> None:
-    from triwulan.tasks.errors import TriwulanError
-    from triwulan.tasks.setup import check_setup
+    from triwulan.tasks.core.errors import TriwulanError
+    from triwulan.tasks.setup import open_quarter
 
     (inbox.quarter / GOOD).unlink()
     out = inbox.root / "out"
     with pytest.raises(TriwulanError, match="Belum ada berkas masuk"):
-        check_setup("2024-TW1", inbox.root / "inbox", out)
+        open_quarter("2024-TW1", inbox.root / "inbox", out)
     make_symlink_to_secret(inbox, UNIT_LINK)
-    setup = check_setup("2024-TW1", inbox.root / "inbox", out)
-    setup.engine.dispose()
+    quarter = open_quarter("2024-TW1", inbox.root / "inbox", out)
+    quarter.engine.dispose()
 
 
 def test_normal_files_are_judged_as_before(inbox: Inbox) -> None:
@@ -287,7 +288,7 @@ def test_keep_raw_refuses_a_file_swapped_for_a_symlink(inbox: Inbox) -> None:
     path.write_text("tahun,unit\n2024,harapan-jaya\n", encoding="utf-8")
     assert stat.S_ISREG(os.lstat(path).st_mode)  # what the listing saw
     swap_for_symlink(path, inbox.secret)
-    with deadline(), pytest.raises(store.NotRegularFile) as refused:
+    with deadline(), pytest.raises(files.NotRegularFile) as refused:
         store.keep_raw(inbox.engine, path, inbox.raw)
     assert refused.value.kind == "symlink" and refused.value.filename == str(path)
     assert inbox.kept_names() == set()
@@ -321,9 +322,9 @@ def test_a_store_fault_still_fails_the_run(inbox: Inbox) -> None:
     """The error contract is kept: an OSError of another path than the entry propagates."""
 
     def keep(path: Path) -> tuple[str, Path]:
-        raise store.NotRegularFile(inbox.raw / "ab" / "x.csv", "symlink")
+        raise files.NotRegularFile(inbox.raw / "ab" / "x.csv", "symlink")
 
-    with pytest.raises(store.NotRegularFile):
+    with pytest.raises(files.NotRegularFile):
         collect_quarter([inbox.quarter / GOOD], keep)
 
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from tests.faults import hostile
-from triwulan.tasks.parse import parse_int, parse_number
+from triwulan.tasks.core.parse import parse_int, parse_number
 
 CAP_MIB = 1536
 READ = """
@@ -16,7 +16,7 @@ import json, resource, sys
 from pathlib import Path
 cap = {cap} << 20
 resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-from triwulan.tasks.ingest import read_quarter
+from triwulan.tasks.collect.ingest import read_quarter
 paths = [Path(p) for p in sys.argv[1:]]
 frame, problems = read_quarter(paths)
 # VmHWM belongs to this process's own memory map, made new at exec; ru_maxrss can carry the

@@ -144,8 +144,8 @@ def test_a_killed_run_leaves_no_prefect_server_behind(quarter: Path) -> None:
 def test_the_xlsx_reader_process_dies_with_its_parent(tmp_path: Path) -> None:
     script = (
         "import sys, time\n"
-        "from triwulan.tasks.ingest import XlsxReader\n"
-        "from triwulan.tasks.limits import load_limits\n"
+        "from triwulan.tasks.collect.ingest import XlsxReader\n"
+        "from triwulan.tasks.core.limits import load_limits\n"
         "r = XlsxReader(load_limits()); p = r._start()\n"
         "print(p.pid, flush=True); time.sleep(60)\n"
     )

@@ -18,16 +18,16 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from tests.tasks.test_report import make_detail, make_levels, make_summary
-from triwulan.tasks.ingest import read_submission
-from triwulan.tasks.parse import parse_number
-from triwulan.tasks.period import Period
-from triwulan.tasks.reference import Reference, load_reference
-from triwulan.tasks.rekap import write_rekap_xlsx
-from triwulan.tasks.submission import columns, input_columns, prefilled_frame
-from triwulan.tasks.template import write_csv, write_template, write_xlsx
-from triwulan.tasks.validate import validate_quarter
-from triwulan.tasks.xlsx_safe import FORMULA_START, csv_text, looks_like_formula
+from tests.tasks.publish.test_report import make_detail, make_levels, make_summary
+from triwulan.tasks.check.validate import validate_quarter
+from triwulan.tasks.collect.ingest import read_submission
+from triwulan.tasks.collect.template import write_csv, write_template, write_xlsx
+from triwulan.tasks.core.parse import parse_number
+from triwulan.tasks.core.period import Period
+from triwulan.tasks.core.reference import Reference, load_reference
+from triwulan.tasks.core.submission import columns, input_columns, prefilled_frame
+from triwulan.tasks.core.xlsx_safe import FORMULA_START, csv_text, looks_like_formula
+from triwulan.tasks.publish.rekap import write_rekap_xlsx
 
 HOSTILE = [
     '=HYPERLINK("http://evil.example","x")',
@@ -128,7 +128,7 @@ def test_plain_text_and_numbers_stay_as_they_are(text: str) -> None:
 
 
 def hostile_report() -> tuple[dict, pd.DataFrame, dict[str, pd.DataFrame]]:
-    """The report fixtures of tests/tasks/test_report.py with unit text and file names hostile."""
+    """The report fixtures of tests/tasks/publish/test_report.py with unit text and file names hostile."""
     detail = make_detail()
     n = len(detail)
     detail["kendala"] = [HOSTILE[i % len(HOSTILE)] for i in range(n)]

@@ -25,20 +25,20 @@ from typer.testing import CliRunner
 from tests.smtp_server import SmtpTestServer
 from triwulan import actions
 from triwulan.cli import app
-from triwulan.config import schedule
 from triwulan.paths import SAMPLE_DIR
-from triwulan.tasks.deliver import Mail, deliver
-from triwulan.tasks.mails import failure_mail, leadership_mail, unit_feedback_mails
-from triwulan.tasks.notices import (
-    acknowledgement_mails,
+from triwulan.tasks.core.period import Period
+from triwulan.tasks.core.reference import load_reference
+from triwulan.tasks.core.schedule import schedule
+from triwulan.tasks.measure.summary import read_detail
+from triwulan.tasks.send.acknowledgement import acknowledgement_mails
+from triwulan.tasks.send.deliver import Mail, deliver
+from triwulan.tasks.send.mails import failure_mail, leadership_mail, unit_feedback_mails
+from triwulan.tasks.send.notices import (
     deadline,
     reminder_mail,
     secretariat_mail,
     unit_states,
 )
-from triwulan.tasks.period import Period
-from triwulan.tasks.reference import load_reference
-from triwulan.tasks.summary import read_detail
 
 runner = CliRunner()
 TW1 = Period(2024, 1)

@@ -12,16 +12,17 @@ from typer.testing import CliRunner
 from tests.smtp_server import SmtpTestServer
 from triwulan.cli import app
 from triwulan.paths import SAMPLE_DIR
-from triwulan.tasks import record, store
-from triwulan.tasks.errors import TriwulanError
+from triwulan.tasks.core.errors import TriwulanError
+from triwulan.tasks.record import database
+from triwulan.tasks.record.lock import quarter_lock
 
 
 def test_the_quarter_lock_holds_across_connections(postgres_url):
-    holder, waiter = store.open_store(postgres_url), store.open_store(postgres_url)
+    holder, waiter = database.open_store(postgres_url), database.open_store(postgres_url)
     inside, release = threading.Event(), threading.Event()
 
     def hold() -> None:
-        with record.quarter_lock(holder, "2030-TW1", 5):
+        with quarter_lock(holder, "2030-TW1", 5):
             inside.set()
             release.wait(10)
 
@@ -30,12 +31,12 @@ def test_the_quarter_lock_holds_across_connections(postgres_url):
     assert inside.wait(10)
     with (
         pytest.raises(TriwulanError, match="2030-TW1 sedang diproses oleh run lain"),
-        record.quarter_lock(waiter, "2030-TW1", 1, poll_s=0.1),
+        quarter_lock(waiter, "2030-TW1", 1, poll_s=0.1),
     ):
         pass
     release.set()
     thread.join()
-    with record.quarter_lock(waiter, "2030-TW1", 1):  # free again once the holder is done
+    with quarter_lock(waiter, "2030-TW1", 1):  # free again once the holder is done
         pass
     with waiter.connect() as conn:
         assert conn.execute(text("select count(*) from kunci")).scalar() == 0
@@ -60,7 +61,7 @@ def test_a_quarter_run_and_an_identical_rerun_on_postgresql(
     assert first.exit_code == 0, first.stdout + first.stderr
     assert "2024-TW1 versi 1: 6 dari 7 unit diterima." in first.stdout
     assert again.exit_code == 0 and "tidak ada perubahan sejak v1" in again.stdout
-    engine = store.open_store(postgres_url)
+    engine = database.open_store(postgres_url)
     with engine.connect() as conn:
         total = conn.execute(
             text("select sum(realisasi_keuangan) from realisasi where tahun=2024 and triwulan=1")

@@ -94,4 +94,4 @@ def test_a_quarter_end_from_reminder_to_a_failed_delivery(prefect_api, tmp_path,
 
     with get_client(sync_client=True) as client:
         logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[latest.id])))
-    assert any(log.name == "triwulan.tasks.smtp" and "gagal" in log.message for log in logs)
+    assert any(log.name == "triwulan.tasks.send.smtp" and "gagal" in log.message for log in logs)

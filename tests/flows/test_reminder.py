@@ -18,7 +18,7 @@ import pytest
 
 from tests.smtp_server import ReceivedMessage, SmtpTestServer
 from triwulan.paths import SAMPLE_DIR
-from triwulan.tasks.period import WIB
+from triwulan.tasks.core.period import WIB
 
 SEKRETARIAT = "sekretariat.bekasiutara@example.go.id"
 MISSING = {"perwira": "kel.perwira@example.go.id", "harapan-baru": "kel.harapanbaru@example.go.id"}

@@ -8,8 +8,8 @@ import shutil
 import pytest
 
 from triwulan.paths import PACKAGED_REFERENCE
-from triwulan.tasks import period as period_module
-from triwulan.tasks.errors import TriwulanError
+from triwulan.tasks.core import period as period_module
+from triwulan.tasks.core.errors import TriwulanError
 
 WIB = dt.timezone(dt.timedelta(hours=7))
 
@@ -40,7 +40,7 @@ def test_late_scheduled_run_reports_its_own_quarter(prefect_api, tmp_path, monke
 
 
 def test_period_for_run_prefers_the_given_period_then_the_schedule_then_the_clock(monkeypatch):
-    from triwulan.tasks.period import period_for_run
+    from triwulan.tasks.core.period import period_for_run
 
     monkeypatch.setattr(period_module, "wib_now", lambda: dt.datetime(2025, 7, 2, 9, 0, tzinfo=WIB))
     assert period_for_run("2024-TW3").label == "2024-TW3"

@@ -17,7 +17,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from triwulan.paths import SAMPLE_DIR
-from triwulan.tasks.reference import load_reference
+from triwulan.tasks.core.reference import load_reference
 
 REF = load_reference(2024)
 
@@ -272,7 +272,7 @@ def test_final_renders_the_same_e81_again(year, tmp_path):
     """FINAL re-renders a version from its files (e81.json), without recomputing."""
     shutil.copytree(version(year, 2), tmp_path / "v2")
     assert (tmp_path / "v2" / "e81.json").is_file()
-    from triwulan.tasks.report_data import read_e81
+    from triwulan.tasks.measure.report_data import read_e81
 
     e81 = read_e81(tmp_path / "v2")
     assert e81 is not None

@@ -1,6 +1,6 @@
 """The committed sample inbox is realistic, adds up to the seed, and its faults are documented.
 
-Reads the committed xlsx files the way the flows do (tasks.ingest.read_submission) and applies
+Reads the committed xlsx files the way the flows do (tasks.collect.ingest.read_submission) and applies
 sample/corrections over the inbox in memory, as the demo does after a first run of a quarter.
 """
 
@@ -16,11 +16,16 @@ import pandas as pd
 import pytest
 
 from triwulan.paths import SAMPLE_DIR
-from triwulan.tasks.ingest import FileProblem, find_submissions, read_quarter, read_submission
-from triwulan.tasks.period import Period
-from triwulan.tasks.reference import QUARTERS, load_reference
-from triwulan.tasks.submission import prefilled_frame
-from triwulan.tasks.validate import Validation, validate_quarter
+from triwulan.tasks.check.validate import Validation, validate_quarter
+from triwulan.tasks.collect.ingest import (
+    FileProblem,
+    find_submissions,
+    read_quarter,
+    read_submission,
+)
+from triwulan.tasks.core.period import Period
+from triwulan.tasks.core.reference import QUARTERS, load_reference
+from triwulan.tasks.core.submission import prefilled_frame
 
 TAHUN = 2024
 INBOX = SAMPLE_DIR / "inbox" / str(TAHUN)

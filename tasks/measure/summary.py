@@ -1,0 +1,144 @@
+"""The run's summary.json: a contract read by people, emails and later runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from triwulan.tasks.core.fmt import WIB, plain
+from triwulan.tasks.core.period import ROMAN, Period
+from triwulan.tasks.core.reference import Reference
+from triwulan.tasks.measure.compute import totals
+
+
+def problem_records(problems: pd.DataFrame) -> list[dict[str, object]]:
+    cols = ["row", "column", "rule", "severity", "message"]
+    return [{c: plain(r.get(c)) for c in cols} for _, r in problems.iterrows()]
+
+
+def build_summary(
+    ref: Reference,
+    period: Period,
+    version: int,
+    status: dict[str, str],
+    files: dict[str, str],
+    problems: pd.DataFrame,
+    file_problems: list[dict[str, str]],
+    detail: pd.DataFrame,
+    earlier_data: dict[str, dict[str, object]] | None = None,
+    generated_at: dt.datetime | None = None,
+    warnings: list[dict[str, object]] | None = None,
+    cause: dict[str, object] | None = None,
+) -> dict[str, object]:
+    """Assemble the summary from the validation outcome and the computed detail rows.
+
+    earlier_data: units not accepted in this run (rejected, unreadable or no file) whose figures
+    come from a file accepted for this quarter in an earlier version.
+    """
+    earlier_data = earlier_data or {}
+    counted = set(detail["unit"]) if not detail.empty else set()
+    units = []
+    for unit, nama in zip(ref.units["unit"], ref.units["nama"], strict=True):
+        state = status.get(unit, "missing")
+        unit_totals = None
+        if unit in counted:
+            unit_totals = totals(detail[detail["unit"] == unit], ref.predikat)
+        units.append(
+            {
+                "unit": unit,
+                "nama": nama,
+                "status": state,
+                "file": files.get(unit),
+                "problems": problem_records(problems[problems["unit"] == unit]),
+                "totals": unit_totals,
+                "data_sebelumnya": earlier_data.get(unit) if state != "accepted" else None,
+            }
+        )
+    orphans = problems[problems["unit"].isna()]
+    file_problems = [
+        *file_problems,
+        *({"file": r["file"], "message": r["message"]} for _, r in orphans.iterrows()),
+    ]
+    counts = {
+        s: sum(1 for u in units if u["status"] == s) for s in ("accepted", "rejected", "missing")
+    }
+    counts["total"] = len(units)
+    warnings = warnings or []
+    return {
+        "period": period.label,
+        "version": version,
+        # "semua unit lengkap" is said only when every unit is in and nothing earlier is missing
+        "complete": counts["accepted"] == counts["total"] and not warnings,
+        "warnings": warnings,
+        "cause": cause,
+        "kecamatan": ref.kecamatan_name,
+        "generated_at": (generated_at or dt.datetime.now(WIB))
+        .astimezone(WIB)
+        .isoformat(timespec="seconds"),
+        "counts": counts,
+        "units": units,
+        "unreadable_files": file_problems,
+        "totals": totals(detail, ref.predikat),
+    }
+
+
+def write_detail(folder: Path, detail: pd.DataFrame) -> Path:
+    """The computed detail rows of a version (exact integers), to render that version again."""
+    path = folder / "rincian.json"
+    path.write_text(
+        detail.to_json(orient="table", index=False, force_ascii=False), encoding="utf-8"
+    )
+    return path
+
+
+def read_detail(folder: Path) -> pd.DataFrame:
+    return pd.read_json(folder / "rincian.json", orient="table")
+
+
+def write_summary(folder: Path, summary: dict[str, object]) -> Path:
+    """summary.json as UTF-8 JSON (Indonesian text kept readable)."""
+    path = folder / "summary.json"
+    path.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    return path
+
+
+def earlier_gaps(
+    stored: pd.DataFrame, counted: list[str], triwulan: int, names: dict[str, str]
+) -> list[dict[str, object]]:
+    """Units counted now whose earlier quarters of the year have no accepted data in the store.
+
+    Their "s.d." figures silently lack those quarters (mid-year adoption, a lost database, a unit
+    rejected in TW I, another out folder): the reader must be told. `stored` has (triwulan, unit).
+    """
+    if triwulan <= 1:
+        return []
+    have = set(zip(stored["triwulan"].astype(int), stored["unit"], strict=True))
+    out = []
+    for unit in counted:
+        missing = [q for q in range(1, triwulan) if (q, unit) not in have]
+        if missing:
+            listed = ", ".join(f"TW {ROMAN[q]}" for q in missing)
+            out.append(
+                {
+                    "code": "earlier_quarter_missing",
+                    "unit": unit,
+                    "quarters": missing,
+                    "message": f"{names.get(unit, unit)}: data {listed} belum ada di basis data, "
+                    f"sehingga angka s.d. TW {ROMAN[triwulan]} unit ini belum termasuk "
+                    f"{'triwulan' if len(missing) == 1 else 'triwulan-triwulan'} tersebut.",
+                }
+            )
+    return out
+
+
+def counted_units(
+    status: dict[str, str], sources: dict[str, dict[str, object]]
+) -> tuple[list[str], dict[str, dict[str, object]]]:
+    """Units whose figures count: accepted now, plus units not accepted now that keep the rows
+    accepted for this quarter before (returned with their source file, for the report)."""
+    accepted = [u for u, state in status.items() if state == "accepted"]
+    earlier_data = {u: src for u, src in sources.items() if u not in accepted}
+    return accepted + list(earlier_data), earlier_data

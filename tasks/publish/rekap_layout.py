@@ -1,0 +1,357 @@
+"""How rekap.xlsx looks on screen and on paper: fonts, column widths, titles, page setup.
+
+The rekap is printed by the secretariat (LibreOffice or Excel) and filed with the report, so every
+sheet prints landscape on A4 with its header row repeated on each page, the report's mark (DRAF,
+FINAL, PRATINJAU) in the page header and 'Halaman x dari y' in the footer. Every string from data
+goes through xlsx_safe.write_cell (text, never a formula).
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import MergedCell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.indexed_list import IndexedList
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.pagebreak import Break
+from openpyxl.worksheet.worksheet import Worksheet
+
+from triwulan.tasks.core.fmt import plain
+from triwulan.tasks.core.xlsx_safe import write_cell
+from triwulan.tasks.publish.report import completeness_line, mark_of, waktu
+
+MONEY_FORMAT = "#,##0"
+PERCENT_FORMAT = "0.00"
+# Arial is on every Windows, and LibreOffice maps it to the metric-compatible Liberation Sans:
+# widths and page breaks come out the same in Excel and LibreOffice (Calibri has no such twin on
+# a plain Linux, where LibreOffice fell back to a wider serif font).
+FONT_NAME = "Arial"
+BODY_FONT = Font(name=FONT_NAME, size=10)
+BOLD_FONT = Font(name=FONT_NAME, size=10, bold=True)
+HEADER_FONT = BOLD_FONT
+TITLE_FONT = Font(name=FONT_NAME, bold=True, size=13, color="B91C1C")
+NOTE_FONT = Font(name=FONT_NAME, italic=True, size=9, color="6B7280")
+HEADER_FILL = PatternFill("solid", fgColor="E5E7EB")
+GROUP_FILL = PatternFill("solid", fgColor="F3F4F6")
+THIN = Side(style="thin", color="9CA3AF")
+GRID = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+TOP = Alignment(vertical="top")
+HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
+HEADER_ROW = 4  # rows 1-2: title and note, 3 blank, 4 header
+Column = tuple[str, str, str]  # (key, header, kind)
+# Columns naming a sub-kegiatan row and its unit's notes, the same in every sheet that lists them
+SUB_KEGIATAN_COLUMNS: list[Column] = [
+    ("nama_unit", "Unit", "text"),
+    ("kode_sub_kegiatan", "Kode Sub Kegiatan", "text"),
+    ("nama_sub_kegiatan", "Nama Sub Kegiatan", "longtext"),
+]
+NOTE_COLUMNS: list[Column] = [
+    ("kendala", "Kendala/Permasalahan", "longtext"),
+    ("tindak_lanjut", "Tindak Lanjut", "longtext"),
+]
+
+# Column width bounds (characters) per kind of column: long text wraps inside its bound, so a
+# row is a few lines high and the table fits a landscape page.
+WIDTHS = {
+    "money": (12, 16),
+    "percent": (8, 11),
+    "number": (7, 10),
+    "text": (6, 22),
+    "longtext": (14, 30),
+    "count": (4, 8),
+    "auto": (8, 16),
+}
+LINE_POINTS = 12.75  # height of one line of 10 pt text
+# Characters of wrapped 10 pt Arial text per column width unit, a little below what LibreOffice
+# fits (long words wrap early), so estimated heights never cut a line off. Bold text is wider.
+CHARS_PER_UNIT = 1.1
+BOLD_CHARS_PER_UNIT = 0.95
+HEADER_CHARS_PER_UNIT = 0.85  # a header word must fit whole: LibreOffice breaks it otherwise
+# Printable width of A4 landscape between the margins below, in Excel width units
+# (297 mm - 2 x 0.4 in = 276.7 mm = 1046 px at 96 dpi, about 7 px per width unit).
+MARGINS = PageMargins(left=0.4, right=0.4, top=0.75, bottom=0.6, header=0.3, footer=0.3)
+PAGE_WIDTH_UNITS = 140
+
+
+def use_body_font(wb: Workbook) -> None:
+    """Make Arial 10 the workbook's default font.
+
+    Column widths are counted in digits of the default font: with openpyxl's default Calibri, a
+    LibreOffice without Calibri measures them in a wider fallback font, and the page breaks
+    computed here (PAGE_WIDTH_UNITS) come out wrong. openpyxl has no public setter for this.
+    """
+    wb._fonts = IndexedList([BODY_FONT])
+    wb._named_styles["Normal"].font = BODY_FONT
+
+
+def cell_value(value: Any, kind: str) -> Any:
+    """The value as stored: int rupiah, float percentages/volumes, text; None stays empty."""
+    value = plain(value)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if kind in {"money", "count"}:
+        return int(value)
+    if kind in {"percent", "number"}:
+        return float(value)
+    if kind == "auto" and isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    return str(value)
+
+
+def write_row(
+    ws: Worksheet,
+    row: int,
+    values: Sequence[tuple[Any, str]],
+    bold: bool = False,
+    first_col: int = 1,
+) -> None:
+    """One table row with grid lines; text (unit text, file names, messages) is never a formula."""
+    for col, (value, kind) in enumerate(values, start=first_col):
+        cell = write_cell(ws, row, col, cell_value(value, kind))
+        if kind == "money":
+            cell.number_format = MONEY_FORMAT
+        elif kind == "percent":
+            cell.number_format = PERCENT_FORMAT
+        elif kind == "count":
+            cell.number_format = "0"
+        cell.alignment = WRAP_TOP if kind in {"text", "longtext"} else TOP
+        cell.font = BOLD_FONT if bold else BODY_FONT
+        cell.border = GRID
+
+
+def write_header(ws: Worksheet, row: int, headers: Sequence[str], first_col: int = 1) -> None:
+    """Bold, grey, wrapped column headers."""
+    for col, text in enumerate(headers, start=first_col):
+        cell = write_cell(ws, row, col, text)
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        cell.alignment = HEADER_ALIGN
+        cell.border = GRID
+
+
+def write_line(ws: Worksheet, row: int, text: str, span: int, font: Font = BODY_FONT) -> None:
+    """A sentence across `span` columns (merged, wrapped), e.g. 'Belum ada data IKU'."""
+    cell = write_cell(ws, row, 1, text)
+    cell.font = font
+    cell.alignment = Alignment(wrap_text=True, vertical="top")
+    if span > 1:
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=span)
+    width = sum(column_width(ws, c) for c in range(1, span + 1))
+    per_unit = CHARS_PER_UNIT * 10 / (font.sz or 10) * (0.9 if font.b else 1)
+    ws.row_dimensions[row].height = lines_of(text, width, per_unit) * (font.sz or 10) * 1.3 + 3
+
+
+def column_width(ws: Worksheet, col: int) -> float:
+    return ws.column_dimensions[get_column_letter(col)].width or 8.43
+
+
+def lines_of(text: str, width: float, per_unit: float = CHARS_PER_UNIT) -> int:
+    """Lines a wrapped text takes in a column `width` units wide."""
+    chars = max(int(width * per_unit) - 1, 4)
+    return sum(
+        max(len(textwrap.wrap(part, chars, break_on_hyphens=False)), 1)
+        for part in str(text).split("\n")
+    )
+
+
+def fit_row_heights(ws: Worksheet, first_row: int, last_col: int) -> None:
+    """Heights of the rows from `first_row` down, from their wrapped text.
+
+    LibreOffice does not recompute row heights of an xlsx on opening (nor does Excel reliably),
+    so a wrapped kendala would print over the next row; merged cells set their own height.
+    """
+    merged = {(r.min_row, r.min_col) for r in ws.merged_cells.ranges if r.max_col > r.min_col}
+    widths = [column_width(ws, col) for col in range(1, last_col + 1)]
+    for cells in ws.iter_rows(min_row=first_row, max_col=last_col):
+        lines = 1
+        for cell in cells:
+            if not isinstance(cell.value, str) or (cell.row, cell.column) in merged:
+                continue
+            if not (cell.alignment and cell.alignment.wrap_text):
+                continue
+            bold = bool(cell.font and cell.font.b)
+            per_unit = BOLD_CHARS_PER_UNIT if bold else CHARS_PER_UNIT
+            lines = max(lines, lines_of(cell.value, widths[cell.column - 1], per_unit))
+        if lines > 1 and ws.row_dimensions[cells[0].row].height is None:
+            ws.row_dimensions[cells[0].row].height = lines * LINE_POINTS + 2
+
+
+def title_rows(
+    ws: Worksheet, title: str, summary: Mapping[str, Any], span: int, note: str | None = None
+) -> None:
+    """Rows 1-2: 'DRAF — <title>' and the note (version, time, completeness), each merged across
+    `span` columns and wrapped so nothing is cut off on paper. Call after the column widths."""
+    word, mark_note = mark_of(summary)
+    write_line(ws, 1, f"{word} — {title}", span, TITLE_FONT)
+    if note is None:
+        note = (
+            f"{mark_note.split(' — ', 1)[1].capitalize()}. Versi {summary.get('version', '-')}, "
+            f"disusun {waktu(summary.get('generated_at'))}. "
+            f"{completeness_line(summary.get('counts') or {})}."
+        )
+    write_line(ws, 2, note, span, NOTE_FONT)
+
+
+def set_widths(
+    ws: Worksheet,
+    kinds: Sequence[str],
+    first_row: int,
+    overrides: Mapping[int, float] | None = None,
+) -> None:
+    """Column widths from the content at or below `first_row`, within the bounds of each
+    column's kind (WIDTHS). A header counts with its longest word (headers wrap between words);
+    a cell merged across columns (a group header, a sentence) does not count."""
+    overrides = overrides or {}
+    spanning = {(r.min_row, r.min_col) for r in ws.merged_cells.ranges if r.max_col > r.min_col}
+    for index, kind in enumerate(kinds, start=1):
+        low, high = WIDTHS[kind]
+        longest = low
+        for (cell,) in ws.iter_rows(min_row=first_row, min_col=index, max_col=index):
+            if (
+                cell.value is None
+                or isinstance(cell, MergedCell)
+                or (cell.row, cell.column) in spanning
+            ):
+                continue
+            if cell.fill == HEADER_FILL:  # wraps between words; a bold word is wider
+                words = str(cell.value).split() or [""]
+                length = min(math.ceil(max(len(w) for w in words) / HEADER_CHARS_PER_UNIT), high)
+            else:
+                length = _display_length(cell.value, cell.number_format)
+            longest = max(longest, length + 1)
+        width = overrides.get(index, min(longest, high))
+        ws.column_dimensions[get_column_letter(index)].width = width
+
+
+def _display_length(value: Any, number_format: str) -> int:
+    if isinstance(value, float) and number_format == PERCENT_FORMAT:
+        return len(f"{value:.2f}")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return len(f"{value:,.0f}") if float(value).is_integer() else len(f"{value:,}")
+    return max(len(part) for part in str(value).split("\n"))
+
+
+def header_height(ws: Worksheet, row: int, last_col: int) -> None:
+    """Height of a wrapped header row: its tallest header (a merged header counts its span)."""
+    merged = {r.min_col: r for r in ws.merged_cells.ranges if r.min_row == row}
+    lines = 1
+    for col in range(1, last_col + 1):
+        value = ws.cell(row=row, column=col).value
+        if value is None:
+            continue
+        span = merged.get(col)
+        cols = range(col, (span.max_col if span else col) + 1)
+        rows = (span.max_row - span.min_row + 1) if span else 1
+        width = sum(column_width(ws, c) for c in cols)
+        lines = max(lines, math.ceil(lines_of(str(value), width, BOLD_CHARS_PER_UNIT) / rows))
+    ws.row_dimensions[row].height = lines * LINE_POINTS + 4
+
+
+def _header_text(text: str) -> str:
+    """Header/footer text with '&' doubled ('&' starts a code there)."""
+    return text.replace("&", "&&")
+
+
+def print_setup(
+    ws: Worksheet,
+    summary: Mapping[str, Any],
+    title: str,
+    repeat_rows: str | None,
+    blocks: Sequence[tuple[int, int]] | None = None,
+    repeat_cols: tuple[int, int] | None = None,
+) -> None:
+    """A4 landscape, header rows repeated, the mark in the page header, 'Halaman &P dari &N'.
+
+    Without `blocks` a sheet is fitted to one page wide (pages only run downwards). A table too
+    wide for that at a readable size gives `blocks`: column ranges each printed one page wide,
+    with the identifying `repeat_cols` repeated on every page, at one scale that fits the widest
+    block (Excel ignores manual page breaks when fitting to pages).
+    """
+    setup = ws.page_setup
+    setup.orientation = "landscape"
+    setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_margins = MARGINS
+    if repeat_rows:
+        ws.print_title_rows = repeat_rows
+    if blocks:
+        repeated = (
+            sum(column_width(ws, c) for c in range(repeat_cols[0], repeat_cols[1] + 1))
+            if repeat_cols
+            else 0
+        )
+        widest = max(
+            repeated + sum(column_width(ws, c) for c in range(start, end + 1))
+            for start, end in blocks
+        )
+        setup.scale = max(10, min(100, math.floor(PAGE_WIDTH_UNITS * 100 / widest)))
+        ws.sheet_properties.pageSetUpPr.fitToPage = False
+        for _, end in blocks[:-1]:
+            ws.col_breaks.append(Break(id=end))
+        if repeat_cols:
+            first, last = (get_column_letter(c) for c in repeat_cols)
+            ws.print_title_cols = f"{first}:{last}"
+        last_col = blocks[-1][1]
+        ws.print_area = f"A1:{get_column_letter(last_col)}{max(ws.max_row, 1)}"
+    else:
+        setup.fitToWidth = 1
+        setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+    word, _ = mark_of(summary)
+    header = ws.oddHeader
+    header.left.text = _header_text(word)
+    header.left.font = f"{FONT_NAME},Bold"
+    header.left.color = "B91C1C"
+    header.left.size = 11
+    header.center.text = _header_text(title)
+    header.center.size = 9
+    header.right.text = _header_text(f"Versi {summary.get('version', '-')}")
+    header.right.size = 9
+    footer = ws.oddFooter
+    footer.left.text = _header_text(f"Disusun {waktu(summary.get('generated_at'))}")
+    footer.left.size = 8
+    footer.center.text = "Halaman &P dari &N"
+    footer.center.size = 9
+    footer.right.text = "&A"  # the sheet's name
+    footer.right.size = 8
+
+
+def table_sheet(
+    ws: Worksheet,
+    title: str,
+    summary: Mapping[str, Any],
+    columns: Sequence[Column],
+    rows: list[dict[str, Any]],
+    total: Mapping[str, Any] | None,
+    blocks: Sequence[tuple[int, int]] | None = None,
+    repeat_cols: tuple[int, int] | None = None,
+    widths: Mapping[int, float] | None = None,
+) -> None:
+    """Title rows, a frozen bold header, one row per record and an optional bold 'Jumlah' row;
+    printed landscape (see rekap_layout.print_setup for `blocks`)."""
+    write_header(ws, HEADER_ROW, [header for _, header, _ in columns])
+    row_no = HEADER_ROW
+    for record in rows:
+        row_no += 1
+        write_row(ws, row_no, [(record.get(key), kind) for key, _, kind in columns])
+    if rows:
+        ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(columns))}{row_no}"
+    if total is not None and rows:
+        row_no += 1
+        values = [(total.get(key), kind) for key, _, kind in columns]
+        values[0] = ("Jumlah", "text")
+        write_row(ws, row_no, values, bold=True)
+    set_widths(ws, [kind for _, _, kind in columns], HEADER_ROW, widths)
+    header_height(ws, HEADER_ROW, len(columns))
+    fit_row_heights(ws, HEADER_ROW + 1, len(columns))
+    # a sheet printed in page columns keeps its title within the repeated columns, so the title
+    # is whole on the first page of each page column
+    title_rows(ws, title, summary, repeat_cols[1] if blocks and repeat_cols else len(columns))
+    ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1)
+    print_setup(ws, summary, title, f"{HEADER_ROW}:{HEADER_ROW}", blocks, repeat_cols)

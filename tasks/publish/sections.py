@@ -1,0 +1,92 @@
+"""Formatting and context of the performance sections (IKU, changes, early warnings, E.81).
+
+Filters are registered on the report's Jinja environment (tasks.publish.report.environment); templates
+`_kinerja.html.j2` and the email use them. Blank stays blank: a quarter not reported yet, or an
+indicator without a target, is never printed as 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from jinja2 import Environment
+
+from triwulan.tasks.core import fmt
+from triwulan.tasks.core.fmt import is_missing
+
+MONEY_COLUMNS = {"realisasi_keuangan_tw", "realisasi_keuangan_sd_tw", "rupiah"}
+
+
+def desimal(value: Any) -> str:
+    """'84,84'; '-' when there is none (no target, no data)."""
+    return "-" if is_missing(value) else fmt.angka(float(value), 2)
+
+
+def volume(value: Any) -> str:
+    """An output volume: '12' or '2,5'; blank when not reported."""
+    if is_missing(value):
+        return ""
+    number = float(value)
+    return fmt.angka(number, 0 if number.is_integer() else 2)
+
+
+def ribuan_kosong(value: Any) -> str:
+    return "" if is_missing(value) else fmt.angka(int(value))
+
+
+def persen_kosong(value: Any) -> str:
+    return "" if is_missing(value) else fmt.persen(float(value))
+
+
+def status_class(status: Any) -> str:
+    return {"tercapai": "status-accepted", "belum tercapai": "status-rejected"}.get(str(status), "")
+
+
+def _with_label(value: Any, label: Any) -> str:
+    return f"{value} ({label})" if label else str(value)
+
+
+def iku_note(row: Mapping[str, Any]) -> str:
+    """What a reader needs beside the figures: respondents and mutu, predicate, zones."""
+    parts = []
+    kode = row.get("kode")
+    if kode == "ikm":
+        if row.get("responden"):
+            parts.append(f"{fmt.angka(row['responden'])} responden TW ini, mutu {row.get('mutu')}")
+        if row.get("responden_sd_tw"):
+            mutu = _with_label(row.get("mutu_sd_tw"), row.get("mutu_sd_tw_keterangan"))
+            parts.append(f"{fmt.angka(row['responden_sd_tw'])} responden tahun ini, mutu {mutu}")
+    if kode == "akip" and row.get("predikat"):
+        parts.append("predikat " + _with_label(row["predikat"], row.get("predikat_keterangan")))
+    if kode == "wilayah_tertib" and row.get("zona_total"):
+        parts.append(f"{row.get('zona_tertib')} dari {row['zona_total']} zona K3 tertib")
+        missing = row.get("zona_belum_dilaporkan") or []
+        if missing:
+            parts.append(f"{len(missing)} zona belum dilaporkan")
+    if row.get("keterangan"):
+        parts.append(str(row["keterangan"]))
+    return "; ".join(parts) if parts else "-"
+
+
+def change_value(change: Mapping[str, Any], side: str) -> str:
+    value = change.get(side)
+    if is_missing(value):
+        return "-"
+    column = str(change.get("kolom", ""))
+    if "keuangan" in column:
+        return fmt.angka(int(value))
+    if "fisik" in column:
+        return fmt.persen(float(value))
+    return volume(value)
+
+
+def register(env: Environment) -> None:
+    env.filters.update(
+        desimal=desimal,
+        volume=volume,
+        ribuan_kosong=ribuan_kosong,
+        persen_kosong=persen_kosong,
+        status_class=status_class,
+    )
+    env.globals.update(iku_note=iku_note, change_value=change_value)

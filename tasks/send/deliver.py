@@ -1,0 +1,303 @@
+"""Delivery: every mail is archived as an .eml in the outbox, then sent with yagmail if configured.
+
+Sending is idempotent per key: outbox/terkirim.json records each key after the server accepted
+it, so reruns skip what already went out. There is exactly one retry policy, deliver()'s own:
+yagmail only opens the connection (its send() would reconnect and resend by itself), and a
+mail whose complete content reached the server but whose answer was lost is never resent
+automatically (status "unknown", see deliver()). Every read and write is bounded by
+SmtpConfig.timeout_s and the whole run by SmtpConfig.total_budget_s.
+"""
+
+from __future__ import annotations
+
+import email
+import hashlib
+import logging
+import math
+import mimetypes
+import os
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from email.headerregistry import BaseHeader, UnstructuredHeader
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from email.policy import Policy
+from email.utils import formataddr, formatdate, getaddresses, make_msgid
+from pathlib import Path
+from typing import Any
+
+from triwulan.tasks.core.errors import TriwulanError
+from triwulan.tasks.core.files import write_atomic
+from triwulan.tasks.core.fmt import WIB, strip_newlines
+from triwulan.tasks.core.smtp_settings import SmtpConfig, looks_like_address
+from triwulan.tasks.record.ledger import JsonLedger, Ledger
+from triwulan.tasks.send.smtp import (  # re-exported: callers import these from here
+    DeliveryResult,
+    Mail,
+    _send_with_retries,
+)
+
+log = logging.getLogger(__name__)
+
+LEDGER_NAME = "terkirim.json"
+# Offline .eml files are opened and sent by hand; the mail client replaces this From.
+OFFLINE_FROM = ("Triwulan (belum dikirim)", "triwulan@localhost")
+
+
+def deliver(
+    mails: list[Mail],
+    outbox: Path,
+    config: SmtpConfig | None,
+    *,
+    attempts: int = 3,
+    backoff_s: float = 1.0,
+    ledger: Path | Ledger | None = None,
+) -> list[DeliveryResult]:
+    """Archive every mail as .eml, then send the ones not yet in the ledger.
+
+    The ledger defaults to outbox/terkirim.json; pass a shared one (e.g. per quarter) so that a
+    rerun in a new version folder still knows what went out before. A key is skipped only while it
+    is the latest one recorded in its group (see _latest_in_group).
+
+    `attempts`/`backoff_s` are the only retries: a refusal (4xx) or a drop before the content is
+    complete is retried, since the server cannot have accepted the mail. Once the end of the
+    content has gone out and the answer is lost (drop, timeout), the mail may have arrived: it
+    comes back as "unknown" and is recorded so in the ledger, and later runs report it as
+    "unknown" again instead of resending it. Sending it blindly could give the camat a second
+    copy; only a person can tell (ask the recipient, check the server log). To resend, delete
+    the key's entry from the ledger; if it did arrive, set its "status" to "terkirim".
+
+    Sending stops when config.total_budget_s is used up: the mails left come back as "gagal"
+    with their .eml kept and are not in the ledger, so the next run sends them.
+
+    A failing mail never stops the run and never raises: it comes back as "gagal" with its .eml
+    kept. Only unusable input (bad mails, unreadable ledger, no outbox) raises TriwulanError,
+    before anything is sent.
+    """
+    if attempts < 1:
+        raise ValueError("attempts must be >= 1")
+    if backoff_s < 0:
+        raise ValueError("backoff_s must be >= 0")
+    _check_mails(mails)
+    try:
+        outbox.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TriwulanError(f"Folder outbox '{outbox}' tidak dapat dibuat: {exc}") from exc
+    book = ledger if isinstance(ledger, Ledger) else JsonLedger(ledger or outbox / LEDGER_NAME)
+    ledger_path = book.path
+    sent = book.load()
+    deadline = time.monotonic() + config.total_budget_s if config else math.inf
+
+    results: list[DeliveryResult] = []
+    for mail in mails:
+        eml_path = outbox / _eml_name(mail.key)
+        done = sent.get(mail.key) if _latest_in_group(sent, mail.key) == mail.key else None
+        if done is not None:
+            recorded = ledger_path.parent / str(done.get("eml", eml_path.name))
+            if done.get("status") == "unknown":
+                error = (
+                    f"Status tidak pasti sejak {done.get('waktu', '?')}: server mungkin sudah "
+                    "atau belum menerima email ini, maka email ini tidak dikirim ulang. "
+                    + book.unknown_advice(mail.key)
+                )
+                results.append(DeliveryResult(mail.key, "unknown", recorded, error))
+            else:
+                results.append(DeliveryResult(mail.key, "sudah_terkirim", recorded))
+            continue
+
+        try:
+            message = _build_message(mail, config)
+            write_atomic(eml_path, message.as_bytes(policy=SMTP_POLICY))
+        except OSError as exc:
+            # Without its archived copy a mail is not sent: the outbox is the record of the run.
+            error = f"Berkas {eml_path.name} tidak dapat dibuat ({exc}); email tidak dikirim."
+            results.append(DeliveryResult(mail.key, "gagal", eml_path, error, 0))
+            continue
+
+        if config is None:
+            results.append(DeliveryResult(mail.key, "disimpan", eml_path))
+            continue
+
+        result = _send_with_retries(mail, message, config, eml_path, attempts, backoff_s, deadline)
+        if result.status in ("terkirim", "unknown"):
+            if result.status == "unknown":
+                result = _with_note(result, book.unknown_advice(mail.key))
+            order = max((int(v.get("urutan", 0)) for v in sent.values()), default=0) + 1
+            sent[mail.key] = {
+                "status": result.status,
+                "urutan": order,  # the group's latest is the highest number
+                "waktu": datetime.now(WIB).isoformat(timespec="seconds"),
+                "eml": os.path.relpath(eml_path, ledger_path.parent),
+                "message_id": str(message["Message-ID"]),
+                "kepada": [*mail.to, *mail.cc],
+            }
+            try:
+                book.record(mail.key, sent[mail.key], sent)
+            except OSError as exc:
+                lead = "Terkirim, tetapi" if result.status == "terkirim" else "Selain itu,"
+                result = _with_note(
+                    result,
+                    f"{lead} {LEDGER_NAME} tidak dapat diperbarui ({exc}); "
+                    "menjalankan ulang akan mengirim email ini lagi.",
+                )
+        elif result.status == "gagal":
+            book.note_failure(mail.key, [*mail.to, *mail.cc], result.error)
+        results.append(result)
+    recipients = {m.key: (*m.to, *m.cc) for m in mails}
+    return [replace(r, to=recipients.get(r.key, ())) for r in results]
+
+
+def resend(
+    emls: list[Path],
+    config: SmtpConfig,
+    ledger: Ledger,
+    *,
+    attempts: int = 3,
+    backoff_s: float = 1.0,
+) -> list[DeliveryResult]:
+    """Send archived mails again, on purpose (kirim-ulang): the ledger is not asked, only told.
+
+    The archived bytes are sent with a fresh Message-ID and Date (mail clients drop a message
+    whose Message-ID they have seen) and the sender of this configuration.
+    """
+    deadline = time.monotonic() + config.total_budget_s
+    results = []
+    for path in emls:
+        raw = email.message_from_bytes(path.read_bytes(), policy=SMTP_POLICY)
+        assert isinstance(raw, EmailMessage)
+        key = str(raw.get("X-Triwulan-Key") or path.stem)
+        to = [a for _, a in getaddresses(raw.get_all("To", []))]
+        cc = [a for _, a in getaddresses(raw.get_all("Cc", []))]
+        for header in ("Message-ID", "Date", "From", "X-Unsent"):
+            del raw[header]
+        name, address = config.sender_name, config.mail_from
+        raw["From"] = formataddr((name, address)) if name else address
+        raw["Date"] = formatdate(localtime=True)
+        raw["Message-ID"] = make_msgid(domain=address.rpartition("@")[2] or None)
+        mail = Mail(key=key, to=to, cc=cc, subject=str(raw["Subject"]), html="", text="")
+        result = _send_with_retries(mail, raw, config, path, attempts, backoff_s, deadline)
+        if result.status in ("terkirim", "unknown"):
+            entry = {
+                "status": result.status,
+                "waktu": datetime.now(WIB).isoformat(timespec="seconds"),
+                "eml": os.path.relpath(path, ledger.path.parent),
+                "message_id": str(raw["Message-ID"]),
+                "kepada": [*to, *cc],
+            }
+            ledger.record(key, entry, {key: entry})
+        else:
+            ledger.note_failure(key, [*to, *cc], result.error)
+        results.append(replace(result, to=(*to, *cc)))
+    return results
+
+
+def _with_note(result: DeliveryResult, note: str) -> DeliveryResult:
+    error = f"{result.error} {note}" if result.error else note
+    return replace(result, error=error)
+
+
+# --- the .eml archive ----------------------------------------------------------------------
+
+
+class _Subject(UnstructuredHeader, BaseHeader):
+    """A subject written on one line (RFC 5322 allows 998 characters).
+
+    Python's folder breaks a line before an encoded word (the '—' of every subject) but keeps the
+    space before the break too, so the reader's subject said 'TW I 2024  — Kelurahan …'.
+    """
+
+    def fold(self, *, policy: Policy) -> str:
+        folded = super().fold(policy=policy.clone(max_line_length=0))
+        return folded if len(folded) <= 998 else super().fold(policy=policy)
+
+
+def _build_message(mail: Mail, config: SmtpConfig | None) -> EmailMessage:
+    """The complete message as archived; yagmail sends exactly this (see _Yagmail.prepare_send)."""
+    name, address = (config.sender_name, config.mail_from) if config else OFFLINE_FROM
+    message = EmailMessage()
+    message["From"] = formataddr((name, address)) if name else address
+    message["To"] = ", ".join(mail.to)
+    if mail.cc:
+        message["Cc"] = ", ".join(mail.cc)
+    message["Subject"] = _Subject("Subject", mail.subject)
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = _message_id(mail.key, address)
+    message["X-Triwulan-Key"] = mail.key
+    if config is None:
+        # Outlook opens such an .eml as a draft ready to send from the user's own account.
+        message["X-Unsent"] = "1"
+    message.set_content(mail.text)
+    message.add_alternative(strip_newlines(mail.html), subtype="html")
+    if mail.inline:
+        html = message.get_payload()[1]
+        for path in mail.inline:
+            html.add_related(path.read_bytes(), "image", "png", cid=f"<{path.stem}>")
+    for path in mail.attachments:
+        ctype, encoding = mimetypes.guess_type(path.name)
+        if ctype is None or encoding is not None:
+            ctype = "application/octet-stream"
+        maintype, subtype = ctype.split("/", 1)
+        message.add_attachment(
+            path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name
+        )
+    return message
+
+
+def _message_id(key: str, address: str) -> str:
+    """Stable per key and sender: if a mail is ever sent twice, clients can fold the copies."""
+    digest = hashlib.sha256(f"{key}\0{address}".encode()).hexdigest()[:32]
+    domain = address.rpartition("@")[2] or "localhost"
+    return f"<{digest}.triwulan@{domain}>"
+
+
+def _eml_name(key: str) -> str:
+    """A portable file name (also on Windows) derived from the key."""
+    slug = re.sub(r"[^A-Za-z0-9.-]+", "_", key).strip("._")
+    return f"{slug or 'email'}.eml"
+
+
+def _check_mails(mails: list[Mail]) -> None:
+    """Catch caller mistakes before anything is sent, all of them at once."""
+    problems: list[str] = []
+    seen_keys: set[str] = set()
+    seen_names: dict[str, str] = {}
+    for mail in mails:
+        label = mail.key or "(tanpa kunci)"
+        if not mail.key.strip() or any(c in mail.key for c in "\r\n"):
+            problems.append(f"{label}: kunci email kosong atau berisi baris baru.")
+        if mail.key in seen_keys:
+            problems.append(f"{label}: kunci email dipakai lebih dari sekali.")
+        seen_keys.add(mail.key)
+        name = _eml_name(mail.key)
+        if seen_names.get(name, mail.key) != mail.key:
+            problems.append(f"{label}: nama berkas {name} bentrok dengan {seen_names[name]}.")
+        seen_names.setdefault(name, mail.key)
+        if not mail.to:
+            problems.append(f"{label}: tidak ada penerima (to).")
+        for address in [*mail.to, *mail.cc]:
+            if not looks_like_address(address) or any(c in address for c in "\r\n,;<>"):
+                problems.append(f"{label}: alamat email '{address}' tidak sah.")
+        if any(c in mail.subject for c in "\r\n"):
+            problems.append(f"{label}: subjek berisi baris baru.")
+        for path in mail.attachments:
+            if not Path(path).is_file():
+                problems.append(f"{label}: lampiran {path} tidak ditemukan.")
+    if problems:
+        raise TriwulanError("Email tidak dapat diproses:\n- " + "\n- ".join(problems))
+
+
+# --- the ledger ----------------------------------------------------------------------------
+
+
+def _latest_in_group(sent: Mapping[str, Any], key: str) -> str | None:
+    """The last key sent in the same group (the key without its last '/' part).
+
+    A key counts as already sent only while it is its group's latest: after state A, then B, a
+    return to A is news for the reader and goes out again.
+    """
+    group = key.rsplit("/", 1)[0]
+    same = [(int(v.get("urutan", 0)), k) for k, v in sent.items() if k.rsplit("/", 1)[0] == group]
+    return max(same)[1] if same else None
