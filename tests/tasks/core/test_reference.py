@@ -188,3 +188,24 @@ def test_missing_shared_table_is_a_problem_not_a_crash(broken_reference):
     with pytest.raises(ReferenceDataError) as excinfo:
         load_reference(2024)
     assert "kolom_iku.csv: berkas tidak ada." in _problems(excinfo)
+
+
+def test_plan_is_computed_once_per_quarter_and_each_caller_gets_its_own_copy(monkeypatch):
+    from triwulan.tasks.core import reference as module
+
+    fresh = load_reference(2024)
+    calls = []
+    real = module._plan
+    monkeypatch.setattr(module, "_plan", lambda r, q: calls.append(q) or real(r, q))
+    first = plan_for_quarter(fresh, 2)
+    first.loc[:, "target_sd"] = -1  # a caller changing its copy
+    second = plan_for_quarter(fresh, 2)
+    plan_for_quarter(fresh, 3)
+    assert calls == [2, 3]
+    assert (second["target_sd"] >= 0).all()
+    pd.testing.assert_frame_equal(second, real(fresh, 2))
+
+
+def test_unit_names_follow_units_csv(ref):
+    assert list(ref.unit_names) == list(ref.units["unit"])
+    assert ref.unit_names["kecamatan"] == ref.unit_name("kecamatan")
