@@ -108,8 +108,8 @@ def validate(
 
 def check(quarter: Quarter, collected: Received) -> Verdicts:
     """Validate against the rules and the earlier quarters; unreadable files go to their unit."""
-    p = quarter.period
-    earlier = store.earlier_figures(quarter.engine, p.tahun, p.triwulan)
+    period = quarter.period
+    earlier = store.earlier_figures(quarter.engine, period.tahun, period.triwulan)
     validation, iku = validate(collected, quarter, earlier)
     validation, unattached = attach_file_problems(
         validation, collected.file_problems, quarter.ref.units
@@ -134,17 +134,17 @@ class Recorded:
 def save(quarter: Quarter, accepted: pd.DataFrame, shas: dict[str, str], version: int) -> int:
     """Accepted rows replace the unit's earlier rows of this quarter (a correction)."""
     rows = accepted.assign(sha256=accepted["_file"].map(shas))
-    p = quarter.period
-    return store.save_accepted(quarter.engine, p.tahun, p.triwulan, rows, version)
+    period = quarter.period
+    return store.save_accepted(quarter.engine, period.tahun, period.triwulan, rows, version)
 
 
 @task(name="simpan-iku", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
 def save_iku(quarter: Quarter, iku: IkuValidation, status: dict[str, str], version: int) -> int:
     """IKU rows of units not rejected replace their earlier rows of the sheets they sent."""
     units = {u for u, _ in iku.sent if status.get(u) != "rejected"}
-    p = quarter.period
+    period = quarter.period
     return save_iku_rows(
-        quarter.engine, p.tahun, p.triwulan, iku.accepted, iku.sent, units, version
+        quarter.engine, period.tahun, period.triwulan, iku.accepted, iku.sent, units, version
     )
 
 
@@ -164,16 +164,16 @@ def fingerprint(quarter: Quarter, collected: Received) -> str:
 def record_quarter(quarter: Quarter, collected: Received, verdicts: Verdicts) -> Recorded:
     """Save what was accepted, then fingerprint: saving the same files again changes nothing,
     so an identical rerun (same files, same store, same rules) has the same fingerprint."""
-    engine, p = quarter.engine, quarter.period
+    engine, period = quarter.engine, quarter.period
     version = store.next_version(engine, quarter.label, quarter.folder)
-    before = data_digest(engine, p.tahun, p.triwulan)
+    before = data_digest(engine, period.tahun, period.triwulan)
     save(quarter, verdicts.validation.accepted, collected.sha256, version)
     save_iku(quarter, verdicts.iku, verdicts.validation.status, version)
-    changed = data_digest(engine, p.tahun, p.triwulan) != before
+    changed = data_digest(engine, period.tahun, period.triwulan) != before
     masukan = collected.inbox_digest and rerun.input_fingerprint(
         collected.inbox_digest,
-        data_digest(engine, p.tahun),
-        rerun.reference_digest(p),
+        data_digest(engine, period.tahun),
+        rerun.reference_digest(period),
         rerun.settings_values(),
     )
     return Recorded(version, changed, fingerprint(quarter, collected), masukan)
@@ -250,9 +250,9 @@ class Measured:
 @task(name="hitung", cache_policy=NO_CACHE)
 def compute_quarter(quarter: Quarter, stored: pd.DataFrame, units: list[str]) -> pd.DataFrame:
     """Figures of the quarter and cumulative to date, from the stored accepted rows."""
-    ref, p = quarter.ref, quarter.period
+    ref, period = quarter.ref, quarter.period
     return compute.quarter_detail(
-        quarter.plan, stored, units, p.triwulan, ref.unit_names, ref.predikat
+        quarter.plan, stored, units, period.triwulan, ref.unit_names, ref.predikat
     )
 
 
@@ -264,20 +264,20 @@ def measure(
     cause: dict[str, Any] | None = None,
 ) -> Measured:
     """Figures from the store, and the summary with its warnings, IKU, E.81 and changes."""
-    engine, ref, p = quarter.engine, quarter.ref, quarter.period
+    engine, ref, period = quarter.engine, quarter.ref, quarter.period
     # A unit not accepted in this run (new file rejected, unreadable or gone) keeps the rows
     # it had accepted for this quarter before; the report says which file they come from.
-    sources = store.stored_sources(engine, p.tahun, p.triwulan)
+    sources = store.stored_sources(engine, period.tahun, period.triwulan)
     counted, earlier_data = counted_units(validation.status, sources)
-    stored = store.load_realisasi(engine, p.tahun, p.triwulan)  # read once
+    stored = store.load_realisasi(engine, period.tahun, period.triwulan)  # read once
     detail = compute_quarter(quarter, stored, counted)
     warnings = earlier_gaps(
-        store.quarters_with_data(engine, p.tahun), counted, p.triwulan, ref.unit_names
+        store.quarters_with_data(engine, period.tahun), counted, period.triwulan, ref.unit_names
     )
     last = record.last_report(engine, quarter.label)
     summary, extras = summarise_version(
         ref,
-        p,
+        period,
         version,
         validation,
         unattached,
@@ -285,7 +285,7 @@ def measure(
         earlier_data,
         warnings,
         stored,
-        load_iku(engine, p.tahun, p.triwulan),
+        load_iku(engine, period.tahun, period.triwulan),
         counted,
         previous_version(last["folder"]) if last else None,
         cause,
@@ -362,18 +362,18 @@ def compose_mails(
     quarter: Quarter, built: Built, later: list[Built], collected: Received
 ) -> list[Mail]:
     """The draft to leadership (naming every quarter that changed), feedback, receipts."""
-    ref, p = quarter.ref, quarter.period
+    ref, period = quarter.ref, quarter.period
     return [
-        leadership_mail(ref, p, built.summary, built.attachments, built.detail, later),
+        leadership_mail(ref, period, built.summary, built.attachments, built.detail, later),
         *unit_feedback_mails(
             ref,
-            p,
+            period,
             built.summary,
             collected.sha256,
             raw_dir=quarter.raw_dir,
             attachments_dir=built.folder / "lampiran-unit",
         ),
-        *acknowledgement_mails(ref, p, built.summary, collected.sha256),
+        *acknowledgement_mails(ref, period, built.summary, collected.sha256),
     ]
 
 
