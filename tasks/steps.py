@@ -69,11 +69,14 @@ def collect(quarter: Quarter) -> Received:
     found = rerun.inbox_digest(quarter.inbox_folder, quarter.limits)
     paths = find_submissions(quarter.inbox_folder)
 
+    keeper = store.RawKeeper(quarter.engine, quarter.raw_dir)
+
     def keep(path: Path) -> tuple[str, Path]:
-        sha = store.keep_raw(quarter.engine, path, quarter.raw_dir)
+        sha = keeper.keep(path)
         return sha, store.raw_path(quarter.raw_dir, sha, path.suffix)
 
     received = collect_quarter(paths, keep)
+    keeper.commit()
     if rerun.inbox_digest(quarter.inbox_folder, quarter.limits) != found:
         found = None
     get_run_logger().info(
@@ -220,15 +223,15 @@ def record_files(
     """
     validation = verdicts.validation
     owner: dict[str, str] = dict(verdicts.iku.owners or {})
-    for unit, names in validation.files.items():
-        for name in collected.sha256:
-            if name == names or name in names.split(", "):
-                owner[name] = unit
+    for unit, names in validation.files.items():  # "a.xlsx" or "a.xlsx, b.csv"
+        for name in {names, *names.split(", ")} & collected.sha256.keys():
+            owner[name] = unit
     problems = validation.problems
+    errors = problems.loc[problems["severity"] == "error", "file"].value_counts().to_dict()
     outcome = {}
     for name in collected.sha256:
         unit = owner.get(name)
-        count = int(((problems["file"] == name) & (problems["severity"] == "error")).sum())
+        count = int(errors.get(name, 0))
         status = validation.status.get(unit, "rejected" if count else "accepted")
         outcome[name] = (unit, status if unit else "rejected", count)
     record.record_submissions(quarter.engine, quarter.label, run.run_id, collected.sha256, outcome)

@@ -353,6 +353,7 @@ def validate_iku(
     works: dict[str, pd.DataFrame] = {}
     sent: set[tuple[str, str]] = set()
     file_units: dict[str, str] = {}
+    known = set(ref.units["unit"])  # once: rebuilt per unit it was O(units²) at a province
     sent |= {(owners[f], sheet) for f, sheet in files or [] if owners.get(f)}
     for sheet in IKU_SHEETS:
         frame = sheets.get(sheet)
@@ -360,7 +361,7 @@ def validate_iku(
             continue
         found += _missing_columns(ref, frame, sheet)
         work = type_sheet(frame, sheet, ref, period)
-        sent |= {(u, sheet) for u in work["unit"].unique() if u in set(ref.units["unit"])}
+        sent |= {(u, sheet) for u in work["unit"].unique() if u in known}
         named = work[work["unit_ok"]].groupby("_file")["unit"].first()
         file_units |= {str(f): str(u) for f, u in named.items()}
         sent |= {(owners[f], sheet) for f in frame["_file"].unique() if owners.get(f)}

@@ -30,7 +30,7 @@ from triwulan.tasks.collect.messages import (
     unreadable_problem,
     unsupported_problem,
 )
-from triwulan.tasks.collect.xlsx_check import XlsxRefused, inspect_xlsx
+from triwulan.tasks.collect.xlsx_check import XlsxBook, XlsxRefused
 from triwulan.tasks.collect.xlsx_child import cell_text
 from triwulan.tasks.collect.xlsx_reader import SHEET, XlsxReader
 from triwulan.tasks.core.errors import TriwulanError
@@ -172,19 +172,10 @@ def _read_csv(path: Path, name: str, limits: Limits) -> list[list[object]] | Fil
     return rows
 
 
-def _scan(
-    path: Path, name: str, sheet: str, limits: Limits
-) -> tuple[bool, list[str]] | FileProblem:
-    """(sheet present, all sheet names) once the bounded checks pass, or the problem found."""
+def _scan(book: XlsxBook, name: str, sheet: str, limits: Limits) -> bool | FileProblem:
+    """Whether the sheet is present, once the bounded checks pass, or the problem found."""
     try:
-        scan, sheets = inspect_xlsx(
-            path,
-            sheet,
-            max_total=limits.ukuran_terurai,
-            max_ratio=limits.rasio_kompresi,
-            max_rows=limits.baris_maks,
-            max_cols=limits.kolom_maks,
-        )
+        scan = book.scan(sheet)
     except XlsxRefused as refused:
         return refused_problem(name, refused, limits, sheet)
     if scan is not None and scan.formulas_without_value:
@@ -195,41 +186,51 @@ def _scan(
             "isi nilai, bukan rumus. Salin sel lalu Tempel Nilai (Paste Values), simpan di "
             "Excel, lalu kirim lagi.",
         )
-    return scan is not None, sheets
+    return scan is not None
 
 
 def _read_sheet(
-    path: Path, name: str, sheet: str, limits: Limits, reader: XlsxReader
-) -> tuple[list[list[object]] | FileProblem, list[str]]:
-    """Rows of one sheet, or its problem; and the names of all sheets of the workbook."""
-    scanned = _scan(path, name, sheet, limits)
-    if isinstance(scanned, FileProblem):
-        return scanned, []
-    present, sheets = scanned
+    book: XlsxBook, path: Path, name: str, sheet: str, limits: Limits, reader: XlsxReader
+) -> list[list[object]] | FileProblem:
+    """Rows of one sheet, or its problem."""
+    present = _scan(book, name, sheet, limits)
+    if isinstance(present, FileProblem):
+        return present
     if not present:
         return FileProblem(
             name,
-            f"Berkas {name} tidak punya sheet '{sheet}' (ada: {', '.join(sheets) or '-'}). "
+            f"Berkas {name} tidak punya sheet '{sheet}' (ada: {', '.join(book.names) or '-'}). "
             "Gunakan templat triwulan ini.",
-        ), sheets
+        )
     rows, failure = reader.read(path, sheet)
     if failure:
-        return FileProblem(name, reader_message(name, failure, limits)), sheets
-    return rows, sheets  # type: ignore[return-value]
+        return FileProblem(name, reader_message(name, failure, limits))
+    return rows  # type: ignore[return-value]
 
 
 def _read_xlsx(
     path: Path, name: str, limits: Limits, reader: XlsxReader
 ) -> dict[str, list[list[object]] | FileProblem] | FileProblem:
     """Sheet `realisasi` (its problem is the file's) and each IKU sheet the workbook has."""
-    rows, sheets = _read_sheet(path, name, SHEET, limits, reader)
-    if isinstance(rows, FileProblem):
-        return rows
-    out: dict[str, list[list[object]] | FileProblem] = {SHEET: rows}
-    present = {s.strip().lower() for s in sheets}
-    for sheet in IKU_SHEETS:
-        if sheet in present:
-            out[sheet] = _read_sheet(path, name, sheet, limits, reader)[0]
+    try:  # the file's own checks, once for all its sheets
+        book = XlsxBook(
+            path,
+            max_total=limits.ukuran_terurai,
+            max_ratio=limits.rasio_kompresi,
+            max_rows=limits.baris_maks,
+            max_cols=limits.kolom_maks,
+        )
+    except XlsxRefused as refused:
+        return refused_problem(name, refused, limits)
+    with book:
+        rows = _read_sheet(book, path, name, SHEET, limits, reader)
+        if isinstance(rows, FileProblem):
+            return rows
+        out: dict[str, list[list[object]] | FileProblem] = {SHEET: rows}
+        present = {s.strip().lower() for s in book.names}
+        for sheet in IKU_SHEETS:
+            if sheet in present:
+                out[sheet] = _read_sheet(book, path, name, sheet, limits, reader)
     return out
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from triwulan.tasks.collect.xlsx_check import XlsxRefused
 from triwulan.tasks.collect.xlsx_reader import SHEET
+from triwulan.tasks.core.fmt import megabytes
 from triwulan.tasks.core.limits import Limits
 
 RESEND = "Simpan ulang sebagai .xlsx (Excel Workbook) lalu kirim lagi."
@@ -34,10 +35,6 @@ def unsupported_problem(name: str, suffix: str) -> FileProblem:
             "hapus berkas kunci ini, lalu kirim laporan aslinya.",
         )
     return FileProblem(name, f"Berkas {name} berformat {suffix} yang tidak didukung. {RESEND}")
-
-
-def megabytes(size: int) -> str:
-    return f"{size / (1 << 20):.1f}".replace(".", ",") + " MB"
 
 
 def refused_problem(

@@ -2,12 +2,16 @@
 kecamatan) and their CSV form (one file per sheet), per reference/kolom_iku.csv.
 
 Same look as sheet `realisasi`: pre-filled columns grey and locked, inputs yellow with Excel
-validation, each header carrying its explanation as a comment.
+validation, each header carrying its explanation as a comment. The open rows of `skm` carry no
+cell of their own: validation covers them as ranges and one conditional format paints them yellow
+(1,000 styled blank rows made every reader, the pre-scan above all, walk 12,000 empty cells).
 """
 
 from __future__ import annotations
 
 import pandas as pd
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -30,6 +34,8 @@ from triwulan.tasks.core.xlsx_style import (
 
 # Rows open for typing in the skm sheet (one respondent per row); more can be pasted below.
 SKM_ROWS = 1000
+# A conditional format's solid fill takes its colour from bgColor (Excel ignores fgColor there).
+OPEN_ROW_FILL = PatternFill("solid", fgColor=YELLOW.fgColor, bgColor=YELLOW.fgColor)
 WIDTHS = {"teks": 30, "tanggal": 14, "skor": 8, "pilihan": 16, "bulat": 9, "angka": 10}
 PREFILLED = {"no_zona", "nama_zona", "komponen"}
 
@@ -99,9 +105,7 @@ def write_iku_sheet(ws: Worksheet, ref: Reference, sheet: str, frame: pd.DataFra
             else:
                 cells = f"{letter}2:{letter}{open_rows + 1}"
                 ws.add_data_validation(_validation(column, cells, None))
-        if is_input and sheet == SKM:
-            for row_number in range(len(data) + 2, open_rows + 2):
-                ws.cell(row=row_number, column=index).protection = UNLOCKED
+    _paint_open_rows(ws, [i for i, k in enumerate(keys, 1) if k not in PREFILLED], data, open_rows)
     ws.freeze_panes = "A2"
     ws.protection = SheetProtection(
         sheet=sheet != SKM,  # skm rows are typed or pasted freely; the others keep their rows
@@ -114,6 +118,28 @@ def write_iku_sheet(ws: Worksheet, ref: Reference, sheet: str, frame: pd.DataFra
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = "1:1"
+
+
+def _paint_open_rows(ws: Worksheet, inputs: list[int], data: pd.DataFrame, open_rows: int) -> None:
+    """Yellow for the rows open for typing below the frame's rows, without creating a cell there.
+
+    The sheet is not protected where rows stay open (skm), so they need no unlocked cells either.
+    """
+    first, last = len(data) + 2, open_rows + 1
+    if not inputs or first > last:
+        return
+    runs: list[list[int]] = []  # neighbouring columns as one range: A2:L1001, not twelve
+    for index in inputs:
+        if runs and runs[-1][1] == index - 1:
+            runs[-1][1] = index
+        else:
+            runs.append([index, index])
+    ranges = " ".join(
+        f"{get_column_letter(a)}{first}:{get_column_letter(b)}{last}" for a, b in runs
+    )
+    ws.conditional_formatting.add(
+        ranges, FormulaRule(formula=["TRUE"], fill=OPEN_ROW_FILL, border=BORDER)
+    )
 
 
 def write_iku_sheets(book: Workbook, ref: Reference, sheets: dict[str, pd.DataFrame]) -> None:

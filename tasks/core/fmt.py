@@ -94,3 +94,8 @@ def strip_newlines(html: str) -> str:
     html = re.sub(r"<pre\b.*?</pre>", _pre, html, flags=re.IGNORECASE | re.DOTALL)
     html = re.sub(r"[ \t]*[\r\n]+\s*", " ", html)
     return html.strip()
+
+
+def megabytes(size: int) -> str:
+    """A file size as people read it: 140,2 MB."""
+    return f"{size / (1 << 20):.1f}".replace(".", ",") + " MB"

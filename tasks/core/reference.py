@@ -1,55 +1,32 @@
 """Reference data of a budget year (units, nomenclature, pagu, anggaran kas, IKU) from CSV files.
 
 Everything is read as text and parsed strictly, so a stray "1.000,5" in a money column is reported
-with its file and row instead of becoming a float. Checks are pure functions over the frames and
-return every problem found; `load_reference` raises them all at once.
+with its file and row instead of becoming a float. The checks (`reference_checks`) are pure
+functions over the frames and return every problem found; `load_reference` raises them all at
+once. A year is read once per process while its files stay as they are: the command line and the
+flow it starts ask for the same year, and a province's reference takes seconds to read and check.
 """
 
 from __future__ import annotations
 
-import re
+import threading
+import time
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from triwulan.paths import reference_dir, reference_root
 from triwulan.tasks.core.errors import ReferenceDataError
-from triwulan.tasks.core.parse import parse_int
-
-QUARTERS = (1, 2, 3, 4)
-TW_COLS = [f"tw{q}" for q in QUARTERS]
-MONEY_COLS = ["pagu", *TW_COLS]
-CODE_RE = re.compile(r"^\d\.\d{2}\.\d{2}\.\d\.\d{2}\.\d{4}$")
-SLUG_RE = re.compile(r"^[a-z][a-z0-9-]*$")
-
-FILES: dict[str, list[str]] = {
-    "units.csv": ["unit", "nama", "jenis", "email"],
-    "recipients.csv": ["peran", "nama", "jabatan", "email"],
-    "programs.csv": ["kode_program", "nama_program"],
-    "kegiatan.csv": ["kode_kegiatan", "nama_kegiatan"],
-    "sub_kegiatan.csv": [
-        "unit",
-        "kode_sub_kegiatan",
-        "nama_sub_kegiatan",
-        "sumber_dana",
-        "indikator_keluaran",
-        "satuan",
-        "target_keluaran",
-    ],
-    "anggaran.csv": ["unit", "kode_sub_kegiatan", "versi", "berlaku_mulai_tw", *MONEY_COLS],
-    "iku.csv": [
-        "kode",
-        "nama",
-        "satuan",
-        "arah",
-        "target_tahunan",
-        *[f"target_tw{q}" for q in QUARTERS],
-    ],
-    "zona_k3.csv": ["no", "nama_zona", "kelurahan"],
-}
+from triwulan.tasks.core.reference_checks import (
+    FILES,
+    MONEY_COLS,
+    QUARTERS,
+    check_frames,
+    check_shared,
+)
 
 # Tables shared by every year, beside the year folders.
 SHARED_REFERENCE = (
@@ -60,15 +37,6 @@ SHARED_REFERENCE = (
     "akip_komponen.csv",
     "kolom_iku.csv",
 )
-# Columns of the shared IKU tables, checked on load like the year files.
-SHARED_FILES: dict[str, list[str]] = {
-    "ikm_mutu.csv": ["mutu", "kinerja", "batas_bawah", "batas_atas"],
-    "akip_predikat.csv": ["predikat", "keterangan", "lebih_dari"],
-    "akip_komponen.csv": ["komponen", "judul", "bobot"],
-    "kolom_iku.csv": ["lembar", "kolom", "tipe", "wajib", "judul", "penjelasan"],
-}
-IKU_SHEETS = ("zona_k3", "skm", "akip")
-HUNDREDTH = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -94,17 +62,26 @@ class Reference:
     _plans: dict[int, pd.DataFrame] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    # unit_plan's row positions per quarter: a template per rejected unit cuts only its rows
+    _unit_rows: dict[int, dict[str, np.ndarray]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @cached_property
     def unit_names(self) -> dict[str, str]:
         """Unit code -> name, in the order of units.csv."""
         return dict(zip(self.units["unit"], self.units["nama"], strict=True))
 
-    def unit_name(self, unit: str) -> str:
-        match = self.units.loc[self.units["unit"] == unit, "nama"]
-        return str(match.iloc[0]) if len(match) else unit
+    @cached_property
+    def _first_names(self) -> dict[str, str]:
+        """Unit code -> name of its first row (asked once per mail and sheet, never scanned)."""
+        units = self.units.drop_duplicates("unit", keep="first")
+        return {u: str(n) for u, n in zip(units["unit"], units["nama"], strict=True)}
 
-    @property
+    def unit_name(self, unit: str) -> str:
+        return self._first_names.get(unit, unit)
+
+    @cached_property
     def kecamatan_name(self) -> str:
         match = self.units.loc[self.units["jenis"] == "kecamatan", "nama"]
         return str(match.iloc[0]) if len(match) else "Kecamatan"
@@ -116,281 +93,6 @@ def _read_csv(path: Path) -> pd.DataFrame:
     frame = frame.apply(lambda col: col.str.strip())
     frame.insert(0, "_baris", range(2, len(frame) + 2))  # line number as seen in an editor
     return frame
-
-
-def _where(name: str, row: int) -> str:
-    return f"{name} baris {row}"
-
-
-def check_frames(tahun: int, frames: dict[str, pd.DataFrame]) -> list[str]:
-    """Consistency problems of the raw (text) frames of one year, each naming file and row."""
-    problems: list[str] = []
-    for name, columns in FILES.items():
-        missing = [c for c in columns if c not in frames[name].columns]
-        if missing:
-            problems.append(f"{tahun}/{name}: kolom tidak ada: {', '.join(missing)}")
-    if problems:
-        return problems
-
-    units = frames["units.csv"]
-    known_units = set(units["unit"])
-    for _, r in units.iterrows():
-        if not SLUG_RE.match(r["unit"]):
-            problems.append(
-                f"{_where('units.csv', r['_baris'])}: kode unit '{r['unit']}' harus huruf kecil, "
-                "angka dan tanda hubung (misalnya harapan-jaya)."
-            )
-        if r["jenis"] not in ("kecamatan", "kelurahan"):
-            problems.append(
-                f"{_where('units.csv', r['_baris'])}: jenis '{r['jenis']}' harus kecamatan atau kelurahan."
-            )
-        if "@" not in r["email"]:
-            problems.append(
-                f"{_where('units.csv', r['_baris'])}: email unit '{r['unit']}' kosong atau tidak sah."
-            )
-    for _, r in units[units.duplicated("unit", keep="first")].iterrows():
-        problems.append(
-            f"{_where('units.csv', r['_baris'])}: unit '{r['unit']}' tercatat dua kali."
-        )
-
-    programs = set(frames["programs.csv"]["kode_program"])
-    kegiatan = set(frames["kegiatan.csv"]["kode_kegiatan"])
-    sub = frames["sub_kegiatan.csv"]
-    for _, r in sub.iterrows():
-        where = _where("sub_kegiatan.csv", r["_baris"])
-        code = r["kode_sub_kegiatan"]
-        if r["unit"] not in known_units:
-            problems.append(f"{where}: unit '{r['unit']}' tidak ada di units.csv.")
-        if not CODE_RE.match(code):
-            problems.append(f"{where}: kode '{code}' tidak berbentuk 7.01.PP.2.KK.SSSS.")
-        else:
-            if code[:7] not in programs:
-                problems.append(
-                    f"{where}: program {code[:7]} dari kode '{code}' tidak ada di programs.csv."
-                )
-            if code[:12] not in kegiatan:
-                problems.append(
-                    f"{where}: kegiatan {code[:12]} dari kode '{code}' tidak ada di kegiatan.csv."
-                )
-        target = r["target_keluaran"].replace(",", ".")
-        if not re.fullmatch(r"\d+(\.\d+)?", target):
-            problems.append(
-                f"{where}: target_keluaran '{r['target_keluaran']}' harus angka tidak negatif."
-            )
-    for _, r in sub[sub.duplicated(["unit", "kode_sub_kegiatan"], keep="first")].iterrows():
-        problems.append(
-            f"{_where('sub_kegiatan.csv', r['_baris'])}: kode '{r['kode_sub_kegiatan']}' untuk unit "
-            f"'{r['unit']}' tercatat dua kali."
-        )
-
-    ang = frames["anggaran.csv"]
-    sub_keys = set(zip(sub["unit"], sub["kode_sub_kegiatan"], strict=True))
-    for _, r in ang.iterrows():
-        where = _where("anggaran.csv", r["_baris"])
-        key = (r["unit"], r["kode_sub_kegiatan"])
-        if r["unit"] not in known_units:
-            problems.append(f"{where}: unit '{r['unit']}' tidak ada di units.csv.")
-        elif key not in sub_keys:
-            problems.append(
-                f"{where}: sub kegiatan '{key[1]}' unit '{key[0]}' tidak ada di sub_kegiatan.csv."
-            )
-        if r["versi"] not in ("murni", "perubahan"):
-            problems.append(f"{where}: versi '{r['versi']}' harus murni atau perubahan.")
-        start = parse_int(r["berlaku_mulai_tw"])
-        if start not in QUARTERS:
-            problems.append(
-                f"{where}: berlaku_mulai_tw '{r['berlaku_mulai_tw']}' harus 1 sampai 4."
-            )
-        elif r["versi"] == "murni" and start != 1:
-            problems.append(f"{where}: anggaran murni harus berlaku mulai TW 1.")
-        money = {c: parse_int(r[c]) for c in MONEY_COLS}
-        for col, value in money.items():
-            if value is None:
-                problems.append(
-                    f"{where}: kolom {col} '{r[col]}' harus rupiah bilangan bulat tanpa pemisah."
-                )
-            elif value < 0:
-                problems.append(f"{where}: kolom {col} bernilai negatif ({value}).")
-        if all(v is not None for v in money.values()):
-            alloc = sum(money[c] for c in TW_COLS)
-            if alloc != money["pagu"]:
-                problems.append(
-                    f"{where}: alokasi TW I–IV berjumlah {alloc:,} tetapi pagu {money['pagu']:,} "
-                    f"(selisih {alloc - money['pagu']:,}).".replace(",", ".")
-                )
-    for _, r in ang[
-        ang.duplicated(["unit", "kode_sub_kegiatan", "versi"], keep="first")
-    ].iterrows():
-        problems.append(
-            f"{_where('anggaran.csv', r['_baris'])}: versi {r['versi']} untuk '{r['kode_sub_kegiatan']}' "
-            f"unit '{r['unit']}' tercatat dua kali."
-        )
-    murni_keys = set(
-        zip(
-            *[ang.loc[ang["versi"] == "murni", c] for c in ("unit", "kode_sub_kegiatan")],
-            strict=True,
-        )
-    )
-    for _, r in sub.iterrows():
-        if (r["unit"], r["kode_sub_kegiatan"]) not in murni_keys:
-            problems.append(
-                f"{_where('sub_kegiatan.csv', r['_baris'])}: sub kegiatan '{r['kode_sub_kegiatan']}' unit "
-                f"'{r['unit']}' tidak punya anggaran murni di anggaran.csv."
-            )
-    problems += _check_revisions(ang)
-
-    for _, r in frames["zona_k3.csv"].iterrows():
-        if r["kelurahan"] not in known_units:
-            problems.append(
-                f"{_where('zona_k3.csv', r['_baris'])}: kelurahan '{r['kelurahan']}' tidak ada di units.csv."
-            )
-    for _, r in frames["iku.csv"].iterrows():
-        if r["arah"] not in ("naik", "turun"):
-            problems.append(
-                f"{_where('iku.csv', r['_baris'])}: arah '{r['arah']}' harus naik atau turun."
-            )
-    return problems
-
-
-def _decimal(text: str) -> Decimal | None:
-    """'88.31' or '88,31' as a finite Decimal; None for anything else (empty included)."""
-    try:
-        value = Decimal(text.replace(",", "."))
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
-
-
-def check_shared(frames: dict[str, pd.DataFrame]) -> list[str]:
-    """Problems of the shared IKU tables (mutu bands, AKIP predicates and components, IKU columns).
-
-    The bands decide a published rating, so a gap or an overlap between them is an error, not a
-    silent fall-through to another band.
-    """
-    problems = [
-        f"{name}: kolom tidak ada: {', '.join(missing)}"
-        for name, columns in SHARED_FILES.items()
-        if (missing := [c for c in columns if c not in frames[name].columns])
-    ]
-    if problems:
-        return problems
-    return (
-        _check_mutu(frames["ikm_mutu.csv"])
-        + _check_akip_predikat(frames["akip_predikat.csv"])
-        + _check_akip_komponen(frames["akip_komponen.csv"])
-        + _check_kolom_iku(frames["kolom_iku.csv"])
-    )
-
-
-def _check_mutu(mutu: pd.DataFrame) -> list[str]:
-    """PermenPAN-RB 14/2017 bands: each a closed 2-decimal range, adjacent bands 0,01 apart."""
-    problems: list[str] = []
-    bands = []
-    for _, r in mutu.iterrows():
-        where = _where("ikm_mutu.csv", r["_baris"])
-        low, high = _decimal(r["batas_bawah"]), _decimal(r["batas_atas"])
-        if low is None or high is None:
-            problems.append(f"{where}: batas_bawah dan batas_atas harus angka.")
-        elif low > high:
-            problems.append(f"{where}: batas_bawah {low} lebih besar dari batas_atas {high}.")
-        else:
-            bands.append((low, high, r["mutu"], where))
-    for _, r in mutu[mutu.duplicated("mutu", keep="first")].iterrows():
-        problems.append(
-            f"{_where('ikm_mutu.csv', r['_baris'])}: mutu '{r['mutu']}' tercatat dua kali."
-        )
-    bands.sort(reverse=True)
-    for upper, lower in zip(bands, bands[1:], strict=False):
-        if lower[1] + HUNDREDTH != upper[0]:
-            problems.append(
-                f"{lower[3]}: rentang mutu {lower[2]} berakhir di {lower[1]} tetapi mutu {upper[2]} "
-                f"mulai dari {upper[0]} (harus bersambung, selisih 0,01)."
-            )
-    return problems
-
-
-def _check_akip_predikat(predikat: pd.DataFrame) -> list[str]:
-    """Strict lower bounds ('lebih dari'), distinct; exactly one lowest band without a bound."""
-    problems: list[str] = []
-    empty = predikat["lebih_dari"] == ""
-    for _, r in predikat[~empty].iterrows():
-        if _decimal(r["lebih_dari"]) is None:
-            problems.append(
-                f"{_where('akip_predikat.csv', r['_baris'])}: lebih_dari '{r['lebih_dari']}' harus angka."
-            )
-    if int(empty.sum()) != 1:
-        problems.append(
-            "akip_predikat.csv: tepat satu predikat (yang terendah) harus berkolom lebih_dari kosong."
-        )
-    for column in ("predikat", "lebih_dari"):
-        for _, r in predikat[~empty & predikat.duplicated(column, keep="first")].iterrows():
-            problems.append(
-                f"{_where('akip_predikat.csv', r['_baris'])}: {column} '{r[column]}' tercatat dua kali."
-            )
-    return problems
-
-
-def _check_akip_komponen(komponen: pd.DataFrame) -> list[str]:
-    """SAKIP components: unique slugs, positive weights adding up to 100."""
-    problems: list[str] = []
-    total = Decimal(0)
-    for _, r in komponen.iterrows():
-        where = _where("akip_komponen.csv", r["_baris"])
-        bobot = _decimal(r["bobot"])
-        if bobot is None or bobot <= 0:
-            problems.append(f"{where}: bobot '{r['bobot']}' harus angka lebih dari 0.")
-        else:
-            total += bobot
-        if not re.fullmatch(r"[a-z][a-z0-9_]*", r["komponen"]):
-            problems.append(
-                f"{where}: komponen '{r['komponen']}' harus huruf kecil dan garis bawah."
-            )
-    for _, r in komponen[komponen.duplicated("komponen", keep="first")].iterrows():
-        problems.append(
-            f"{_where('akip_komponen.csv', r['_baris'])}: komponen '{r['komponen']}' tercatat dua kali."
-        )
-    if not problems and total != 100:
-        problems.append(f"akip_komponen.csv: jumlah bobot {total} padahal harus 100.")
-    return problems
-
-
-def _check_kolom_iku(kolom: pd.DataFrame) -> list[str]:
-    """Sheets of the IKU workbook and their columns, each named once."""
-    problems: list[str] = []
-    for _, r in kolom.iterrows():
-        where = _where("kolom_iku.csv", r["_baris"])
-        if r["lembar"] not in IKU_SHEETS:
-            problems.append(
-                f"{where}: lembar '{r['lembar']}' harus salah satu dari {', '.join(IKU_SHEETS)}."
-            )
-        if r["wajib"] not in ("ya", "tidak"):
-            problems.append(f"{where}: wajib '{r['wajib']}' harus ya atau tidak.")
-    for _, r in kolom[kolom.duplicated(["lembar", "kolom"], keep="first")].iterrows():
-        problems.append(
-            f"{_where('kolom_iku.csv', r['_baris'])}: kolom '{r['kolom']}' lembar '{r['lembar']}' "
-            "tercatat dua kali."
-        )
-    return problems
-
-
-def _check_revisions(ang: pd.DataFrame) -> list[str]:
-    """A perubahan may not rewrite quarters that were already in force before it."""
-    problems = []
-    murni = ang[ang["versi"] == "murni"].set_index(["unit", "kode_sub_kegiatan"])
-    for _, r in ang[ang["versi"] == "perubahan"].iterrows():
-        key = (r["unit"], r["kode_sub_kegiatan"])
-        start = parse_int(r["berlaku_mulai_tw"])
-        if key not in murni.index or start not in QUARTERS:
-            continue
-        base = murni.loc[key]
-        base = base.iloc[0] if isinstance(base, pd.DataFrame) else base
-        for q in range(1, start):
-            if r[f"tw{q}"] != base[f"tw{q}"]:
-                problems.append(
-                    f"{_where('anggaran.csv', r['_baris'])}: perubahan berlaku mulai TW {start} tetapi "
-                    f"mengubah alokasi tw{q} yang sudah lewat ({base[f'tw{q}']} menjadi {r[f'tw{q}']})."
-                )
-    return problems
 
 
 def _typed(
@@ -440,9 +142,65 @@ def _typed(
     )
 
 
+# The stat of each file a load reads: (path, (size, mtime_ns, ctime_ns, inode) or None if absent).
+Stamp = tuple[tuple[str, tuple[int, int, int, int] | None], ...]
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    stamp: Stamp
+    racy: bool  # a file changed so shortly before the read that a change after it may not show
+    ref: Reference
+
+
+# load_reference's results per (resolved reference root, tahun); a few roots at most (tests).
+_CACHE: dict[tuple[Path, int], _Loaded] = {}
+_CACHE_SIZE = 8
+_CACHE_LOCK = threading.Lock()  # tasks in threads asking at once wait for one load, not start two
+# A file changed within this long before it was read may change again within one tick of the
+# file system's clock (coarse kernel clocks; FAT: 2 s) and keep its stat: such a load is not
+# reused, as git treats its "racily clean" files.
+RACY_NS = 3_000_000_000
+
+
+def _stamp(paths: list[Path]) -> Stamp:
+    stamps = []
+    for path in paths:
+        try:
+            st = path.stat()
+        except OSError:
+            stamps.append((str(path), None))
+        else:
+            stamps.append((str(path), (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)))
+    return tuple(stamps)
+
+
 def load_reference(tahun: int) -> Reference:
+    """One year's checked reference data; raise ReferenceDataError with every problem.
+
+    The same Reference (frames are shared: copy before changing) while none of the files read
+    changed since: a corrected CSV is read again on the next call.
+    """
+    root, folder = reference_root(), reference_dir(tahun)
+    paths = [folder / name for name in FILES] + [root / name for name in SHARED_REFERENCE]
+    key = (root.resolve(), tahun)
+    with _CACHE_LOCK:
+        read_at = time.time_ns()
+        stamp = _stamp(paths)  # before reading: a change during the read shows next time
+        cached = _CACHE.get(key)
+        if cached is not None and not cached.racy and cached.stamp == stamp:
+            return cached.ref
+        ref = _load(tahun, root, folder)
+        newest = max((max(s[1], s[2]) for _, s in stamp if s is not None), default=read_at)
+        _CACHE.pop(key, None)
+        while len(_CACHE) >= _CACHE_SIZE:
+            del _CACHE[next(iter(_CACHE))]  # the oldest entry
+        _CACHE[key] = _Loaded(stamp, newest + RACY_NS > read_at, ref)
+        return ref
+
+
+def _load(tahun: int, root: Path, folder: Path) -> Reference:
     """Read and check one year's reference data; raise ReferenceDataError with every problem."""
-    folder = reference_dir(tahun)
     if not folder.is_dir():
         raise ReferenceDataError(
             [f"Tidak ada data referensi untuk tahun {tahun} (folder {folder} tidak ada)."]
@@ -457,7 +215,7 @@ def load_reference(tahun: int) -> Reference:
         frames[name] = _read_csv(path)
     shared: dict[str, pd.DataFrame] = {}
     for name in SHARED_REFERENCE:
-        path = reference_root() / name
+        path = root / name
         if path.is_file():
             shared[name] = _read_csv(path)
         else:
@@ -478,9 +236,27 @@ def plan_for_quarter(ref: Reference, triwulan: int) -> pd.DataFrame:
     Adds `target_sd` (cumulative allocation of quarters 1..triwulan under the version in force).
     Computed once per reference and quarter; each caller gets its own copy to change.
     """
+    return _quarter_plan(ref, triwulan).copy()
+
+
+def unit_plan(ref: Reference, triwulan: int, unit: str) -> pd.DataFrame:
+    """One unit's rows of plan_for_quarter (same order and index), a copy to change.
+
+    Cut by row positions kept per quarter, not by copying and filtering the whole plan: a
+    province rejects hundreds of units and each gets a fresh template.
+    """
+    plan = _quarter_plan(ref, triwulan)
+    if triwulan not in ref._unit_rows:
+        ref._unit_rows[triwulan] = plan.groupby("unit", sort=False).indices
+    rows = ref._unit_rows[triwulan].get(unit, np.empty(0, dtype=np.intp))
+    return plan.iloc[rows].copy()
+
+
+def _quarter_plan(ref: Reference, triwulan: int) -> pd.DataFrame:
+    """The quarter's plan as kept on the reference: never handed out to be changed."""
     if triwulan not in ref._plans:
         ref._plans[triwulan] = _plan(ref, triwulan)
-    return ref._plans[triwulan].copy()
+    return ref._plans[triwulan]
 
 
 def _plan(ref: Reference, triwulan: int) -> pd.DataFrame:

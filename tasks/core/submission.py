@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from triwulan.tasks.core.period import Period
-from triwulan.tasks.core.reference import Reference, plan_for_quarter
+from triwulan.tasks.core.reference import Reference, unit_plan
 
 
 def columns(ref: Reference) -> list[str]:
@@ -17,9 +17,11 @@ def input_columns(ref: Reference) -> list[str]:
 
 
 def prefilled_frame(ref: Reference, period: Period, unit: str) -> pd.DataFrame:
-    """The rows a unit must report for a quarter, pre-filled from reference data, inputs empty."""
-    plan = plan_for_quarter(ref, period.triwulan)
-    plan = plan[plan["unit"] == unit]
+    """The rows a unit must report for a quarter, pre-filled from reference data, inputs empty.
+
+    Only the unit's rows are cut from the quarter's plan: every rejected unit gets a template.
+    """
+    plan = unit_plan(ref, period.triwulan, unit)
     frame = pd.DataFrame(
         {
             "tahun": period.tahun,

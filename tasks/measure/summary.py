@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -39,20 +40,23 @@ def build_summary(
     come from a file accepted for this quarter in an earlier version.
     """
     earlier_data = earlier_data or {}
-    counted = set(detail["unit"]) if not detail.empty else set()
+    # grouped once: a filter per unit would be O(units x rows) at a province's size
+    detail_of = dict(tuple(detail.groupby("unit", sort=False))) if not detail.empty else {}
+    problems_of = dict(tuple(problems.groupby("unit", sort=False))) if not problems.empty else {}
+    no_problems = problems.iloc[0:0]
     units = []
     for unit, nama in zip(ref.units["unit"], ref.units["nama"], strict=True):
         state = status.get(unit, "missing")
         unit_totals = None
-        if unit in counted:
-            unit_totals = totals(detail[detail["unit"] == unit], ref.predikat)
+        if unit in detail_of:
+            unit_totals = totals(detail_of[unit], ref.predikat)
         units.append(
             {
                 "unit": unit,
                 "nama": nama,
                 "status": state,
                 "file": files.get(unit),
-                "problems": problem_records(problems[problems["unit"] == unit]),
+                "problems": problem_records(problems_of.get(unit, no_problems)),
                 "totals": unit_totals,
                 "data_sebelumnya": earlier_data.get(unit) if state != "accepted" else None,
             }
@@ -60,11 +64,10 @@ def build_summary(
     orphans = problems[problems["unit"].isna()]
     file_problems = [
         *file_problems,
-        *({"file": r["file"], "message": r["message"]} for _, r in orphans.iterrows()),
+        *(orphans[["file", "message"]].to_dict("records") if not orphans.empty else []),
     ]
-    counts = {
-        s: sum(1 for u in units if u["status"] == s) for s in ("accepted", "rejected", "missing")
-    }
+    states = Counter(u["status"] for u in units)
+    counts = {s: states[s] for s in ("accepted", "rejected", "missing")}
     counts["total"] = len(units)
     warnings = warnings or []
     return {

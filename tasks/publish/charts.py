@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Mapping, Sequence
+from statistics import median
 from typing import Any
 
 import pandas as pd
@@ -40,6 +41,11 @@ REFERENCE_COLOR = "#B91C1C"
 KUMULATIF = "grafik-kumulatif.png"
 KEUANGAN_UNIT = "grafik-keuangan-unit.png"
 IKU = "grafik-iku.png"
+# Up to UNIT_BARS_MAX units the unit chart has a bar per unit; above, the LOWEST_UNITS units
+# furthest behind, names cut to LABEL_CHARS (a bar per unit of a province is a 57 MB PNG).
+UNIT_BARS_MAX = 30
+LOWEST_UNITS = 20
+LABEL_CHARS = 30
 # Amount words; 'M' would read as million to some and miliar to others.
 SCALES = [(1_000_000_000_000, "triliun"), (1_000_000_000, "miliar"), (1_000_000, "juta")]
 
@@ -218,7 +224,14 @@ def keuangan_unit_figure(
     units: Sequence[tuple[str, float | None]], triwulan: int | None = None
 ) -> Figure:
     """Capaian keuangan s.d. TW (%) per unit, highest first; units without data at the bottom
-    with the words 'belum ada data' (a zero bar would read as 'spent nothing')."""
+    with the words 'belum ada data' (a zero bar would read as 'spent nothing').
+
+    Above UNIT_BARS_MAX units one bar per unit would be a poster, not a chart (5,957 units: a
+    446,985 px tall PNG of 57 MB): the chart then shows the units furthest behind
+    (`lowest_units_figure`), so its size is bounded at any scale.
+    """
+    if len(units) > UNIT_BARS_MAX:
+        return lowest_units_figure(units, triwulan)
     known = sorted(
         ((short_unit_name(n), float(v)) for n, v in units if not is_missing(v)),
         key=lambda item: (-item[1], item[0]),
@@ -244,6 +257,63 @@ def keuangan_unit_figure(
     ax.set_axisbelow(True)
     sd = f"s.d. TW {ROMAN[triwulan]}" if triwulan else "s.d. TW"
     _title(fig, f"Capaian keuangan per unit {sd}")
+    return fig
+
+
+def _cut(label: str, limit: int = LABEL_CHARS) -> str:
+    """A unit label of at most `limit` characters: a long name must not squeeze the bars."""
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+
+
+def _others_lines(values: Sequence[float]) -> list[str]:
+    """['5.917 unit lain: capaian 60,00% s.d. 145,00%,', 'median 101,25%.'] (two lines fit the
+    phone-wide chart at any figures)."""
+    return [
+        f"{angka_singkat(len(values))} unit lain: capaian {persen_singkat(min(values))} s.d. "
+        f"{persen_singkat(max(values))},",
+        f"median {persen_singkat(median(values))}.",
+    ]
+
+
+def lowest_units_figure(
+    units: Sequence[tuple[str, float | None]], triwulan: int | None = None
+) -> Figure:
+    """The LOWEST_UNITS units furthest behind (lowest capaian keuangan s.d. TW, lowest on top)
+    as bars, and under them in words how many other units there are with their range and
+    median, and how many have no data yet. Its size does not grow with the number of units;
+    every unit's figure is in the report's table and the rekap."""
+    known = sorted(
+        ((short_unit_name(n), float(v)) for n, v in units if not is_missing(v)),
+        key=lambda item: (item[1], item[0]),
+    )
+    missing = sum(1 for _, v in units if is_missing(v))
+    shown, others = known[:LOWEST_UNITS], [v for _, v in known[LOWEST_UNITS:]]
+    notes = (_others_lines(others) if others else []) + (
+        [f"{angka_singkat(missing)} unit {NO_DATA}."] if missing else []
+    )
+    fig, ax = _figure(1.4 + 0.5 * max(len(shown), 1) + 0.3 * len(notes))
+    positions = list(range(len(shown)))[::-1]  # lowest on top
+    values = [v for _, v in shown]
+    right = max([*values, 100.0]) * 1.08
+    ax.barh(positions, values, color=REAL_COLOR, height=0.62)
+    for pos, value in zip(positions, values, strict=True):
+        _bar_label(ax, value, pos, persen_singkat(value), right)
+    if not shown:
+        _no_data(ax, 0, NO_DATA, right)
+    ax.axvline(100, color=REFERENCE_COLOR, linestyle="--", linewidth=1.2)
+    ax.set_yticks(positions, [_cut(name) for name, _ in shown])
+    ax.set_ylim(-0.6, max(len(shown), 1) - 0.4)
+    ax.set_xlim(0, right)
+    ax.xaxis.set_major_locator(MultipleLocator(50 if right <= 220 else 100))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{angka_singkat(v)}%"))
+    ax.grid(axis="x", color="#E5E7EB")
+    ax.set_axisbelow(True)
+    sd = f"s.d. TW {ROMAN[triwulan]}" if triwulan else "s.d. TW"
+    total = angka_singkat(len(units))
+    which = f"{len(shown)} unit terendah dari {total} unit" if shown else f"{total} unit"
+    _title(fig, f"Capaian keuangan per unit {sd}:\n{which}")
+    if notes:
+        fig.supxlabel("\n".join(notes), x=0.02, ha="left", fontsize=FONT - 1, color=MUTED)
     return fig
 
 

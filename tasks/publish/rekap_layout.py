@@ -11,11 +11,12 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Mapping, Sequence
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import MergedCell
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.page import PageMargins
@@ -41,10 +42,23 @@ HEADER_FILL = PatternFill("solid", fgColor="E5E7EB")
 GROUP_FILL = PatternFill("solid", fgColor="F3F4F6")
 THIN = Side(style="thin", color="9CA3AF")
 GRID = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 TOP = Alignment(vertical="top")
 HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
 HEADER_ROW = 4  # rows 1-2: title and note, 3 blank, 4 header
+# A table cell's look is a named style registered once per workbook. Naming it per cell copies
+# one prepared style record; giving each cell Font/Border/Alignment objects hashed them per cell
+# (149 s for a province's 41,700 sub-kegiatan rows). The names show in Excel's cell styles.
+HEADER_STYLE = "Rekap Judul Kolom"
+STYLE_WORDS = {  # kind of column -> (word in the style's name, number format)
+    "money": ("Uang", MONEY_FORMAT),
+    "percent": ("Persen", PERCENT_FORMAT),
+    "count": ("Bilangan", "0"),
+    "number": ("Angka", "General"),
+    "auto": ("Angka", "General"),
+    "text": ("Teks", "General"),
+    "longtext": ("Teks", "General"),
+}
+WRAPPED_KINDS = {"text", "longtext"}
 Column = tuple[str, str, str]  # (key, header, kind)
 # Columns naming a sub-kegiatan row and its unit's notes, the same in every sheet that lists them
 SUB_KEGIATAN_COLUMNS: list[Column] = [
@@ -105,35 +119,102 @@ def cell_value(value: Any, kind: str) -> Any:
     return str(value)
 
 
+class Look(NamedTuple):
+    """How a table cell looks: its column's kind, bold, the grey of a group row (E.81 program
+    and Jumlah), the indent of wrapped text. Same look, same named style."""
+
+    kind: str
+    bold: bool = False
+    group: bool = False
+    indent: int = 0
+
+    @property
+    def name(self) -> str:
+        """'Rekap Uang Tebal', 'Rekap Teks Menjorok 2', or HEADER_STYLE."""
+        if self.kind == "header":
+            return HEADER_STYLE
+        parts = ["Rekap", STYLE_WORDS[self.kind][0]]
+        parts += ["Tebal"] * self.bold + ["Kelompok"] * self.group
+        return " ".join([*parts, f"Menjorok {self.indent}"] if self.indent else parts)
+
+    def named_style(self) -> NamedStyle:
+        """A fresh NamedStyle: one is bound to the single workbook it is added to."""
+        if self.kind == "header":
+            return NamedStyle(
+                name=HEADER_STYLE,
+                font=HEADER_FONT,
+                fill=HEADER_FILL,
+                alignment=HEADER_ALIGN,
+                border=GRID,
+            )
+        wrapped = self.kind in WRAPPED_KINDS
+        return NamedStyle(
+            name=self.name,
+            font=BOLD_FONT if self.bold else BODY_FONT,
+            fill=GROUP_FILL if self.group else PatternFill(),
+            border=GRID,
+            alignment=Alignment(wrap_text=True, vertical="top", indent=self.indent)
+            if wrapped
+            else TOP,
+            number_format=STYLE_WORDS[self.kind][1],
+        )
+
+
+HEADER_LOOK = Look("header")
+
+
+def use_styles(wb: Workbook, looks: Sequence[Look]) -> list[str]:
+    """The looks' style names, each registered once per workbook on first use."""
+    known = set(wb.named_styles)
+    names = []
+    for look in looks:
+        name = look.name
+        if name not in known:
+            wb.add_named_style(look.named_style())
+            known.add(name)
+        names.append(name)
+    return names
+
+
+@lru_cache(maxsize=512)
+def _row_looks(
+    kinds: tuple[str, ...], bold: bool, group: bool, indents: tuple[int, ...]
+) -> tuple[Look, ...]:
+    return tuple(
+        Look(kind, bold, group, indent if kind in WRAPPED_KINDS else 0)
+        for kind, indent in zip(kinds, indents, strict=True)
+    )
+
+
 def write_row(
     ws: Worksheet,
     row: int,
     values: Sequence[tuple[Any, str]],
     bold: bool = False,
     first_col: int = 1,
+    group: bool = False,
+    indents: Mapping[int, int] | None = None,
 ) -> None:
-    """One table row with grid lines; text (unit text, file names, messages) is never a formula."""
-    for col, (value, kind) in enumerate(values, start=first_col):
-        cell = write_cell(ws, row, col, cell_value(value, kind))
-        if kind == "money":
-            cell.number_format = MONEY_FORMAT
-        elif kind == "percent":
-            cell.number_format = PERCENT_FORMAT
-        elif kind == "count":
-            cell.number_format = "0"
-        cell.alignment = WRAP_TOP if kind in {"text", "longtext"} else TOP
-        cell.font = BOLD_FONT if bold else BODY_FONT
-        cell.border = GRID
+    """One table row with grid lines; text (unit text, file names, messages) is never a formula.
+
+    `group`: the grey of a group row; `indents`: column -> indent of its wrapped text."""
+    columns = range(first_col, first_col + len(values))
+    looks = _row_looks(
+        tuple(kind for _, kind in values),
+        bold,
+        group,
+        tuple((indents or {}).get(col, 0) for col in columns),
+    )
+    names = use_styles(ws.parent, looks)
+    for col, (value, kind), name in zip(columns, values, names, strict=True):
+        write_cell(ws, row, col, cell_value(value, kind)).style = name
 
 
 def write_header(ws: Worksheet, row: int, headers: Sequence[str], first_col: int = 1) -> None:
     """Bold, grey, wrapped column headers."""
+    (name,) = use_styles(ws.parent, [HEADER_LOOK])
     for col, text in enumerate(headers, start=first_col):
-        cell = write_cell(ws, row, col, text)
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
-        cell.alignment = HEADER_ALIGN
-        cell.border = GRID
+        write_cell(ws, row, col, text).style = name
 
 
 def write_line(ws: Worksheet, row: int, text: str, span: int, font: Font = BODY_FONT) -> None:
@@ -155,9 +236,22 @@ def column_width(ws: Worksheet, col: int) -> float:
 def lines_of(text: str, width: float, per_unit: float = CHARS_PER_UNIT) -> int:
     """Lines a wrapped text takes in a column `width` units wide."""
     chars = max(int(width * per_unit) - 1, 4)
-    return sum(
-        max(len(textwrap.wrap(part, chars, break_on_hyphens=False)), 1)
-        for part in str(text).split("\n")
+    return sum(_wrapped_lines(part, chars) for part in str(text).split("\n"))
+
+
+@lru_cache(maxsize=16384)
+def _wrapped_lines(line: str, chars: int) -> int:
+    """Cached: the same sub-kegiatan and unit names recur on thousands of rows."""
+    if len(line) <= chars and "\t" not in line:  # fits (textwrap widens only tabs)
+        return 1
+    return max(len(textwrap.wrap(line, chars, break_on_hyphens=False)), 1)
+
+
+def _one_line(text: str, width: float) -> bool:
+    """True when the text fits one line of the column even in bold: it cannot make its row
+    taller, so its cell's style need not be read."""
+    return len(text) < max(int(width * BOLD_CHARS_PER_UNIT) - 1, 4) and not any(
+        c in text for c in "\n\t"
     )
 
 
@@ -172,13 +266,16 @@ def fit_row_heights(ws: Worksheet, first_row: int, last_col: int) -> None:
     for cells in ws.iter_rows(min_row=first_row, max_col=last_col):
         lines = 1
         for cell in cells:
-            if not isinstance(cell.value, str) or (cell.row, cell.column) in merged:
+            value = cell.value
+            if not isinstance(value, str) or _one_line(value, widths[cell.column - 1]):
+                continue
+            if (cell.row, cell.column) in merged:
                 continue
             if not (cell.alignment and cell.alignment.wrap_text):
                 continue
             bold = bool(cell.font and cell.font.b)
             per_unit = BOLD_CHARS_PER_UNIT if bold else CHARS_PER_UNIT
-            lines = max(lines, lines_of(cell.value, widths[cell.column - 1], per_unit))
+            lines = max(lines, lines_of(value, widths[cell.column - 1], per_unit))
         if lines > 1 and ws.row_dimensions[cells[0].row].height is None:
             ws.row_dimensions[cells[0].row].height = lines * LINE_POINTS + 2
 
@@ -210,23 +307,25 @@ def set_widths(
     a cell merged across columns (a group header, a sentence) does not count."""
     overrides = overrides or {}
     spanning = {(r.min_row, r.min_col) for r in ws.merged_cells.ranges if r.max_col > r.min_col}
-    for index, kind in enumerate(kinds, start=1):
-        low, high = WIDTHS[kind]
-        longest = low
-        for (cell,) in ws.iter_rows(min_row=first_row, min_col=index, max_col=index):
-            if (
-                cell.value is None
-                or isinstance(cell, MergedCell)
-                or (cell.row, cell.column) in spanning
-            ):
+    highs = [WIDTHS[kind][1] for kind in kinds]
+    longest = [WIDTHS[kind][0] for kind in kinds]
+    rows = ws.iter_rows(min_row=first_row, max_col=len(kinds)) if kinds else []
+    for cells in rows:  # one pass over the rows, every column at once
+        for index, cell in enumerate(cells):
+            value = cell.value
+            if value is None or isinstance(cell, MergedCell) or (cell.row, cell.column) in spanning:
                 continue
-            if cell.fill == HEADER_FILL:  # wraps between words; a bold word is wider
-                words = str(cell.value).split() or [""]
-                length = min(math.ceil(max(len(w) for w in words) / HEADER_CHARS_PER_UNIT), high)
+            if isinstance(value, str) and cell.style == HEADER_STYLE:
+                # wraps between words; a bold word is wider
+                words = value.split() or [""]
+                length = min(
+                    math.ceil(max(len(w) for w in words) / HEADER_CHARS_PER_UNIT), highs[index]
+                )
             else:
-                length = _display_length(cell.value, cell.number_format)
-            longest = max(longest, length + 1)
-        width = overrides.get(index, min(longest, high))
+                length = _display_length(value, cell.number_format)
+            longest[index] = max(longest[index], length + 1)
+    for index, (most, high) in enumerate(zip(longest, highs, strict=True), start=1):
+        width = overrides.get(index, min(most, high))
         ws.column_dimensions[get_column_letter(index)].width = width
 
 

@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
-from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -20,7 +19,6 @@ from triwulan.tasks.core.period import ROMAN, Period
 from triwulan.tasks.measure.compute import MONEY
 from triwulan.tasks.publish.rekap_layout import (
     BOLD_FONT,
-    GROUP_FILL,
     HEADER_ROW,
     MONEY_FORMAT,
     NOTE_COLUMNS,
@@ -276,6 +274,7 @@ def perubahan_sheet(
 
 E81_FIRST_ROW = HEADER_ROW + 2  # two header rows, like the printed form
 BOLD_LEVELS = {"program", "kegiatan", "jumlah"}
+GROUP_LEVELS = {"program", "jumlah"}  # grey rows
 INDENT = {"program": 0, "kegiatan": 1, "sub_kegiatan": 2}
 
 
@@ -353,12 +352,9 @@ def e81_sheet(
             row_no,
             [(record.get(key), kind) for key, _, kind in columns],
             bold=tingkat in BOLD_LEVELS,
+            group=tingkat in GROUP_LEVELS,
+            indents={uraian_col: INDENT.get(tingkat, 0)},
         )
-        uraian = ws.cell(row=row_no, column=uraian_col)
-        uraian.alignment = Alignment(wrap_text=True, vertical="top", indent=INDENT.get(tingkat, 0))
-        if tingkat == "program" or tingkat == "jumlah":
-            for col in range(1, len(columns) + 1):
-                ws.cell(row=row_no, column=col).fill = GROUP_FILL
     kinds = [kind for _, _, kind in columns]
     set_widths(ws, kinds, HEADER_ROW, overrides={1: 18, 2: 28, 3: 24})
     for row in (HEADER_ROW, HEADER_ROW + 1):

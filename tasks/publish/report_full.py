@@ -25,6 +25,12 @@ from triwulan.tasks.publish.report import (
 )
 
 REPORT_PROBLEMS = 100  # per unit and section in laporan.html
+# Above this many units with detail rows, laporan.html leaves out the rows per sub-kegiatan and
+# unit (the RFK table and E.81's sub-kegiatan rows) and points to rekap.xlsx and rincian.json:
+# a province's 41,700 rows made a 140 MB page no browser or mail reader opens. A kecamatan
+# (about 10 units) or a kabupaten's kecamatan stay whole.
+DETAIL_UNITS_MAX = 100
+E81_SUMMARY_LEVELS = ("program", "kegiatan", "jumlah")
 
 
 def code_and_name(level: str) -> tuple[str, str]:
@@ -83,6 +89,18 @@ def rfk_groups(detail: pd.DataFrame, levels: Mapping[str, pd.DataFrame]) -> list
     return groups
 
 
+def detail_units(detail: pd.DataFrame | None) -> int:
+    """Units with rows in the detail: what the per-sub-kegiatan tables would list."""
+    return 0 if detail is None or detail.empty else int(detail["unit"].nunique())
+
+
+def e81_summary_rows(e81: pd.DataFrame | None) -> pd.DataFrame | None:
+    """E.81 without its (unit, sub-kegiatan) rows: program, kegiatan and Jumlah, in order."""
+    if e81 is None or e81.empty:
+        return e81
+    return e81[e81["tingkat"].isin(E81_SUMMARY_LEVELS)]
+
+
 def render_full_report(
     summary: Mapping[str, Any],
     detail: pd.DataFrame,
@@ -95,8 +113,11 @@ def render_full_report(
 
     `validation_report`: relative link to validasi.html (else summary['validation_report'], if
     any); the report then points to it. `e81`: the form's rows (tasks.measure.e81); `charts`: chart
-    file name -> the src the report uses for it (a relative file name).
+    file name -> the src the report uses for it (a relative file name). Above DETAIL_UNITS_MAX
+    units the rows per sub-kegiatan are left to rekap.xlsx and rincian.json, and the page says so.
     """
+    units_with_rows = detail_units(detail)
+    whole = units_with_rows <= DETAIL_UNITS_MAX
     context = base_context(summary)
     notes = {u.get("unit"): previous_data_note(u) for u in context["units"]}
     unit_rows = _level_rows(levels, "unit")
@@ -124,12 +145,14 @@ def render_full_report(
         "unit_rows": unit_rows,
         "program_rows": _level_rows(levels, "program"),
         "kegiatan_rows": _level_rows(levels, "kegiatan"),
-        "groups": rfk_groups(detail, levels),
+        "groups": rfk_groups(detail, levels) if whole else [],
+        "detail_whole": whole,
+        "detail_units": units_with_rows,
         "detail_count": 0 if detail is None else len(detail),
         "problem_units": problem_units,
         "validation_notes": validation_notes(context["units"]),
         "validation_report": validation_report or summary.get("validation_report"),
-        "e81_rows": records(e81),
+        "e81_rows": records(e81 if whole else e81_summary_rows(e81)),
         "charts": dict(charts or {}),
     }
     return environment().get_template("report.html.j2").render(context)

@@ -191,24 +191,26 @@ def record_submissions(
 ) -> None:
     """Every file seen in this run and what became of it: name -> (unit, status, problems)."""
     with engine.begin() as conn:
-        sizes = dict(
-            conn.execute(
-                select(berkas.c.sha256, berkas.c.ukuran).where(berkas.c.sha256.in_(files.values()))
-            ).all()
-        )
-        for name, sha in files.items():
-            found = conn.execute(
-                select(kiriman.c.id).where(
-                    and_(
-                        kiriman.c.periode == periode,
-                        kiriman.c.nama_berkas == name,
-                        kiriman.c.sha256 == sha,
-                    )
+        shas = list(set(files.values()))
+        sizes: dict[str, int] = {}
+        for start in range(0, len(shas), 900):  # under SQLite's bound-parameter limit
+            chunk = shas[start : start + 900]
+            query = select(berkas.c.sha256, berkas.c.ukuran).where(berkas.c.sha256.in_(chunk))
+            sizes.update(conn.execute(query).all())
+        # the quarter's earlier sightings, read once (a query per file is slow at a province)
+        seen = {
+            (name, sha): int(kid)
+            for kid, name, sha in conn.execute(
+                select(kiriman.c.id, kiriman.c.nama_berkas, kiriman.c.sha256).where(
+                    kiriman.c.periode == periode
                 )
-            ).first()
+            )
+        }
+        decisions = []
+        for name, sha in files.items():
             unit, status, count = verdicts.get(name, (None, "tidak_terbaca", 1))
-            if found:
-                kid = int(found[0])
+            kid = seen.get((name, sha))
+            if kid is not None:
                 if unit:
                     conn.execute(kiriman.update().where(kiriman.c.id == kid).values(unit=unit))
             else:
@@ -224,11 +226,18 @@ def record_submissions(
                         )
                     ).inserted_primary_key[0]
                 )
-            conn.execute(
-                insert(putusan).values(
-                    run_id=run_id, kiriman_id=kid, unit=unit, status=status, masalah=count
-                )
+                seen[(name, sha)] = kid
+            decisions.append(
+                {
+                    "run_id": run_id,
+                    "kiriman_id": kid,
+                    "unit": unit,
+                    "status": status,
+                    "masalah": count,
+                }
             )
+        if decisions:
+            conn.execute(insert(putusan), decisions)
 
 
 # --- finals -------------------------------------------------------------------------------------

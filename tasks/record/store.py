@@ -98,36 +98,78 @@ def raw_path(raw_dir: Path, digest: str, suffix: str) -> Path:
     return raw_dir / digest[:2] / f"{digest}{suffix.lower()[:10]}"
 
 
-def keep_raw(engine: Engine, path: Path, raw_dir: Path) -> str:
-    """Copy a received file into the content-addressed raw store once; return its sha256.
+class RawKeeper:
+    """Files kept in the content-addressed raw store, their rows written in one transaction.
 
-    Hashed while copying, so the kept bytes are exactly the hashed ones even when the file in
-    the inbox changes meanwhile (a unit still copying it). Only a regular file is copied
-    (open_regular): a symlink, FIFO or device would put someone else's bytes in the store and
-    in the unit's feedback mail. OSError (NotRegularFile included) propagates: the caller turns
-    it into a problem of that file.
+    A province's quarter has thousands of files: one commit per file cost most of collecting.
+    `keep` copies a file into the store (the bytes are safe on disk at once); `commit` records
+    every new file in `berkas` in one transaction. A file kept but not yet committed when a run
+    dies is recorded by the next run that receives it (its content name is the same).
     """
-    raw_dir.mkdir(parents=True, exist_ok=True)
-    sha, tmp, size = copy_regular(path, raw_dir)
-    target = raw_path(raw_dir, sha, path.suffix)
-    if target.exists():
-        tmp.unlink()
-    else:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp.replace(target)
-        target.chmod(0o444)
-    with engine.begin() as conn:
-        known = conn.execute(select(berkas.c.sha256).where(berkas.c.sha256 == sha)).first()
-        if not known:
-            conn.execute(
-                insert(berkas).values(
-                    sha256=sha,
-                    nama_berkas=path.name,
-                    ukuran=size,
-                    lokasi=str(target),
-                    diterima_pada=now(),
+
+    def __init__(self, engine: Engine, raw_dir: Path) -> None:
+        self.engine, self.raw_dir = engine, raw_dir
+        self.pending: dict[str, dict[str, object]] = {}
+        raw_dir.mkdir(parents=True, exist_ok=True)
+
+    def keep(self, path: Path) -> str:
+        """Copy a received file into the raw store once; return its sha256.
+
+        Hashed while copying, so the kept bytes are exactly the hashed ones even when the file
+        in the inbox changes meanwhile (a unit still copying it). Only a regular file is copied
+        (copy_regular): a symlink, FIFO or device would put someone else's bytes in the store
+        and in the unit's feedback mail. OSError (NotRegularFile included) propagates: the
+        caller turns it into a problem of that file.
+        """
+        sha, tmp, size = copy_regular(path, self.raw_dir)
+        target = raw_path(self.raw_dir, sha, path.suffix)
+        if target.exists():
+            tmp.unlink()
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp.replace(target)
+            target.chmod(0o444)
+        self.pending.setdefault(
+            sha,
+            {
+                "sha256": sha,
+                "nama_berkas": path.name,
+                "ukuran": size,
+                "lokasi": str(target),
+                "diterima_pada": now(),
+            },
+        )
+        return sha
+
+    def commit(self) -> None:
+        """Record every file kept since the last commit that the store did not know yet."""
+        if not self.pending:
+            return
+        shas = list(self.pending)
+        with self.engine.begin() as conn:
+            known: set[str] = set()
+            for start in range(0, len(shas), _IN_CHUNK):
+                chunk = shas[start : start + _IN_CHUNK]
+                known.update(
+                    conn.execute(
+                        select(berkas.c.sha256).where(berkas.c.sha256.in_(chunk))
+                    ).scalars()
                 )
-            )
+            rows = [row for sha, row in self.pending.items() if sha not in known]
+            if rows:
+                conn.execute(insert(berkas), rows)
+        self.pending.clear()
+
+
+# SQLite allows 32,766 bound parameters per statement (999 before 3.32): stay well under both
+_IN_CHUNK = 900
+
+
+def keep_raw(engine: Engine, path: Path, raw_dir: Path) -> str:
+    """One file kept and recorded at once (tests, single files); a quarter uses RawKeeper."""
+    keeper = RawKeeper(engine, raw_dir)
+    sha = keeper.keep(path)
+    keeper.commit()
     return sha
 
 
@@ -161,7 +203,8 @@ def save_accepted(
     incoming = rows.groupby("unit")["sha256"].first().to_dict()
     # the same file accepted again (a rerun) is left as it is, with its original version
     units = sorted(u for u, sha in incoming.items() if stored.get(u) != sha)
-    records = [r for r in records if r["unit"] in units]
+    replaced = set(units)
+    records = [r for r in records if r["unit"] in replaced]
     if not records:
         return 0
     with engine.begin() as conn:

@@ -21,7 +21,7 @@ from triwulan.tasks.check.problem_details import column_accepts, with_details
 from triwulan.tasks.check.validate import load_suite
 from triwulan.tasks.collect.template import default_filename, write_template
 from triwulan.tasks.core.errors import TriwulanError
-from triwulan.tasks.core.fmt import problem_line, strip_newlines
+from triwulan.tasks.core.fmt import megabytes, problem_line, strip_newlines
 from triwulan.tasks.core.period import Period, parse_period
 from triwulan.tasks.core.reference import Reference
 from triwulan.tasks.publish.report import (
@@ -110,6 +110,10 @@ def leadership_mail(
             [(period.label, version, attachments)]
             + [(b.summary["period"], b.version, b.attachments) for b in later],
         )
+    attachments, left_out = _within_budget(summary, notice, charts, attachments)
+    if left_out:
+        cause = (summary.get("cause") or {}).get("message")
+        notice = " ".join(filter(None, [notice or cause, _left_out_note(left_out)]))
     return Mail(
         key=key,
         to=to,
@@ -119,6 +123,43 @@ def leadership_mail(
         text=render_email_text(summary, notice=notice),
         attachments=attachments,
         inline=charts,
+    )
+
+
+# The leadership mail, archived as .eml with its charts and attachments, stays under 2 MB at any
+# scale: a file that does not fit stays in the version folder and the mail names it.
+LEADERSHIP_MAIL_BUDGET = 1_900_000
+
+
+def _within_budget(
+    summary: dict[str, Any], notice: str | None, charts: list[Path], attachments: list[Path]
+) -> tuple[list[Path], list[Path]]:
+    """(attached, left out): attachments in their order while the whole mail fits the budget."""
+    # the bodies as they will be, with the longest note the mail could get
+    bodies = (
+        render_email_summary(summary, notice=f"{notice or ''} {_left_out_note(attachments)}"),
+        render_email_text(summary, notice=f"{notice or ''} {_left_out_note(attachments)}"),
+    )
+    room = LEADERSHIP_MAIL_BUDGET - _encoded(bodies) - sum(_encoded_attachment(c) for c in charts)
+    attached: list[Path] = []
+    left_out: list[Path] = []
+    for path in attachments:
+        size = _encoded_attachment(path)
+        if size <= room:
+            attached.append(path)
+            room -= size
+        else:
+            left_out.append(path)
+    return attached, left_out
+
+
+def _left_out_note(paths: list[Path]) -> str:
+    if not paths:
+        return ""
+    files = ", ".join(f"{p.name} ({megabytes(p.stat().st_size)})" for p in paths)
+    return (
+        f"Lampiran terlalu besar untuk email (batas 2 MB) dan tidak dilampirkan: {files}. "
+        f"Berkasnya ada di folder {paths[0].parent} pada komputer sekretariat."
     )
 
 

@@ -512,10 +512,10 @@ def test_one_parser_for_numbers() -> None:
     """validation reads with tasks.core.parse; the reference loader uses the same strict one."""
     from triwulan.tasks.check import suite
     from triwulan.tasks.collect import template
-    from triwulan.tasks.core import reference
+    from triwulan.tasks.core import reference, reference_checks
 
     assert suite.read_rupiah is parse.read_rupiah and suite.read_decimal is parse.read_decimal
-    assert reference.parse_int is parse.parse_int
+    assert reference_checks.parse_int is parse.parse_int  # the reference checks read with it
     assert not hasattr(reference, "_parse_int") and not hasattr(template, "_INT_RE")
     assert template._as_number("82,5") == 82.5 and template._as_number("1500000") == 1500000
     assert template._as_number("1.000.000") is None

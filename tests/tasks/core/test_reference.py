@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -10,8 +13,9 @@ import pytest
 
 from tests.units import SLUGS
 from triwulan.paths import PACKAGED_REFERENCE
+from triwulan.tasks.core import reference as module
 from triwulan.tasks.core.errors import ReferenceDataError
-from triwulan.tasks.core.reference import load_reference, plan_for_quarter
+from triwulan.tasks.core.reference import QUARTERS, load_reference, plan_for_quarter, unit_plan
 
 # Tabel 3.11 of the seed: pagu per program after the APBD Perubahan (the table that adds up).
 TABEL_3_11_PAGU = {
@@ -191,9 +195,7 @@ def test_missing_shared_table_is_a_problem_not_a_crash(broken_reference):
 
 
 def test_plan_is_computed_once_per_quarter_and_each_caller_gets_its_own_copy(monkeypatch):
-    from triwulan.tasks.core import reference as module
-
-    fresh = load_reference(2024)
+    fresh = dataclasses.replace(load_reference(2024))  # no plan computed yet
     calls = []
     real = module._plan
     monkeypatch.setattr(module, "_plan", lambda r, q: calls.append(q) or real(r, q))
@@ -209,3 +211,150 @@ def test_plan_is_computed_once_per_quarter_and_each_caller_gets_its_own_copy(mon
 def test_unit_names_follow_units_csv(ref):
     assert list(ref.unit_names) == list(ref.units["unit"])
     assert ref.unit_names["kecamatan"] == ref.unit_name("kecamatan")
+
+
+def test_unit_name_and_kecamatan_name(ref):
+    assert [ref.unit_name(u) for u in ref.units["unit"]] == list(ref.units["nama"])
+    assert ref.unit_name("bekasi-timur") == "bekasi-timur"  # unknown: the code itself
+    kecamatan = ref.units.loc[ref.units["jenis"] == "kecamatan", "nama"].iloc[0]
+    assert ref.kecamatan_name == kecamatan
+
+
+def test_unit_name_is_the_first_row_s_and_a_reference_without_kecamatan_says_kecamatan(ref):
+    units = pd.concat([ref.units, ref.units.assign(nama="Lain", jenis="kelurahan")])
+    odd = dataclasses.replace(ref, units=units[units["jenis"] != "kecamatan"])
+    assert odd.unit_name("perwira") == ref.unit_name("perwira")
+    assert odd.kecamatan_name == "Kecamatan"
+
+
+def test_unit_plan_is_the_quarter_plan_cut_by_unit(ref):
+    for q in QUARTERS:
+        plan = plan_for_quarter(ref, q)
+        for unit in ref.units["unit"]:
+            pd.testing.assert_frame_equal(unit_plan(ref, q, unit), plan[plan["unit"] == unit])
+
+
+def test_unit_plan_of_an_unknown_unit_is_empty_with_the_plan_s_columns(ref):
+    plan = plan_for_quarter(ref, 2)
+    empty = unit_plan(ref, 2, "bekasi-timur")
+    assert empty.empty
+    pd.testing.assert_series_equal(empty.dtypes, plan.dtypes)
+
+
+def test_unit_plan_is_a_copy(ref):
+    mine = unit_plan(ref, 3, "perwira")
+    mine.loc[:, "pagu"] = -1
+    assert (unit_plan(ref, 3, "perwira")["pagu"] > 0).all()
+    assert (plan_for_quarter(ref, 3)["pagu"] > 0).all()
+
+
+# ------------------------------------------------------------------ one load per process
+
+
+@pytest.fixture
+def reads(monkeypatch) -> list[str]:
+    """The names of the CSV files read, in order."""
+    seen: list[str] = []
+    real = module._read_csv
+    monkeypatch.setattr(module, "_read_csv", lambda path: seen.append(path.name) or real(path))
+    return seen
+
+
+@pytest.fixture
+def settled(monkeypatch) -> None:
+    """Files written by the test count as settled at once (no wait for the racy window)."""
+    monkeypatch.setattr(module, "RACY_NS", 0)
+
+
+def _rename(year: Path, unit: str, nama: str) -> None:
+    _edit(year / "units.csv", lambda f: f.loc.__setitem__((f["unit"] == unit, "nama"), nama))
+
+
+def test_a_year_is_read_once_while_its_files_are_unchanged(broken_reference, settled, reads):
+    first = load_reference(2024)
+    assert len(reads) == len(module.FILES) + len(module.SHARED_REFERENCE)
+    reads.clear()
+    assert load_reference(2024) is first
+    assert reads == []
+
+
+@pytest.mark.parametrize("racy", ["default window", "no window"])
+def test_a_corrected_csv_is_read_again(broken_reference, monkeypatch, racy):
+    """A unit's name corrected between two runs of one process shows in the second."""
+    if racy == "no window":  # only the files' stat tells the change
+        monkeypatch.setattr(module, "RACY_NS", 0)
+    before = load_reference(2024)
+    assert before.unit_name("perwira") == "Kelurahan Perwira"
+    _rename(broken_reference, "perwira", "Kelurahan Perwiro")  # same size
+    after = load_reference(2024)
+    assert after is not before
+    assert after.unit_name("perwira") == "Kelurahan Perwiro"
+    assert after.unit_names["perwira"] == "Kelurahan Perwiro"
+    assert before.unit_name("perwira") == "Kelurahan Perwira"  # a run already under way keeps its
+
+
+def test_a_corrected_shared_table_is_read_again(broken_reference, settled):
+    before = load_reference(2024)
+    _edit(
+        broken_reference.parent / "akip_komponen.csv",
+        lambda f: f.loc.__setitem__((0, "judul"), "Perencanaan Kinerja (diubah)"),
+    )
+    after = load_reference(2024)
+    assert after is not before
+    assert after.akip_komponen.loc[0, "judul"] == "Perencanaan Kinerja (diubah)"
+
+
+def test_a_file_touched_back_to_its_old_stat_is_still_read_again(broken_reference, settled):
+    """Same size, mtime set back (cp -p, an editor keeping times): the change time still tells."""
+    load_reference(2024)
+    path = broken_reference / "units.csv"
+    old = path.stat()
+    _rename(broken_reference, "perwira", "Kelurahan Perwiro")
+    os.utime(path, ns=(old.st_atime_ns, old.st_mtime_ns))
+    assert path.stat().st_size == old.st_size and path.stat().st_mtime_ns == old.st_mtime_ns
+    assert load_reference(2024).unit_name("perwira") == "Kelurahan Perwiro"
+
+
+def test_a_load_right_after_a_change_is_not_reused(broken_reference, monkeypatch):
+    """Changed twice within one tick of the file system's clock, a file keeps its stat.
+
+    A load of a file changed that recently is not reused, so the second change is not missed.
+    """
+    now = time.time_ns()  # every file changed just now, and its stat never shows another change
+    monkeypatch.setattr(module, "_stamp", lambda paths: (("all", (1, now, now, 1)),))
+    first = load_reference(2024)
+    assert load_reference(2024) is not first
+    monkeypatch.setattr(module, "RACY_NS", 0)  # long after the change
+    settled_load = load_reference(2024)
+    assert load_reference(2024) is settled_load
+
+
+def test_a_broken_file_is_never_cached_and_its_correction_loads(broken_reference, settled):
+    path = broken_reference / "anggaran.csv"
+    good = path.read_bytes()
+    _edit(path, lambda f: f.loc.__setitem__((0, "tw1"), "2999999"))
+    for _ in range(2):
+        with pytest.raises(ReferenceDataError):
+            load_reference(2024)
+    path.write_bytes(good)
+    assert load_reference(2024).anggaran.loc[0, "tw1"] == 3_000_000
+
+
+def test_a_removed_file_is_missed_at_once(broken_reference, settled):
+    load_reference(2024)
+    (broken_reference / "zona_k3.csv").unlink()
+    with pytest.raises(ReferenceDataError) as excinfo:
+        load_reference(2024)
+    assert "2024/zona_k3.csv: berkas tidak ada." in _problems(excinfo)
+
+
+def test_each_reference_root_is_its_own(broken_reference, settled, tmp_path, monkeypatch):
+    first = load_reference(2024)
+    other = tmp_path / "lain"
+    shutil.copytree(broken_reference.parent, other)
+    _rename(other / "2024", "perwira", "Kelurahan Lain")
+    monkeypatch.setenv("TRIWULAN_REFERENCE", str(other))
+    second = load_reference(2024)
+    assert second is not first and second.unit_name("perwira") == "Kelurahan Lain"
+    monkeypatch.setenv("TRIWULAN_REFERENCE", str(broken_reference.parent))
+    assert load_reference(2024) is first

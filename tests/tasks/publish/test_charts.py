@@ -179,6 +179,73 @@ def test_keuangan_unit_sorted_with_no_data_label() -> None:
     assert len(reference) == 1
 
 
+def many_units(count: int) -> list[tuple[str, float | None]]:
+    """`count` units, capaian 20%..148,7% (ties included), every 53rd without data."""
+    return [
+        (f"Kelurahan Contoh {i:04d}", None if i % 53 == 7 else 20 + (i * 37 % 100) * 1.3)
+        for i in range(count)
+    ]
+
+
+def top_down_labels(fig: Figure) -> list[str]:
+    ax = fig.axes[0]
+    pairs = zip(ax.get_yticks(), [t.get_text() for t in ax.get_yticklabels()], strict=True)
+    return [label for _, label in sorted(pairs, reverse=True)]
+
+
+def test_keuangan_unit_one_bar_per_unit_up_to_the_threshold() -> None:
+    units = many_units(charts.UNIT_BARS_MAX)
+    fig = charts.keuangan_unit_figure(units, 2)
+    assert len(top_down_labels(fig)) == charts.UNIT_BARS_MAX  # every unit named
+    assert len(bars(fig)) == sum(v is not None for _, v in units)
+    assert "Capaian keuangan per unit s.d. TW II" in texts(fig)
+    above = charts.keuangan_unit_figure(many_units(charts.UNIT_BARS_MAX + 1), 2)
+    assert len(bars(above)) == len(top_down_labels(above)) == charts.LOWEST_UNITS
+
+
+def test_keuangan_unit_above_threshold_shows_the_units_furthest_behind() -> None:
+    # 35 units with capaian 1..35 % (listed highest first) and two without data
+    units = [(f"Kelurahan U{v:02d}", float(v)) for v in range(35, 0, -1)]
+    units[10:10] = [("Kelurahan Tanpa Data A", None), ("Kelurahan Tanpa Data B", None)]
+    fig = charts.keuangan_unit_figure(units, 2)
+    assert top_down_labels(fig) == [f"Kel. U{v:02d}" for v in range(1, 21)]  # lowest on top
+    assert sorted(round(b.get_width(), 2) for b in bars(fig)) == [float(v) for v in range(1, 21)]
+    shown = texts(fig)
+    assert "Capaian keuangan per unit s.d. TW II:\n20 unit terendah dari 37 unit" in shown
+    assert (
+        "15 unit lain: capaian 21,00% s.d. 35,00%,\nmedian 28,00%.\n2 unit belum ada data." in shown
+    )
+    assert "1,00%" in shown and "20,00%" in shown and "21,00%" not in shown
+    reference = [x for x in fig.axes[0].get_lines() if list(x.get_xdata()) == [100, 100]]
+    assert len(reference) == 1
+
+
+def test_keuangan_unit_above_threshold_cuts_long_names_and_handles_no_data() -> None:
+    long_name = "Kelurahan " + "Sukamaju Wetan Kidul " * 3
+    units = [(long_name, 5.0), *many_units(40)]
+    label = top_down_labels(charts.keuangan_unit_figure(units))[0]
+    assert label.endswith("…") and len(label) == charts.LABEL_CHARS
+    assert label.startswith("Kel. Sukamaju Wetan Kidul")
+    nothing = charts.keuangan_unit_figure([(f"Kelurahan {i}", None) for i in range(40)], 1)
+    assert bars(nothing) == []
+    shown = texts(nothing)
+    assert "Capaian keuangan per unit s.d. TW I:\n40 unit" in shown
+    assert "40 unit belum ada data." in shown and "belum ada data" in shown
+
+
+def test_keuangan_unit_chart_bounded_at_province_scale() -> None:
+    """Issue 16: 5,957 units were an 810 x 446,985 px PNG of 57 MB (170 s)."""
+    province = many_units(5_957)
+    png = charts.keuangan_unit_chart(province, 2)
+    width, height = png_size(png)
+    assert width == 810
+    assert height <= 2_000 and len(png) < 300_000
+    # the size does not grow with the number of units: 100 units draw the same frame
+    assert png_size(charts.keuangan_unit_chart(many_units(100), 2))[1] == height
+    assert charts.keuangan_unit_chart(province, 2) == png  # same input, same bytes
+    assert b"Software" not in png
+
+
 # --- IKU -----------------------------------------------------------------------------------------
 
 

@@ -360,6 +360,50 @@ def test_number_formats_widths_and_wrapped_rows(data: dict, tmp_path: Path) -> N
             assert dim.width is None or dim.width <= 34, (ws.title, col)
 
 
+# --- cell styles ---------------------------------------------------------------------------------
+
+
+def cell_formats(path: Path) -> int:
+    """How many cell formats (cellXfs) the workbook's styles.xml holds."""
+    with zipfile.ZipFile(path) as book:
+        styles = book.read("xl/styles.xml").decode()
+    return int(re.search(r'<cellXfs count="(\d+)"', styles).group(1))
+
+
+def test_table_cells_use_named_styles_registered_once(data: dict, tmp_path: Path) -> None:
+    """Issue 16: a Font/Border/Alignment per cell made the province's rekap take 149 s; a cell
+    names one of a few styles instead, so the workbook's formats do not grow with its rows."""
+    path = tmp_path / "rekap.xlsx"
+    wb = write_all(path, data)
+    names = [n for n in wb.named_styles if n.startswith("Rekap ")]
+    assert len(names) == len(set(names)) <= 30
+    assert {"Rekap Judul Kolom", "Rekap Uang", "Rekap Teks", "Rekap Teks Tebal Kelompok"} <= set(
+        names
+    )
+    ws = wb["Per Sub Kegiatan"]
+    header = row_values(ws, rekap.HEADER_ROW)
+    assert {c.style for c in ws[rekap.HEADER_ROW]} == {"Rekap Judul Kolom"}
+    first = ws[rekap.HEADER_ROW + 1]
+    assert first[header.index("Pagu (Rp)")].style == "Rekap Uang"
+    assert first[header.index("Serapan Pagu (%)")].style == "Rekap Persen"
+    assert first[header.index("Nama Sub Kegiatan")].style == "Rekap Teks"
+    total = ws[find_row(ws, "Jumlah")]
+    assert total[header.index("Pagu (Rp)")].style == "Rekap Uang Tebal"
+    e81 = wb["E.81"]
+    program = find_row(e81, "7.01.01")
+    assert e81.cell(row=program, column=2).style == "Rekap Teks Tebal Kelompok"
+    assert e81.cell(row=program, column=2).fill.fgColor.rgb.endswith("F3F4F6")
+    assert e81.cell(row=find_row(e81, "7.01.01.2.02"), column=2).style == (
+        "Rekap Teks Tebal Menjorok 1"
+    )
+    # ten times the rows, the same cell formats
+    many = copy.deepcopy(data)
+    many["detail"] = pd.concat([data["detail"]] * 10, ignore_index=True)
+    larger = tmp_path / "larger.xlsx"
+    write_all(larger, many)
+    assert cell_formats(larger) == cell_formats(path)
+
+
 # --- IKU -----------------------------------------------------------------------------------------
 
 

@@ -649,6 +649,56 @@ def test_full_report_empty_detail(data: dict) -> None:
     assert not re.search(r"\bnan\b", _visible(html), re.IGNORECASE)
 
 
+def with_more_units(detail: pd.DataFrame, extra: int) -> pd.DataFrame:
+    """The fixture's detail plus `extra` units, each with a copy of its rows (a larger level)."""
+    copies = [
+        detail.assign(unit=f"u{i:04d}", nama_unit=f"Kelurahan Tambahan {i:04d}")
+        for i in range(extra)
+    ]
+    return pd.concat([detail, *copies], ignore_index=True)
+
+
+def test_full_report_leaves_sub_kegiatan_rows_to_the_rekap_above_the_threshold(
+    data: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.tasks.publish.test_rekap import e81_frame
+
+    args = (data["summary"], data["detail"], data["levels"])
+    whole = render_full_report(*args, e81=e81_frame())
+    monkeypatch.setattr(report_full, "DETAIL_UNITS_MAX", 3)  # the fixture has rows of 3 units
+    assert render_full_report(*args, e81=e81_frame()) == whole  # at the threshold: unchanged
+    assert '<table class="data rfk">' in whole and "rekap.xlsx" not in whole
+    monkeypatch.setattr(report_full, "DETAIL_UNITS_MAX", 2)
+    html = render_full_report(*args, e81=e81_frame())
+    shown = _visible(html)
+    assert (
+        "Rincian per sub kegiatan (4 baris dari 3 unit) tidak dimuat di halaman ini" in shown
+        and "rekap.xlsx (sheet Per Sub Kegiatan" in shown
+        and "rincian.json" in shown
+    )
+    assert '<table class="data rfk">' not in html
+    assert "7.01.01.2.02.0001" not in html  # no sub-kegiatan row, neither RFK nor E.81
+    assert "Penyediaan Administrasi Pelaksanaan Tugas ASN" not in html
+    assert "Baris sub kegiatan per unit ada di sheet E.81 pada rekap.xlsx" in shown
+    e81 = html[html.index('id="e81"') :]
+    assert "Program Penunjang" in e81 and "Administrasi Keuangan" in e81 and "Jumlah" in e81
+    # the per-unit, per-program and per-kegiatan summaries stay
+    units = html[html.index("<h2>Realisasi per Unit") : html.index("<h2>Realisasi per Program")]
+    for name in ("Kecamatan Bekasi Utara", "Kelurahan Perwira", "Kelurahan Teluk Pucung"):
+        assert name in units
+    assert ">7.01.03<" in html and ">7.01.03.2.01<" in html and ">340.000.000<" in html
+
+
+def test_full_report_of_many_units_has_no_row_per_sub_kegiatan(data: dict) -> None:
+    """Issue 16: a province's 41,700 sub-kegiatan rows made laporan.html 140 MB."""
+    detail = with_more_units(data["detail"], report_full.DETAIL_UNITS_MAX)
+    html = render_full_report(data["summary"], detail, make_levels(detail))
+    rows, units = 4 * (report_full.DETAIL_UNITS_MAX + 1), report_full.DETAIL_UNITS_MAX + 3
+    assert f"Rincian per sub kegiatan ({rows} baris dari {units} unit)" in html
+    assert '<table class="data rfk">' not in html and "Unit: Kelurahan Tambahan" not in html
+    assert html.count("Kelurahan Tambahan") == report_full.DETAIL_UNITS_MAX  # per-unit table
+
+
 # --- xlsx rekap ----------------------------------------------------------------------------------
 
 

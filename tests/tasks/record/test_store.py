@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pandas as pd
+from sqlalchemy import select
 
 from triwulan.tasks.record import database, store
 from triwulan.tasks.record import runs as record
@@ -26,6 +27,36 @@ def accepted(unit: str, amount: int, file: str = "a.xlsx", sha: str = "f" * 64) 
             "sha256": [sha, sha],
         }
     )
+
+
+def berkas_rows(engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        return dict(conn.execute(select(store.berkas.c.sha256, store.berkas.c.nama_berkas)).all())
+
+
+def test_a_quarter_of_files_is_recorded_in_one_commit_after_the_copies(tmp_path):
+    """1,000 files (more than one IN chunk): copied at once, recorded when committed, once each;
+    a file the store already knew keeps its first row."""
+    engine = database.open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    first = inbox / "lama.csv"
+    first.write_bytes(b"berkas 0")
+    known = store.keep_raw(engine, first, tmp_path / "raw")
+    keeper = store.RawKeeper(engine, tmp_path / "raw")
+    shas = []
+    for i in range(1000):
+        path = inbox / f"unit-{i:04d}.csv"
+        path.write_bytes(f"berkas {i}".encode())
+        shas.append(keeper.keep(path))
+    keeper.keep(first)  # the same bytes again
+    assert berkas_rows(engine) == {known: "lama.csv"}  # nothing recorded before the commit
+    assert all(store.raw_path(tmp_path / "raw", s, ".csv").is_file() for s in shas)
+    keeper.commit()
+    rows = berkas_rows(engine)
+    assert len(rows) == 1000 and rows[known] == "lama.csv" and rows[shas[7]] == "unit-0007.csv"
+    keeper.commit()  # nothing pending: no error, nothing doubled
+    assert len(berkas_rows(engine)) == 1000
 
 
 def test_raw_file_kept_once_by_content(tmp_path):

@@ -1,0 +1,533 @@
+"""What the reference CSV files must hold, and the checks that say, per file and row, where not.
+
+The checks are pure functions over the raw text frames (with `_baris`, the line number as an
+editor shows it). They work on whole columns, since a province has tens of thousands of rows;
+only the offending rows are turned into messages, listed in the order a row-by-row reading gives
+(by row, then by check), the order people have always seen them in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+
+import numpy as np
+import pandas as pd
+
+from triwulan.tasks.core.parse import parse_int
+
+QUARTERS = (1, 2, 3, 4)
+TW_COLS = [f"tw{q}" for q in QUARTERS]
+MONEY_COLS = ["pagu", *TW_COLS]
+CODE_RE = re.compile(r"^\d\.\d{2}\.\d{2}\.\d\.\d{2}\.\d{4}$")
+SLUG_RE = re.compile(r"^[a-z][a-z0-9-]*$")
+TARGET_RE = re.compile(r"\d+(\.\d+)?")
+KOMPONEN_RE = re.compile(r"[a-z][a-z0-9_]*")
+
+FILES: dict[str, list[str]] = {
+    "units.csv": ["unit", "nama", "jenis", "email"],
+    "recipients.csv": ["peran", "nama", "jabatan", "email"],
+    "programs.csv": ["kode_program", "nama_program"],
+    "kegiatan.csv": ["kode_kegiatan", "nama_kegiatan"],
+    "sub_kegiatan.csv": [
+        "unit",
+        "kode_sub_kegiatan",
+        "nama_sub_kegiatan",
+        "sumber_dana",
+        "indikator_keluaran",
+        "satuan",
+        "target_keluaran",
+    ],
+    "anggaran.csv": ["unit", "kode_sub_kegiatan", "versi", "berlaku_mulai_tw", *MONEY_COLS],
+    "iku.csv": [
+        "kode",
+        "nama",
+        "satuan",
+        "arah",
+        "target_tahunan",
+        *[f"target_tw{q}" for q in QUARTERS],
+    ],
+    "zona_k3.csv": ["no", "nama_zona", "kelurahan"],
+}
+# Columns of the shared IKU tables, checked on load like the year files.
+SHARED_FILES: dict[str, list[str]] = {
+    "ikm_mutu.csv": ["mutu", "kinerja", "batas_bawah", "batas_atas"],
+    "akip_predikat.csv": ["predikat", "keterangan", "lebih_dari"],
+    "akip_komponen.csv": ["komponen", "judul", "bobot"],
+    "kolom_iku.csv": ["lembar", "kolom", "tipe", "wajib", "judul", "penjelasan"],
+}
+IKU_SHEETS = ("zona_k3", "skm", "akip")
+HUNDREDTH = Decimal("0.01")
+SUB_KEY = ["unit", "kode_sub_kegiatan"]
+
+# One per-row check's result: the positions of the offending rows and their messages.
+Hits = tuple[np.ndarray, list[str]]
+
+
+def _where(name: str, row: int) -> str:
+    return f"{name} baris {row}"
+
+
+def _rows(
+    frame: pd.DataFrame,
+    mask: pd.Series | np.ndarray,
+    name: str,
+    text: Callable[..., str],
+    *columns: str,
+) -> Hits:
+    """The rows of `frame` where `mask` holds, each as '<name> baris N: text(its columns)'."""
+    rows = np.flatnonzero(np.asarray(mask, dtype=bool))
+    if not len(rows):  # the usual case: skip pandas' fixed cost of an empty selection
+        return rows, []
+    picked = frame.iloc[rows]
+    values = zip(picked["_baris"], *(picked[c] for c in columns), strict=True)
+    return rows, [f"{_where(name, b)}: {text(*rest)}" for b, *rest in values]
+
+
+def _repeats(
+    frame: pd.DataFrame, keys: str | list[str], name: str, text: Callable[..., str], *columns: str
+) -> list[str]:
+    """One message per row repeating `keys` of an earlier row."""
+    return _rows(frame, frame.duplicated(keys, keep="first"), name, text, *columns)[1]
+
+
+def _by_row(*checks: Hits) -> list[str]:
+    """Messages as a loop over the rows running the checks in turn would list them."""
+    rows = np.concatenate([np.asarray(r, dtype=np.int64) for r, _ in checks])
+    turn = np.concatenate([np.full(len(r), i) for i, (r, _) in enumerate(checks)])
+    messages = [m for _, ms in checks for m in ms]
+    return [messages[i] for i in np.lexsort((turn, rows))]
+
+
+def _matches(column: pd.Series, pattern: re.Pattern[str], *, full: bool = False) -> np.ndarray:
+    """Python's `re` on every cell (object dtype: a pyarrow string column would use RE2)."""
+    text = column.astype(object).str
+    match = text.fullmatch if full else text.match
+    return match(pattern.pattern, na=False).to_numpy(dtype=bool)
+
+
+def _in(column: pd.Series, known: pd.Series) -> np.ndarray:
+    return column.isin(known).to_numpy(dtype=bool)
+
+
+def _pairs_in(frame: pd.DataFrame, other: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Whether each row's (columns) pair occurs among `other`'s."""
+    known = pd.MultiIndex.from_frame(other[columns])
+    return pd.MultiIndex.from_frame(frame[columns]).isin(known)
+
+
+def whole_rupiah(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """`parse_int` over a column: (readable, value as int64, 0 where unreadable).
+
+    The one parser itself, once per distinct text: a second spelling of its rules would drift,
+    and this is faster than pandas' string methods chained to say the same.
+    """
+    codes, texts = pd.factorize(column)  # each distinct text once (quarters, zeros repeat)
+    parsed = [parse_int(text) for text in texts.tolist()] + [None]  # code -1: a missing cell
+    readable = np.array([v is not None for v in parsed], dtype=bool)
+    values = np.array([v or 0 for v in parsed], dtype=np.int64)
+    return readable[codes], values[codes]
+
+
+def _decimal(text: str) -> Decimal | None:
+    """'88.31' or '88,31' as a finite Decimal; None for anything else (empty included)."""
+    try:
+        value = Decimal(text.replace(",", "."))
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def _decimals(column: pd.Series) -> pd.Series:
+    return column.astype(object).map(_decimal)
+
+
+def check_frames(tahun: int, frames: dict[str, pd.DataFrame]) -> list[str]:
+    """Consistency problems of the raw (text) frames of one year, each naming file and row."""
+    problems: list[str] = []
+    for name, columns in FILES.items():
+        missing = [c for c in columns if c not in frames[name].columns]
+        if missing:
+            problems.append(f"{tahun}/{name}: kolom tidak ada: {', '.join(missing)}")
+    if problems:
+        return problems
+
+    units, sub, ang = frames["units.csv"], frames["sub_kegiatan.csv"], frames["anggaran.csv"]
+    zona, iku = frames["zona_k3.csv"], frames["iku.csv"]
+    return (
+        _check_units(units)
+        + _check_sub_kegiatan(sub, units, frames["programs.csv"], frames["kegiatan.csv"])
+        + _check_anggaran(ang, units, sub)
+        + _by_row(
+            _rows(
+                sub,
+                ~_pairs_in(sub, ang[ang["versi"] == "murni"], SUB_KEY),
+                "sub_kegiatan.csv",
+                lambda u, k: (
+                    f"sub kegiatan '{k}' unit '{u}' tidak punya anggaran murni di anggaran.csv."
+                ),
+                *SUB_KEY,
+            )
+        )
+        + _check_revisions(ang)
+        + _by_row(
+            _rows(
+                zona,
+                ~_in(zona["kelurahan"], units["unit"]),
+                "zona_k3.csv",
+                lambda k: f"kelurahan '{k}' tidak ada di units.csv.",
+                "kelurahan",
+            )
+        )
+        + _by_row(
+            _rows(
+                iku,
+                ~iku["arah"].isin(["naik", "turun"]),
+                "iku.csv",
+                lambda a: f"arah '{a}' harus naik atau turun.",
+                "arah",
+            )
+        )
+    )
+
+
+def _check_units(units: pd.DataFrame) -> list[str]:
+    name = "units.csv"
+    return _by_row(
+        _rows(
+            units,
+            ~_matches(units["unit"], SLUG_RE),
+            name,
+            lambda u: (
+                f"kode unit '{u}' harus huruf kecil, angka dan tanda hubung (misalnya harapan-jaya)."
+            ),
+            "unit",
+        ),
+        _rows(
+            units,
+            ~units["jenis"].isin(["kecamatan", "kelurahan"]),
+            name,
+            lambda j: f"jenis '{j}' harus kecamatan atau kelurahan.",
+            "jenis",
+        ),
+        _rows(
+            units,
+            ~units["email"].astype(object).str.contains("@", regex=False, na=False),
+            name,
+            lambda u: f"email unit '{u}' kosong atau tidak sah.",
+            "unit",
+        ),
+    ) + _repeats(units, "unit", name, lambda u: f"unit '{u}' tercatat dua kali.", "unit")
+
+
+def _check_sub_kegiatan(
+    sub: pd.DataFrame, units: pd.DataFrame, programs: pd.DataFrame, kegiatan: pd.DataFrame
+) -> list[str]:
+    name, code = "sub_kegiatan.csv", sub["kode_sub_kegiatan"]
+    well_formed = _matches(code, CODE_RE)
+    target = sub["target_keluaran"].astype(object).str.replace(",", ".", regex=False)
+    return _by_row(
+        _rows(
+            sub,
+            ~_in(sub["unit"], units["unit"]),
+            name,
+            lambda u: f"unit '{u}' tidak ada di units.csv.",
+            "unit",
+        ),
+        _rows(
+            sub,
+            ~well_formed,
+            name,
+            lambda c: f"kode '{c}' tidak berbentuk 7.01.PP.2.KK.SSSS.",
+            "kode_sub_kegiatan",
+        ),
+        _rows(
+            sub,
+            well_formed & ~_in(code.str[:7], programs["kode_program"]),
+            name,
+            lambda c: f"program {c[:7]} dari kode '{c}' tidak ada di programs.csv.",
+            "kode_sub_kegiatan",
+        ),
+        _rows(
+            sub,
+            well_formed & ~_in(code.str[:12], kegiatan["kode_kegiatan"]),
+            name,
+            lambda c: f"kegiatan {c[:12]} dari kode '{c}' tidak ada di kegiatan.csv.",
+            "kode_sub_kegiatan",
+        ),
+        _rows(
+            sub,
+            ~_matches(target, TARGET_RE, full=True),
+            name,
+            lambda t: f"target_keluaran '{t}' harus angka tidak negatif.",
+            "target_keluaran",
+        ),
+    ) + _repeats(
+        sub,
+        SUB_KEY,
+        name,
+        lambda u, c: f"kode '{c}' untuk unit '{u}' tercatat dua kali.",
+        *SUB_KEY,
+    )
+
+
+def _thousands(value: int) -> str:
+    return f"{value:,}".replace(",", ".")
+
+
+def _check_anggaran(ang: pd.DataFrame, units: pd.DataFrame, sub: pd.DataFrame) -> list[str]:
+    name = "anggaran.csv"
+    known_unit = _in(ang["unit"], units["unit"])
+    start_ok, start = whole_rupiah(ang["berlaku_mulai_tw"])
+    start_ok &= np.isin(start, QUARTERS)
+    murni = (ang["versi"] == "murni").to_numpy(dtype=bool)
+    money = {c: whole_rupiah(ang[c]) for c in MONEY_COLS}
+    checks = [
+        _rows(ang, ~known_unit, name, lambda u: f"unit '{u}' tidak ada di units.csv.", "unit"),
+        _rows(
+            ang,
+            known_unit & ~_pairs_in(ang, sub, SUB_KEY),
+            name,
+            lambda u, k: f"sub kegiatan '{k}' unit '{u}' tidak ada di sub_kegiatan.csv.",
+            *SUB_KEY,
+        ),
+        _rows(
+            ang,
+            ~ang["versi"].isin(["murni", "perubahan"]),
+            name,
+            lambda v: f"versi '{v}' harus murni atau perubahan.",
+            "versi",
+        ),
+        _rows(
+            ang,
+            ~start_ok,
+            name,
+            lambda s: f"berlaku_mulai_tw '{s}' harus 1 sampai 4.",
+            "berlaku_mulai_tw",
+        ),
+        _rows(
+            ang,
+            start_ok & murni & (start != 1),
+            name,
+            lambda: "anggaran murni harus berlaku mulai TW 1.",
+        ),
+    ]
+    for col, (ok, values) in money.items():
+        checks.append(
+            _rows(
+                ang,
+                ~ok,
+                name,
+                lambda v, col=col: f"kolom {col} '{v}' harus rupiah bilangan bulat tanpa pemisah.",
+                col,
+            )
+        )
+        checks.append(
+            _rows(
+                ang.assign(_nilai=values),
+                ok & (values < 0),
+                name,
+                lambda v, col=col: f"kolom {col} bernilai negatif ({v}).",
+                "_nilai",
+            )
+        )
+    # Python ints (object dtype) keep the sum exact even near the int64 bound.
+    readable = np.logical_and.reduce([ok for ok, _ in money.values()])
+    amount = {c: pd.Series(v, dtype="int64").astype(object) for c, (_, v) in money.items()}
+    alloc = sum((amount[c] for c in TW_COLS), start=pd.Series(0, index=amount["pagu"].index))
+    checks.append(
+        _rows(
+            ang.assign(_alokasi=alloc.to_numpy(), _pagu=amount["pagu"].to_numpy()),
+            readable & (alloc != amount["pagu"]).to_numpy(dtype=bool),
+            name,
+            lambda a, p: (
+                f"alokasi TW I–IV berjumlah {_thousands(a)} tetapi pagu {_thousands(p)} "
+                f"(selisih {_thousands(a - p)})."
+            ),
+            "_alokasi",
+            "_pagu",
+        )
+    )
+    return _by_row(*checks) + _repeats(
+        ang,
+        [*SUB_KEY, "versi"],
+        name,
+        lambda u, k, v: f"versi {v} untuk '{k}' unit '{u}' tercatat dua kali.",
+        *SUB_KEY,
+        "versi",
+    )
+
+
+def _check_revisions(ang: pd.DataFrame) -> list[str]:
+    """A perubahan may not rewrite quarters that were already in force before it."""
+    past = TW_COLS[:-1]  # a perubahan starts at TW 4 at the latest
+    murni = ang[ang["versi"] == "murni"].drop_duplicates(SUB_KEY, keep="first")
+    perubahan = ang.loc[
+        ang["versi"] == "perubahan", ["_baris", *SUB_KEY, *past, "berlaku_mulai_tw"]
+    ]
+    both = perubahan.merge(
+        murni[[*SUB_KEY, *past]], on=SUB_KEY, how="left", suffixes=("", "_murni"), indicator=True
+    )
+    start_ok, start = whole_rupiah(both["berlaku_mulai_tw"])
+    comparable = (both["_merge"] == "both").to_numpy(dtype=bool) & start_ok
+    comparable &= np.isin(start, QUARTERS)
+    both = both.assign(_mulai=start)
+    return _by_row(
+        *(
+            _rows(
+                both,
+                comparable
+                & (start > q)
+                & (both[col].astype(object) != both[f"{col}_murni"].astype(object)).to_numpy(
+                    dtype=bool
+                ),
+                "anggaran.csv",
+                lambda s, old, new, col=col: (
+                    f"perubahan berlaku mulai TW {s} tetapi mengubah alokasi {col} yang sudah "
+                    f"lewat ({old} menjadi {new})."
+                ),
+                "_mulai",
+                f"{col}_murni",
+                col,
+            )
+            for q, col in enumerate(past, start=1)
+        )
+    )
+
+
+def check_shared(frames: dict[str, pd.DataFrame]) -> list[str]:
+    """Problems of the shared IKU tables (mutu bands, AKIP predicates and components, IKU columns).
+
+    The bands decide a published rating, so a gap or an overlap between them is an error, not a
+    silent fall-through to another band.
+    """
+    problems = [
+        f"{name}: kolom tidak ada: {', '.join(missing)}"
+        for name, columns in SHARED_FILES.items()
+        if (missing := [c for c in columns if c not in frames[name].columns])
+    ]
+    if problems:
+        return problems
+    return (
+        _check_mutu(frames["ikm_mutu.csv"])
+        + _check_akip_predikat(frames["akip_predikat.csv"])
+        + _check_akip_komponen(frames["akip_komponen.csv"])
+        + _check_kolom_iku(frames["kolom_iku.csv"])
+    )
+
+
+def _check_mutu(mutu: pd.DataFrame) -> list[str]:
+    """PermenPAN-RB 14/2017 bands: each a closed 2-decimal range, adjacent bands 0,01 apart."""
+    name = "ikm_mutu.csv"
+    low, high = _decimals(mutu["batas_bawah"]), _decimals(mutu["batas_atas"])
+    numbers = (low.notna() & high.notna()).to_numpy(dtype=bool)
+    inverted = numbers.copy()
+    inverted[numbers] = (low[numbers] > high[numbers]).to_numpy(dtype=bool)
+    problems = _by_row(
+        _rows(mutu, ~numbers, name, lambda: "batas_bawah dan batas_atas harus angka."),
+        _rows(
+            mutu.assign(_low=low, _high=high),
+            inverted,
+            name,
+            lambda lo, hi: f"batas_bawah {lo} lebih besar dari batas_atas {hi}.",
+            "_low",
+            "_high",
+        ),
+    ) + _repeats(mutu, "mutu", name, lambda m: f"mutu '{m}' tercatat dua kali.", "mutu")
+    band = numbers & ~inverted
+    where = [_where(name, b) for b in mutu["_baris"][band]]
+    bands = sorted(zip(low[band], high[band], mutu["mutu"][band], where, strict=True), reverse=True)
+    problems += [
+        f"{lower[3]}: rentang mutu {lower[2]} berakhir di {lower[1]} tetapi mutu {upper[2]} "
+        f"mulai dari {upper[0]} (harus bersambung, selisih 0,01)."
+        for upper, lower in zip(bands, bands[1:], strict=False)
+        if lower[1] + HUNDREDTH != upper[0]
+    ]
+    return problems
+
+
+def _check_akip_predikat(predikat: pd.DataFrame) -> list[str]:
+    """Strict lower bounds ('lebih dari'), distinct; exactly one lowest band without a bound."""
+    name = "akip_predikat.csv"
+    empty = (predikat["lebih_dari"] == "").to_numpy(dtype=bool)
+    problems = _by_row(
+        _rows(
+            predikat,
+            ~empty & _decimals(predikat["lebih_dari"]).isna().to_numpy(dtype=bool),
+            name,
+            lambda v: f"lebih_dari '{v}' harus angka.",
+            "lebih_dari",
+        )
+    )
+    if int(empty.sum()) != 1:
+        problems.append(
+            "akip_predikat.csv: tepat satu predikat (yang terendah) harus berkolom lebih_dari kosong."
+        )
+    for column in ("predikat", "lebih_dari"):
+        problems += _rows(
+            predikat,
+            ~empty & predikat.duplicated(column, keep="first").to_numpy(dtype=bool),
+            name,
+            lambda v, column=column: f"{column} '{v}' tercatat dua kali.",
+            column,
+        )[1]
+    return problems
+
+
+def _check_akip_komponen(komponen: pd.DataFrame) -> list[str]:
+    """SAKIP components: unique slugs, positive weights adding up to 100."""
+    name = "akip_komponen.csv"
+    bobot = _decimals(komponen["bobot"])
+    positive = bobot.notna().to_numpy(dtype=bool, copy=True)
+    positive[positive] = (bobot[positive] > 0).to_numpy(dtype=bool)
+    problems = _by_row(
+        _rows(
+            komponen,
+            ~positive,
+            name,
+            lambda b: f"bobot '{b}' harus angka lebih dari 0.",
+            "bobot",
+        ),
+        _rows(
+            komponen,
+            ~_matches(komponen["komponen"], KOMPONEN_RE, full=True),
+            name,
+            lambda k: f"komponen '{k}' harus huruf kecil dan garis bawah.",
+            "komponen",
+        ),
+    ) + _repeats(
+        komponen, "komponen", name, lambda k: f"komponen '{k}' tercatat dua kali.", "komponen"
+    )
+    total = sum(bobot[positive], Decimal(0))  # in file order, as the weights were always added
+    if not problems and total != 100:
+        problems.append(f"akip_komponen.csv: jumlah bobot {total} padahal harus 100.")
+    return problems
+
+
+def _check_kolom_iku(kolom: pd.DataFrame) -> list[str]:
+    """Sheets of the IKU workbook and their columns, each named once."""
+    name = "kolom_iku.csv"
+    return _by_row(
+        _rows(
+            kolom,
+            ~kolom["lembar"].isin(IKU_SHEETS),
+            name,
+            lambda s: f"lembar '{s}' harus salah satu dari {', '.join(IKU_SHEETS)}.",
+            "lembar",
+        ),
+        _rows(
+            kolom,
+            ~kolom["wajib"].isin(["ya", "tidak"]),
+            name,
+            lambda w: f"wajib '{w}' harus ya atau tidak.",
+            "wajib",
+        ),
+    ) + _repeats(
+        kolom,
+        ["lembar", "kolom"],
+        name,
+        lambda s, k: f"kolom '{k}' lembar '{s}' tercatat dua kali.",
+        "lembar",
+        "kolom",
+    )
