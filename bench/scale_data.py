@@ -8,9 +8,13 @@ zones and, slightly scaled down, its TW II figures). At N = 7 the units are exac
 About 1% of the rows carry a planted fault (fisik 105%, spending above pagu, swapped code
 digits), so the faulty units are rejected as in real life.
 
-Files are written with the project's own writers (tasks/collect/template.py `write_xlsx`, with
-the IKU sheets of the sample as sample/generate.py `write_sample` does) and cached per N under
-the cache root, so a rerun of the benchmark skips the generation.
+What the data is lives in bench/scale_plan.py. The sample's own units are written by the
+project's writer (tasks/collect/template.py `write_xlsx`, with the IKU sheets of the sample as
+sample/generate.py `write_sample` does); their clones either by the writer too (writer
+"template", ~150 ms a file: 15 minutes for 5,957 units) or rewritten from one writer's workbook
+per sample unit (writer "fast", bench/scale_clone.py, checked equal to the writer's XML on a
+sample of clones before anything is written). Both are cached per N under the cache root, so a
+rerun of the benchmark skips the generation.
 """
 
 from __future__ import annotations
@@ -18,28 +22,43 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
+import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import scale_clone  # noqa: E402
+from scale_plan import (  # noqa: E402, F401  (re-exported: the generator's plan)
+    FAULT_COLUMNS,
+    YEAR_FILES_SCALED,
+    Clone,
+    clones,
+    plant_faults,
+    scaled_rows,
+    scaled_year,
+)
+
 TAHUN, TRIWULAN = 2024, 2
 PERIODE = f"{TAHUN}-TW{TRIWULAN}"
-SEED = 20240216
-FAULT_RATE = 0.01
 # Bump when what is generated changes: a cache written by another format is rebuilt.
 FORMAT = 1
 MARKER = "dataset.json"
 YEAR_FILES_COPIED = ("programs.csv", "kegiatan.csv", "iku.csv", "recipients.csv")
-KECAMATAN = "kecamatan"
+ZONA = "zona_k3"  # tasks.core.iku_input.ZONA
 
 _worker_ref = None  # the scaled Reference, loaded once per writer process
 # one workbook to write: unit, path, the realisasi frame, the filled IKU sheets
 Work = tuple[str, str, pd.DataFrame, dict[str, pd.DataFrame]]
+Log = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -56,143 +75,11 @@ class Dataset:
     faulty_units: int
     generate_s: float
     format: int = FORMAT
+    writer: str = "template"  # "fast": clones rewritten from the writer's workbooks
 
     @property
     def quarter_inbox(self) -> Path:
         return Path(self.inbox) / str(TAHUN) / f"TW{TRIWULAN}"
-
-
-@dataclass(frozen=True)
-class Clone:
-    """One unit of the scaled data: which sample unit it copies and as which copy."""
-
-    unit: str
-    template: str
-    copy: int  # 0 = the sample unit itself
-
-    @property
-    def suffix(self) -> str:
-        return "" if self.copy == 0 else f" {self.copy + 1}"
-
-
-# ---------------------------------------------------------------- pure
-
-
-def clones(kelurahan: list[str], units: int) -> list[Clone]:
-    """The kecamatan office and units − 1 kelurahan, cycling through the sample's kelurahan."""
-    if units < 1:
-        raise ValueError("units must be at least 1")
-    out = [Clone(KECAMATAN, KECAMATAN, 0)]
-    for i in range(units - 1):
-        template, copy = kelurahan[i % len(kelurahan)], i // len(kelurahan)
-        out.append(Clone(template if copy == 0 else f"{template}-{copy + 1}", template, copy))
-    return out
-
-
-def scaled_year(year: dict[str, pd.DataFrame], plan: list[Clone]) -> dict[str, pd.DataFrame]:
-    """units, sub_kegiatan, anggaran and zona_k3 of the scaled year (text frames, file order)."""
-    units, sub, ang, zona = (
-        year[n] for n in ("units.csv", "sub_kegiatan.csv", "anggaran.csv", "zona_k3.csv")
-    )
-    zones = len(zona)
-    unit_rows, sub_rows, ang_rows, zona_rows = [], [], [], []
-    by_unit = {name: frame for name, frame in units.groupby("unit", sort=False)}
-    sub_of = {name: frame for name, frame in sub.groupby("unit", sort=False)}
-    ang_of = {name: frame for name, frame in ang.groupby("unit", sort=False)}
-    zona_of = {name: frame for name, frame in zona.groupby("kelurahan", sort=False)}
-    for c in plan:
-        row = by_unit[c.template].assign(unit=c.unit)
-        if c.copy:
-            row = row.assign(
-                nama=row["nama"] + c.suffix,
-                email=row["email"].str.replace("@", f"{c.copy + 1}@", regex=False),
-            )
-        unit_rows.append(row)
-        sub_rows.append(sub_of[c.template].assign(unit=c.unit))
-        ang_rows.append(ang_of[c.template].assign(unit=c.unit))
-        if c.template in zona_of:
-            z = zona_of[c.template]
-            zona_rows.append(
-                z.assign(
-                    no=(z["no"].astype(int) + zones * c.copy).astype(str),
-                    nama_zona=z["nama_zona"] + (f" #{c.copy + 1}" if c.copy else ""),
-                    kelurahan=c.unit,
-                )
-            )
-    zona_out = pd.concat(zona_rows, ignore_index=True)
-    return {
-        "units.csv": pd.concat(unit_rows, ignore_index=True),
-        "sub_kegiatan.csv": pd.concat(sub_rows, ignore_index=True),
-        "anggaran.csv": pd.concat(ang_rows, ignore_index=True),
-        "zona_k3.csv": zona_out.sort_values("no", key=lambda s: s.astype(int), ignore_index=True),
-    }
-
-
-def scaled_frame(template: pd.DataFrame, c: Clone) -> pd.DataFrame:
-    """The TW II submission of a clone: its template's correct figures, scaled by 85–100%.
-
-    Scaling down keeps every rule the sample satisfies (spending within pagu, fisik 0–100), and
-    gives each clone its own numbers so the report's sums are not a multiple of one unit.
-    """
-    frame = template.copy()
-    frame["unit"] = c.unit
-    if c.copy == 0:
-        return frame
-    rng = np.random.default_rng([SEED, c.copy, sum(map(ord, c.template))])
-    factor = float(rng.uniform(0.85, 1.0))
-    frame["realisasi_keuangan"] = (frame["realisasi_keuangan"].astype("int64") * factor).astype(
-        "int64"
-    )
-    frame["realisasi_fisik"] = (frame["realisasi_fisik"].astype(float) * factor).round(2)
-    return frame
-
-
-def swapped_code(code: str, taken: set[str]) -> str | None:
-    """The code with its last two digits swapped (a typo), if that is another, unknown code."""
-    wrong = code[:-2] + code[-1] + code[-2]
-    return wrong if wrong != code and wrong not in taken else None
-
-
-def plant_faults(
-    frames: dict[str, pd.DataFrame], rate: float = FAULT_RATE
-) -> tuple[dict[str, pd.DataFrame], list[dict[str, object]]]:
-    """About `rate` of all rows get one fault each (at least one row); returns frames + manifest.
-
-    The kinds rotate as in the sample: fisik above 100%, spending one zero too many (above the
-    pagu), two digits of the code swapped.
-    """
-    index = [(unit, i) for unit, frame in frames.items() for i in range(len(frame))]
-    count = max(1, round(len(index) * rate))
-    rng = np.random.default_rng(SEED)
-    picked = sorted(rng.choice(len(index), size=min(count, len(index)), replace=False))
-    out = dict(frames)
-    manifest: list[dict[str, object]] = []
-    for n, position in enumerate(picked):
-        unit, row = index[position]
-        frame = out[unit] = out[unit].copy()
-        kode = str(frame.at[row, "kode_sub_kegiatan"])
-        kind = n % 3
-        wrong_code = swapped_code(kode, set(frame["kode_sub_kegiatan"])) if kind == 2 else None
-        if kind == 1:
-            pagu = int(frame.at[row, "pagu"])
-            salah: object = max(int(frame.at[row, "realisasi_keuangan"]) * 10, pagu + 1)
-            kolom, jenis = "realisasi_keuangan", "Realisasi melebihi pagu"
-        elif wrong_code is not None:
-            salah, kolom, jenis = wrong_code, "kode_sub_kegiatan", "Kode sub kegiatan salah"
-        else:
-            salah, kolom, jenis = 105.0, "realisasi_fisik", "Realisasi fisik di atas 100%"
-        frame[kolom] = frame[kolom].astype(object)
-        frame.at[row, kolom] = salah
-        manifest.append(
-            {
-                "unit": unit,
-                "kode_sub_kegiatan": kode,
-                "kolom": kolom,
-                "salah": str(salah),
-                "jenis": jenis,
-            }
-        )
-    return out, manifest
 
 
 # ---------------------------------------------------------------- disk
@@ -214,10 +101,7 @@ def write_reference(target: Path, plan: list[Clone]) -> None:
     source = PACKAGED_REFERENCE / str(TAHUN)
     for name in YEAR_FILES_COPIED:
         shutil.copy2(source / name, year_dir / name)
-    year = {
-        n: _read_text_csv(source / n)
-        for n in ("units.csv", "sub_kegiatan.csv", "anggaran.csv", "zona_k3.csv")
-    }
+    year = {n: _read_text_csv(source / n) for n in YEAR_FILES_SCALED}
     for name, frame in scaled_year(year, plan).items():
         frame.to_csv(year_dir / name, index=False, encoding="utf-8")
 
@@ -249,7 +133,7 @@ def _init_writer(reference: str) -> None:
 
 
 def _write_batch(batch: list[Work]) -> int:
-    """Write one batch of workbooks in a writer process; returns how many."""
+    """Write one batch of workbooks with the project's writer; returns how many."""
     from triwulan.tasks.collect.template import write_xlsx
     from triwulan.tasks.core.period import Period
 
@@ -259,55 +143,183 @@ def _write_batch(batch: list[Work]) -> int:
     return len(batch)
 
 
-def _batches(items: list[Work], size: int) -> Iterator[list[Work]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def write_with_writer(work: list[Work], reference: Path, jobs: int) -> int:
+    """The project's own writer for every file of `work` (~150 ms a file)."""
+    batches = [work[i : i + 50] for i in range(0, len(work), 50)]
+    if jobs > 1 and len(batches) > 1:
+        with ProcessPoolExecutor(jobs, initializer=_init_writer, initargs=(str(reference),)) as ex:
+            return sum(ex.map(_write_batch, batches))
+    _init_writer(str(reference))
+    return sum(_write_batch(batch) for batch in batches)
 
 
-def generate(units: int, root: Path, jobs: int = 1, log: Callable[[str], None] = print) -> Dataset:
-    """Write reference/ and inbox/ for `units` units into `root` (which must not exist)."""
+@dataclass(frozen=True)
+class Scaled:
+    """Everything written for one size: the plan, the rows (with and without the planted
+    faults, one block per clone) and the filled IKU sheets of the sample."""
+
+    plan: list[Clone]
+    rows: pd.DataFrame
+    correct: pd.DataFrame
+    keys: list[str]  # contract columns of sheet realisasi
+    sheets: dict[tuple[str, int], dict[str, pd.DataFrame]]
+    zones: int
+    names: dict[str, str]
+    inbox: Path
+
+    @cached_property
+    def bounds(self) -> np.ndarray:
+        return np.searchsorted(self.rows["_clone"].to_numpy(), np.arange(len(self.plan) + 1))
+
+    @cached_property
+    def records(self) -> list[tuple]:
+        return list(self.rows[self.keys].itertuples(index=False, name=None))
+
+    def path(self, i: int) -> Path:
+        c = self.plan[i]
+        return self.inbox / _file_name(c, self.names[c.unit])
+
+    def frame(self, i: int, faults: bool = True) -> pd.DataFrame:
+        rows = self.rows if faults else self.correct
+        return rows.iloc[self.bounds[i] : self.bounds[i + 1]].reset_index(drop=True)[self.keys]
+
+    def unit_sheets(self, c: Clone) -> dict[str, pd.DataFrame]:
+        found = dict(self.sheets.get((c.template, TRIWULAN), {}))
+        if ZONA in found:
+            found[ZONA] = _zona_sheet(found[ZONA], c, self.zones)
+        return found
+
+    def work(self, i: int, path: Path | None = None, faults: bool = True) -> Work:
+        c = self.plan[i]
+        return (c.unit, str(path or self.path(i)), self.frame(i, faults), self.unit_sheets(c))
+
+    @cached_property
+    def _sheet_rows(self) -> dict[str, dict[str, tuple[list[str], list[tuple]]]]:
+        return {
+            template: {
+                name: (list(f.columns), list(f.itertuples(index=False, name=None)))
+                for name, f in self.sheets.get((template, TRIWULAN), {}).items()
+            }
+            for template in {c.template for c in self.plan}
+        }
+
+    def job(self, i: int, path: Path | None = None, faults: bool = True) -> scale_clone.Job:
+        """One clone for the fast path: plain tuples, cheap to send to a writer process."""
+        c = self.plan[i]
+        if faults:
+            rows = self.records[self.bounds[i] : self.bounds[i + 1]]
+        else:
+            rows = list(self.frame(i, faults=False).itertuples(index=False, name=None))
+        iku = dict(self._sheet_rows[c.template])
+        if ZONA in iku:
+            cols, zona = iku[ZONA]
+            no, nama = cols.index("no_zona"), cols.index("nama_zona")
+            iku[ZONA] = (cols, [_zona_row(r, no, nama, c, self.zones) for r in zona])
+        nama = self.names[c.unit]
+        return (str(path or self.path(i)), c.unit, nama, c.template, rows, iku)
+
+
+def _zona_row(row: tuple, no: int, nama: int, c: Clone, zones: int) -> tuple:
+    """_zona_sheet for one row as a tuple."""
+    if c.copy == 0:
+        return row
+    out = list(row)
+    out[no] = str(int(row[no]) + zones * c.copy)
+    out[nama] = f"{row[nama]} #{c.copy + 1}"
+    return tuple(out)
+
+
+def _verify_sample(plan: list[Clone], faulty: set[str]) -> list[int]:
+    """Clones the fast path is checked on: the first and last copy of each sample unit and the
+    first faulted clones (the fault kinds rotate, so all three kinds are among them)."""
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    for i, c in enumerate(plan):
+        if c.copy:
+            first.setdefault(c.template, i)
+            last[c.template] = i
+    faulted = [i for i, c in enumerate(plan) if c.copy and c.unit in faulty][:12]
+    return sorted({*first.values(), *last.values(), *faulted})
+
+
+def _write_fast(data: Scaled, fast: list[int], faulty: set[str], jobs: int, log: Log) -> int:
+    """Prototypes by the writer, a checked sample, then every clone rewritten in `jobs`."""
+    ref = _worker_ref
+    assert ref is not None
+    contract = dict(zip(ref.kolom["kolom"], ref.kolom["tipe"], strict=True))
+    tipes = [contract[k] for k in data.keys]
+    protos: dict[str, scale_clone.Prototype] = {}
+    with tempfile.TemporaryDirectory(prefix="scale-proto-") as folder:
+        for i in fast:  # the first clone of each sample unit, without its faults
+            template = data.plan[i].template
+            if template not in protos:
+                path = Path(folder) / f"{template}.xlsx"
+                _write_batch([data.work(i, path, faults=False)])
+                job = data.job(i, path, faults=False)
+                protos[template] = scale_clone.prototype(path, job, tipes)
+    index = {c.unit: i for i, c in enumerate(data.plan)}
+
+    def by_writer(job: scale_clone.Job, path: Path) -> None:
+        _write_batch([data.work(index[job[1]], path)])
+
+    sample = [data.job(i) for i in _verify_sample(data.plan, faulty)]
+    checked = scale_clone.verify(sample, protos, tipes, by_writer)
+    log(f"  {len(protos)} prototypes by the writer; {checked} clones checked identical")
+    started = time.perf_counter()
+    chunks = ([data.job(i) for i in fast[k : k + 500]] for k in range(0, len(fast), 500))
+    written = scale_clone.write_all(chunks, protos, tipes, jobs)
+    log(f"  {written} clones rewritten in {time.perf_counter() - started:.1f} s ({jobs} processes)")
+    return written
+
+
+def generate(
+    units: int, root: Path, jobs: int = 1, log: Log = print, writer: str = "fast"
+) -> Dataset:
+    """Write reference/ and inbox/ for `units` units into `root` (which must not exist).
+
+    writer "fast": the sample units by the project's writer, their clones rewritten from one
+    workbook of the writer each (bench/scale_clone.py); "template": every file by the writer.
+    """
     started = time.perf_counter()
     from triwulan.paths import PACKAGED_REFERENCE
     from triwulan.sample.generate import build_sample, iku_sheets, load_seed
-    from triwulan.tasks.core.iku_input import ZONA
     from triwulan.tasks.core.reference import load_reference
+    from triwulan.tasks.core.submission import columns
 
     os.environ["TRIWULAN_REFERENCE"] = str(PACKAGED_REFERENCE)
     sample_ref = load_reference(TAHUN)
     sample = build_sample(sample_ref, load_seed())
-    sheets = iku_sheets(sample_ref)
     kelurahan = list(sample_ref.units.loc[sample_ref.units["jenis"] == "kelurahan", "unit"])
-    zones = len(sample_ref.zona_k3)
     plan = clones(kelurahan, units)
 
     reference = root / "reference"
     write_reference(reference, plan)
-    os.environ["TRIWULAN_REFERENCE"] = str(reference)
-    ref = load_reference(TAHUN)  # the project's own checks of the generated reference
-    names = ref.unit_names
+    _init_writer(str(reference))  # the project's own checks of the generated reference
+    ref = _worker_ref
+    assert ref is not None
+    log(f"  reference written and checked ({time.perf_counter() - started:.1f} s)")
 
-    frames = {c.unit: scaled_frame(sample.correct[(c.template, TRIWULAN)], c) for c in plan}
-    frames, manifest = plant_faults(frames)
-    quarter_inbox = root / "inbox" / str(TAHUN) / f"TW{TRIWULAN}"
-    quarter_inbox.mkdir(parents=True)
-    work = []
-    for c in plan:
-        unit_sheets = dict(sheets.get((c.template, TRIWULAN), {}))
-        if ZONA in unit_sheets:
-            unit_sheets[ZONA] = _zona_sheet(unit_sheets[ZONA], c, zones)
-        path = quarter_inbox / _file_name(c, names[c.unit])
-        work.append((c.unit, str(path), frames[c.unit], unit_sheets))
-    log(f"  writing {len(work)} xlsx files ({jobs} processes)")
-    written = 0
-    batches = list(_batches(work, 50))
-    if jobs > 1:
-        with ProcessPoolExecutor(jobs, initializer=_init_writer, initargs=(str(reference),)) as ex:
-            for done in ex.map(_write_batch, batches):
-                written += done
-    else:
+    correct = scaled_rows({c.template: sample.correct[(c.template, TRIWULAN)] for c in plan}, plan)
+    rows, manifest = plant_faults(correct)
+    data = Scaled(
+        plan=plan,
+        rows=rows,
+        correct=correct,
+        keys=columns(ref),
+        sheets=iku_sheets(sample_ref),
+        zones=len(sample_ref.zona_k3),
+        names=ref.unit_names,
+        inbox=root / "inbox" / str(TAHUN) / f"TW{TRIWULAN}",
+    )
+    data.inbox.mkdir(parents=True)
+    by_writer = [i for i, c in enumerate(plan) if writer != "fast" or c.copy == 0]
+    log(f"  {len(by_writer)} xlsx files by the project's writer ({jobs} processes)")
+    written = write_with_writer([data.work(i) for i in by_writer], reference, jobs)
+    fast = [i for i, c in enumerate(plan) if writer == "fast" and c.copy > 0]
+    if fast:
         _init_writer(str(reference))
-        for batch in batches:
-            written += _write_batch(batch)
+        faulty = {str(m["unit"]) for m in manifest}
+        written += _write_fast(data, fast, faulty, jobs, log)
     pd.DataFrame(manifest).to_csv(root / "kesalahan.csv", index=False, encoding="utf-8")
     return Dataset(
         units=units,
@@ -315,17 +327,21 @@ def generate(units: int, root: Path, jobs: int = 1, log: Callable[[str], None] =
         reference=str(reference),
         inbox=str(root / "inbox"),
         files=written,
-        rows=sum(len(f) for f in frames.values()),
+        rows=len(rows),
         faulty_rows=len(manifest),
         faulty_units=len({m["unit"] for m in manifest}),
         generate_s=round(time.perf_counter() - started, 1),
+        writer=writer,
     )
 
 
 def ensure(
-    units: int, cache_root: Path, jobs: int = 1, log: Callable[[str], None] = print
+    units: int, cache_root: Path, jobs: int = 1, log: Log = print, writer: str = "fast"
 ) -> tuple[Dataset, bool]:
-    """The cached dataset of this size, generated first when absent; (dataset, was_cached)."""
+    """The cached dataset of this size, generated first when absent; (dataset, was_cached).
+
+    A cache written by either writer serves: their files hold the same data (see scale_clone).
+    """
     folder = cache_root / str(units)
     marker = folder / MARKER
     if marker.is_file():
@@ -343,7 +359,7 @@ def ensure(
     building.mkdir(parents=True)
     previous = os.environ.get("TRIWULAN_REFERENCE")
     try:
-        dataset = generate(units, building, jobs, log)
+        dataset = generate(units, building, jobs, log, writer)
     finally:
         if previous is None:
             os.environ.pop("TRIWULAN_REFERENCE", None)

@@ -7,17 +7,21 @@ schedule, the trigger is 'manual' and nothing is renamed.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import TaskRunner
 
 from triwulan.paths import out_dir
 from triwulan.tasks.core.fmt import STATUS_LABEL, persen, rupiah
 from triwulan.tasks.core.period import period_for_run
 from triwulan.tasks.core.smtp_settings import SmtpConfig
+from triwulan.tasks.core.wilayah import DASK_ENV, dask_workers
 from triwulan.tasks.send.deliver import deliver
 from triwulan.tasks.send.mails import failure_mail, secretariat_address
 
@@ -129,3 +133,21 @@ def publish_artifacts(summary: dict[str, object]) -> None:
         for u in summary["units"]
     ]
     create_table_artifact(rows, key=f"unit-{key}", description="Status unit")
+
+
+def dask_runner(env: Mapping[str, str] = os.environ) -> TaskRunner | None:
+    """prefect-dask's DaskTaskRunner when [dask] alamat is set, else None.
+
+    "tcp://host:8786" uses a running cluster; "lokal:2" starts a LocalCluster of two worker
+    processes (one thread each: the work is CPU-bound Python) for the length of the block.
+    """
+    address, local = dask_workers(env.get(DASK_ENV))
+    if not address and not local:
+        return None
+    from prefect_dask import DaskTaskRunner  # only the runs that use Dask pay for it
+
+    if local:
+        return DaskTaskRunner(
+            cluster_kwargs={"n_workers": local, "threads_per_worker": 1, "processes": True}
+        )
+    return DaskTaskRunner(address=address)

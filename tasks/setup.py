@@ -6,6 +6,7 @@ deployment run gets the same checks). Nothing here imports Prefect or Great Expe
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -15,7 +16,17 @@ from pathlib import Path
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from triwulan.paths import folder_hint, inbox_dir, out_dir, quarter_inbox, quarter_out, raw_store
+from triwulan.paths import (
+    configured_reference_root,
+    folder_hint,
+    inbox_dir,
+    out_dir,
+    quarter_inbox,
+    quarter_out,
+    raw_store,
+    scoped_reference,
+    wilayah_folder,
+)
 from triwulan.tasks.collect.ingest import check_inbox, find_submissions
 from triwulan.tasks.core.errors import TriwulanError
 from triwulan.tasks.core.limits import load_limits
@@ -23,6 +34,7 @@ from triwulan.tasks.core.period import period_for_run
 from triwulan.tasks.core.quarter import Quarter
 from triwulan.tasks.core.reference import load_reference
 from triwulan.tasks.core.smtp_settings import SmtpConfig
+from triwulan.tasks.core.wilayah import load_wilayah, schema_name
 from triwulan.tasks.record import database
 from triwulan.tasks.record import runs as record
 
@@ -114,6 +126,30 @@ def open_quarter(
     smtp = SmtpConfig.from_env()
     engine = open_database(out_path)
     return Quarter(period, ref, engine, inbox_path, out_path, limits, smtp)
+
+
+def enter_kecamatan(
+    kode: str,
+    referensi: Path | None,
+    inbox: Path | None,
+    out: Path | None,
+    scope: contextlib.ExitStack,
+) -> tuple[Path, Path]:
+    """One kecamatan of a roll-up: its reference folder and schema for the rest of `scope`.
+
+    Its inbox and out folders are `<inbox>/<kode>` and `<out>/<kode>` under the configured
+    (or given) ones, the same paths on every machine that shares the storage.
+    """
+    root = referensi or configured_reference_root()
+    level = load_wilayah(root, kode)
+    if not level.is_kecamatan:
+        raise TriwulanError(
+            f"{level.label} bukan kecamatan: laporannya dibuat dari laporan wilayah di bawahnya "
+            f"(triwulan run PERIODE --wilayah {kode})."
+        )
+    scope.enter_context(scoped_reference(level.folder))
+    scope.enter_context(database.scoped_schema(schema_name(kode)))
+    return wilayah_folder(inbox_dir(inbox), kode), wilayah_folder(out_dir(out), kode)
 
 
 def guard_final(quarter: Quarter, buka_final: str | None, *, record_reopen: bool = True) -> None:

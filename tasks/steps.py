@@ -21,7 +21,10 @@ from triwulan.tasks import rerun
 from triwulan.tasks.check.attribution import attach_file_problems
 from triwulan.tasks.check.iku import IkuValidation, validate_received
 from triwulan.tasks.check.validate import Validation
-from triwulan.tasks.collect.ingest import FileProblem, Received, collect_quarter, find_submissions
+from triwulan.tasks.collect.ingest import (
+    FileProblem,
+    Received,
+)
 from triwulan.tasks.core.errors import DeliveryFailed
 from triwulan.tasks.core.quarter import Quarter
 from triwulan.tasks.measure import compute
@@ -55,37 +58,7 @@ def lock(quarter: Quarter) -> Iterator[list[str]]:
         yield recover_dead_runs(quarter.engine, quarter.label, quarter.folder)
 
 
-# ------------------------------------------------------------------------------- collect
-
-
-@task(name="kumpulkan", cache_policy=NO_CACHE)
-def collect(quarter: Quarter) -> Received:
-    """Keep every received file byte-for-byte, then read the kept copies into one text frame.
-
-    The inbox's digest is taken before and after: a file that changed while it was read leaves
-    no digest, so the next run cannot take the fast unchanged answer. No retries: a file that
-    cannot be read is a problem of that file, never a failed step.
-    """
-    found = rerun.inbox_digest(quarter.inbox_folder, quarter.limits)
-    paths = find_submissions(quarter.inbox_folder)
-
-    keeper = store.RawKeeper(quarter.engine, quarter.raw_dir)
-
-    def keep(path: Path) -> tuple[str, Path]:
-        sha = keeper.keep(path)
-        return sha, store.raw_path(quarter.raw_dir, sha, path.suffix)
-
-    received = collect_quarter(paths, keep)
-    keeper.commit()
-    if rerun.inbox_digest(quarter.inbox_folder, quarter.limits) != found:
-        found = None
-    get_run_logger().info(
-        "%d berkas ditemukan untuk %s, %d bermasalah",
-        len(paths),
-        quarter.label,
-        len(received.file_problems),
-    )
-    return replace(received, inbox_digest=found)
+# collect: tasks/steps_collect.py (keep and read, here or in batches on Dask)
 
 
 # --------------------------------------------------------------------------------- check

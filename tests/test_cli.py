@@ -124,3 +124,29 @@ def test_run_fails_with_one_indonesian_line_when_nothing_can_be_produced(
     assert isinstance(result.exception, SystemExit)  # a clean exit, not a crash
     assert len(result.stderr.strip().splitlines()) == 1
     assert not list(tmp_path.glob("out/*/TW*"))  # no report folder was produced
+
+
+def test_a_roll_up_of_an_unknown_or_wrong_wilayah_answers_before_prefect(tmp_path, monkeypatch):
+    from triwulan.sample.kota import write_kota
+
+    kota = write_kota(tmp_path / "kota")
+    monkeypatch.setenv("TRIWULAN_REFERENCE", str(kota.root))
+    monkeypatch.chdir(tmp_path)
+    cases = [
+        (["--wilayah", "32.99"], "Wilayah 32.99 tidak dikenal"),
+        (["--wilayah", "32.75.91"], "adalah kecamatan"),
+        (["--wilayah", "../32"], "tidak sah"),
+        (["--wilayah", "32.75", "--paksa"], "tidak dapat digabung"),
+    ]
+    for args, message in cases:
+        result = runner.invoke(app, ["run", "2024-TW2", *args])
+        assert result.exit_code == 2, result.output
+        assert message in result.output
+        assert "Traceback" not in result.output
+    (kota.root / "32.75" / "recipients.csv").write_text(
+        "peran,nama,jabatan,email\nwalikota,W,Wali Kota,bukan-alamat\n", encoding="utf-8"
+    )
+    result = runner.invoke(app, ["run", "2024-TW2", "--wilayah", "32.75"])
+    assert result.exit_code == 2
+    assert "baris 2 kolom email: 'bukan-alamat' bukan alamat email" in result.output
+    assert not (tmp_path / "out").exists()  # nothing ran

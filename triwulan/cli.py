@@ -20,6 +20,7 @@ from triwulan.cli_common import (
     friendly_errors,
     latest_tahun,
 )
+from triwulan.cli_run import RUN_HELP, run
 from triwulan.tasks.collect.template import (
     FORMATS,
     default_filename,
@@ -146,105 +147,7 @@ def template(
             typer.echo(f"Lembar {sheet} (CSV terpisah): {iku_csv_path(written, sheet).resolve()}")
 
 
-@app.command(
-    "run",
-    help=(
-        "Jalankan konsolidasi satu triwulan (flow Prefect quarterly-report): kumpulkan berkas, "
-        "validasi, simpan, hitung, buat laporan DRAF dan kirim email. Contoh: triwulan run 2024-TW2. "
-        "Kode keluar: 0 laporan dibuat (atau tidak ada perubahan sejak versi terakhir); 1 run gagal "
-        "di tengah jalan (rincian di <out>/log); 2 tidak ada yang dibuat (periode, data "
-        "referensi, inbox, folder hasil, basis data, SMTP, triwulan FINAL, atau run lain masih "
-        "berjalan); 3 laporan dibuat tetapi email ke pimpinan gagal terkirim, atau pada run ini "
-        "BELUM PASTI diterima (server memutus sambungan setelah isi terkirim: tanyakan ke "
-        "pimpinan, lalu 'triwulan kirim-ulang' bila belum sampai; run berikutnya hanya "
-        "mengingatkannya); 130 dibatalkan dengan Ctrl-C."
-    ),
-)
-def run(
-    periode: Annotated[
-        str,
-        typer.Argument(
-            metavar="PERIODE", help="Periode laporan, misalnya 2024-TW2.", show_default=False
-        ),
-    ],
-    inbox: Annotated[
-        Path | None,
-        typer.Option(
-            "--inbox",
-            help="Folder berkas masuk (<inbox>/<tahun>/TW<n>/). Bawaan: $TRIWULAN_INBOX, lalu ./inbox.",
-            show_default=False,
-        ),
-    ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            help="Folder hasil (laporan, basis data). Bawaan: $TRIWULAN_OUT, lalu ./out.",
-            show_default=False,
-        ),
-    ] = None,
-    force: Annotated[
-        bool,
-        typer.Option(
-            "--force",
-            "--paksa",
-            help="Buat versi baru walaupun tidak ada yang berubah sejak versi terakhir.",
-        ),
-    ] = False,
-    coba: Annotated[
-        bool,
-        typer.Option(
-            "--coba",
-            help=(
-                "Pratinjau: validasi dan buat laporan di folder sementara saja; tidak menulis "
-                "basis data, tidak membuat versi, tidak mengirim email."
-            ),
-        ),
-    ] = False,
-    buka_final: Annotated[
-        str | None,
-        typer.Option(
-            "--buka-final",
-            metavar="ALASAN",
-            help="Buka kembali triwulan yang sudah FINAL; alasan dan siapa yang membuka dicatat.",
-            show_default=False,
-        ),
-    ] = None,
-) -> None:
-    """Consolidate one quarter; exit 0 whenever a report was produced or nothing changed."""
-    from triwulan.run import describe, newly_unconfirmed, run_quarter
-    from triwulan.tasks.core.errors import DeliveryFailed
-
-    label = periode.strip().upper()
-    try:
-        if coba:
-            from triwulan.actions import preview
-
-            with friendly_errors():
-                folder, found = preview(periode, inbox, out)
-            heading = f"PRATINJAU {found['period']} (tidak disimpan, tidak dikirim)"
-            typer.echo("\n".join(describe({**found, "folder": str(folder)}, heading)))
-            typer.echo(f"  Ringkasan: {folder / 'summary.json'}")
-            return
-        with friendly_errors():
-            try:
-                summary = run_quarter(
-                    periode, inbox, out, paksa=force, buka_final=buka_final, say=typer.echo
-                )
-            except DeliveryFailed as failed:  # the report exists: show it, then say what failed
-                if failed.summary:
-                    typer.echo("\n".join(describe(failed.summary)))
-                raise
-    except KeyboardInterrupt:
-        typer.echo(
-            f"Run {label} dibatalkan (Ctrl-C). Versi yang sedang dibuat (bila ada) disimpan "
-            "sebagai folder v<nomor>.gagal; jalankan ulang kapan saja.",
-            err=True,
-        )
-        raise typer.Exit(code=130) from None
-    typer.echo("\n".join(describe(summary)))
-    if newly_unconfirmed(summary):
-        raise typer.Exit(code=3)
+app.command("run", help=RUN_HELP)(run)
 
 
 @app.command(
@@ -491,16 +394,25 @@ def demo(
         ),
     ] = Path("demo"),
 ) -> None:
-    """The README's main command: the whole 2024 sample year through the real flow."""
+    """The README's main command: the whole 2024 sample year through the real flow, then a kota."""
     from triwulan.run import run_demo
+    from triwulan.run_wilayah import run_kota_demo
 
     with friendly_errors():
         lines = run_demo(folder)
+        kota = run_kota_demo(folder / "kota")
     typer.echo("\n" + "=" * 72)
     typer.echo("RINGKASAN DEMO — data contoh Kecamatan Bekasi Utara 2024")
     typer.echo("=" * 72)
     typer.echo("\n".join(lines))
     typer.echo(f"\nSemua laporan ada di {(folder / 'out').resolve()}/2024/TW<n>/v<versi>/")
+    typer.echo("\n" + "=" * 72)
+    typer.echo("REKAP KOTA — tiga kecamatan sintetis (triwulan run PERIODE --wilayah 32.75)")
+    typer.echo("=" * 72)
+    typer.echo("\n".join(kota))
+    typer.echo(
+        f"\nLaporan kota dan kecamatannya ada di {(folder / 'kota' / 'out').resolve()}/<kode>/"
+    )
 
 
 if __name__ == "__main__":

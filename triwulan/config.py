@@ -90,6 +90,24 @@ SETTINGS: dict[tuple[str, str], tuple[str, bool, str, str]] = {
         "port server Prefect 'triwulan serve' (run memakainya bila menjawab)",
         "4200",
     ),
+    ("wilayah", "paralel"): (
+        "TRIWULAN_WILAYAH_PARALEL",
+        False,
+        "rekap wilayah: kecamatan yang dijalankan bersamaan di proses ini",
+        "2",
+    ),
+    ("wilayah", "deployment"): (
+        "TRIWULAN_WILAYAH_DEPLOYMENT",
+        False,
+        "rekap wilayah: deployment tiap kecamatan di work pool Prefect",
+        "kosong: di proses ini",
+    ),
+    ("dask", "alamat"): (
+        "TRIWULAN_DASK_ALAMAT",
+        False,
+        "Dask: kecamatan rekap wilayah dan batch baca triwulan besar (tcp://host:8786 atau lokal:2)",
+        "kosong: tanpa Dask",
+    ),
     ("sekretariat", "email"): (
         "TRIWULAN_SEKRETARIAT",
         False,

@@ -7,8 +7,10 @@ installed anywhere. Only the reference root can be pointed elsewhere (another ke
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from importlib.resources import files
 from pathlib import Path
 
@@ -27,9 +29,33 @@ SAMPLE_DIR = _package_dir("triwulan.sample")
 PACKAGED_REFERENCE = _package_dir("triwulan.reference")
 
 
-def reference_root() -> Path:
-    """Shipped reference data unless TRIWULAN_REFERENCE points elsewhere (tests, other kecamatan)."""
+# One kecamatan's run inside a roll-up (a thread of the roll-up's process) reads its own folder.
+_SCOPED_REFERENCE: ContextVar[Path | None] = ContextVar("triwulan_reference", default=None)
+
+
+def configured_reference_root() -> Path:
+    """The configured root: shipped data unless TRIWULAN_REFERENCE points elsewhere."""
     return Path(os.environ.get("TRIWULAN_REFERENCE") or PACKAGED_REFERENCE)
+
+
+def reference_root() -> Path:
+    """The reference data of this run: its kecamatan's folder in a roll-up, else the configured."""
+    return _SCOPED_REFERENCE.get() or configured_reference_root()
+
+
+@contextlib.contextmanager
+def scoped_reference(root: Path) -> Iterator[None]:
+    """Within the block (this thread and what it starts), the reference root is `root`."""
+    token = _SCOPED_REFERENCE.set(root)
+    try:
+        yield
+    finally:
+        _SCOPED_REFERENCE.reset(token)
+
+
+def wilayah_folder(root: Path, kode: str) -> Path:
+    """A wilayah's own inbox, out or reference folder under the configured one."""
+    return root / kode
 
 
 def reference_dir(tahun: int) -> Path:

@@ -28,6 +28,14 @@ from triwulan.tasks.core.limits import ENV_PREFIX as LIMIT_PREFIX
 from triwulan.tasks.core.limits import Limits, load_limits
 from triwulan.tasks.core.schedule import schedule
 from triwulan.tasks.core.smtp_settings import is_loopback
+from triwulan.tasks.core.wilayah import (
+    DASK_ENV,
+    DEPLOYMENT_ENV,
+    PARALLEL_ENV,
+    dask_workers,
+    deployment_name,
+    parallel_count,
+)
 from triwulan.tasks.record.lock import lock_wait_seconds
 
 EMAIL = re.compile(
@@ -119,6 +127,12 @@ def check_settings(env: Mapping[str, str] = os.environ) -> list[Verdict]:
             problem = _refusal(start_wait_seconds, env)
         elif variable == "TRIWULAN_PREFECT_PORT" and value:
             problem = _port_problem(value)
+        elif variable == PARALLEL_ENV and value:
+            problem = _refusal(lambda e: parallel_count(e.get(PARALLEL_ENV)), env)
+        elif variable == DEPLOYMENT_ENV and value:
+            problem = _refusal(lambda e: deployment_name(e.get(DEPLOYMENT_ENV)), env)
+        elif variable == DASK_ENV and value:
+            problem = _refusal(lambda e: dask_workers(e.get(DASK_ENV)), env)
         judge(variable, problem, value)
     ranges = limit_ranges()
     for name in Limits.__dataclass_fields__:

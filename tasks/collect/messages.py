@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from triwulan.tasks.collect.xlsx_check import XlsxRefused
 from triwulan.tasks.collect.xlsx_reader import SHEET
+from triwulan.tasks.collect.xlsx_scan import XlsxRefused
 from triwulan.tasks.core.fmt import megabytes
 from triwulan.tasks.core.limits import Limits
 

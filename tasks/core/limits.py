@@ -29,6 +29,7 @@ class Limits:
     waktu_baca_detik: int
     baris_per_masalah: int
     ruang_disk_mb: int
+    berkas_per_batch: int
 
     @property
     def ukuran_berkas(self) -> int:

@@ -125,7 +125,8 @@ def _wilayah_row(ref: Reference, iku: pd.Series, q: int, inputs: dict) -> Built:
     missing = result["zona_belum_dilaporkan"]
     for zone in missing:
         zone["nama_kelurahan"] = names.get(zone["kelurahan"], zone["kelurahan"])
-    kelurahan = [u for u in ref.units["unit"] if u in {z["kelurahan"] for z in missing}]
+    unreported = {z["kelurahan"] for z in missing}  # once: per unit it was quadratic
+    kelurahan = [u for u in ref.units["unit"] if u in unreported]
     targets = [_number(iku[f"target_tw{k}"]) for k in range(1, q + 1)]
     known = [t for t in targets if t is not None]
     notes = []

@@ -12,7 +12,7 @@ import pandas as pd
 from triwulan.tasks.core.fmt import WIB, plain
 from triwulan.tasks.core.period import ROMAN, Period
 from triwulan.tasks.core.reference import Reference
-from triwulan.tasks.measure.compute import totals
+from triwulan.tasks.measure.compute import totals, unit_totals
 
 
 def problem_records(problems: pd.DataFrame) -> list[dict[str, object]]:
@@ -41,15 +41,12 @@ def build_summary(
     """
     earlier_data = earlier_data or {}
     # grouped once: a filter per unit would be O(units x rows) at a province's size
-    detail_of = dict(tuple(detail.groupby("unit", sort=False))) if not detail.empty else {}
+    totals_of = unit_totals(detail, ref.predikat)
     problems_of = dict(tuple(problems.groupby("unit", sort=False))) if not problems.empty else {}
     no_problems = problems.iloc[0:0]
     units = []
     for unit, nama in zip(ref.units["unit"], ref.units["nama"], strict=True):
         state = status.get(unit, "missing")
-        unit_totals = None
-        if unit in detail_of:
-            unit_totals = totals(detail_of[unit], ref.predikat)
         units.append(
             {
                 "unit": unit,
@@ -57,7 +54,7 @@ def build_summary(
                 "status": state,
                 "file": files.get(unit),
                 "problems": problem_records(problems_of.get(unit, no_problems)),
-                "totals": unit_totals,
+                "totals": totals_of.get(unit),
                 "data_sebelumnya": earlier_data.get(unit) if state != "accepted" else None,
             }
         )
@@ -143,5 +140,6 @@ def counted_units(
     """Units whose figures count: accepted now, plus units not accepted now that keep the rows
     accepted for this quarter before (returned with their source file, for the report)."""
     accepted = [u for u, state in status.items() if state == "accepted"]
-    earlier_data = {u: src for u, src in sources.items() if u not in accepted}
+    now = set(accepted)  # a set: a list lookup per unit was quadratic at a province's size
+    earlier_data = {u: src for u, src in sources.items() if u not in now}
     return accepted + list(earlier_data), earlier_data

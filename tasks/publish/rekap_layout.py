@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from copy import copy
 from functools import lru_cache
 from typing import Any, NamedTuple
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import MergedCell
+from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.page import PageMargins
@@ -107,6 +109,11 @@ def use_body_font(wb: Workbook) -> None:
 
 def cell_value(value: Any, kind: str) -> Any:
     """The value as stored: int rupiah, float percentages/volumes, text; None stays empty."""
+    known = _PLAIN_KINDS.get(type(value))  # the common plain values, without plain()'s checks
+    if known is not None and kind in known:
+        return None if value != value else value  # NaN (float) is empty
+    if type(value) is str and kind in _TEXT_KINDS:
+        return value if value.strip() else None
     value = plain(value)
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -117,6 +124,15 @@ def cell_value(value: Any, kind: str) -> Any:
     if kind == "auto" and isinstance(value, int | float) and not isinstance(value, bool):
         return value
     return str(value)
+
+
+# Plain values stored as they are for these kinds of column (the outcome cell_value's general
+# path gives them); anything else (numpy scalars, NaN in money, bool) takes that path.
+_PLAIN_KINDS: dict[type, frozenset[str]] = {
+    int: frozenset({"money", "count", "auto"}),
+    float: frozenset({"percent", "number", "auto"}),
+}
+_TEXT_KINDS = frozenset({"text", "longtext", "auto"})
 
 
 class Look(NamedTuple):
@@ -176,6 +192,23 @@ def use_styles(wb: Workbook, looks: Sequence[Look]) -> list[str]:
     return names
 
 
+def _style_arrays(wb: Workbook, looks: Sequence[Look]) -> list[StyleArray]:
+    """The looks' registered style records, to copy into cells.
+
+    Copying the record is what `cell.style = name` does, minus openpyxl's search of the style
+    list by name on every cell (a list rebuilt per lookup: seconds at a province's size).
+    """
+    cache: dict[str, StyleArray] = wb.__dict__.setdefault("_rekap_style_arrays", {})
+    out = []
+    for look in looks:
+        array = cache.get(look.name)
+        if array is None:
+            (name,) = use_styles(wb, [look])
+            array = cache[name] = wb._named_styles[name].as_tuple()
+        out.append(array)
+    return out
+
+
 @lru_cache(maxsize=512)
 def _row_looks(
     kinds: tuple[str, ...], bold: bool, group: bool, indents: tuple[int, ...]
@@ -205,9 +238,9 @@ def write_row(
         group,
         tuple((indents or {}).get(col, 0) for col in columns),
     )
-    names = use_styles(ws.parent, looks)
-    for col, (value, kind), name in zip(columns, values, names, strict=True):
-        write_cell(ws, row, col, cell_value(value, kind)).style = name
+    arrays = _style_arrays(ws.parent, looks)
+    for col, (value, kind), array in zip(columns, values, arrays, strict=True):
+        write_cell(ws, row, col, cell_value(value, kind))._style = copy(array)
 
 
 def write_header(ws: Worksheet, row: int, headers: Sequence[str], first_col: int = 1) -> None:
@@ -263,21 +296,62 @@ def fit_row_heights(ws: Worksheet, first_row: int, last_col: int) -> None:
     """
     merged = {(r.min_row, r.min_col) for r in ws.merged_cells.ranges if r.max_col > r.min_col}
     widths = [column_width(ws, col) for col in range(1, last_col + 1)]
-    for cells in ws.iter_rows(min_row=first_row, max_col=last_col):
+    looks = _LookCache()
+    for row, cells in _rows(ws, first_row, last_col):
         lines = 1
         for cell in cells:
-            value = cell.value
+            value = cell._value
             if not isinstance(value, str) or _one_line(value, widths[cell.column - 1]):
                 continue
-            if (cell.row, cell.column) in merged:
+            if (row, cell.column) in merged:
                 continue
-            if not (cell.alignment and cell.alignment.wrap_text):
+            wrapped, bold = looks.wrap_and_bold(cell)
+            if not wrapped:
                 continue
-            bold = bool(cell.font and cell.font.b)
             per_unit = BOLD_CHARS_PER_UNIT if bold else CHARS_PER_UNIT
             lines = max(lines, lines_of(value, widths[cell.column - 1], per_unit))
-        if lines > 1 and ws.row_dimensions[cells[0].row].height is None:
-            ws.row_dimensions[cells[0].row].height = lines * LINE_POINTS + 2
+        if lines > 1 and ws.row_dimensions[row].height is None:
+            ws.row_dimensions[row].height = lines * LINE_POINTS + 2
+
+
+def _rows(ws: Worksheet, first_row: int, last_col: int) -> Iterator[tuple[int, list[Cell]]]:
+    """(row, its cells 1..last_col) from `first_row` to the last row, as ws.iter_rows gives
+    them (a missing cell is created, as there), without its per-cell overhead."""
+    cells = ws._cells
+    for row in range(first_row, ws.max_row + 1):
+        yield row, [cells.get((row, col)) or ws.cell(row, col) for col in range(1, last_col + 1)]
+
+
+class _LookCache:
+    """What rows need of a cell's style, read once per style record instead of once per cell
+    (each read through openpyxl builds a proxy or the list of style names)."""
+
+    def __init__(self) -> None:
+        self._wrap_bold: dict[tuple[int, int], tuple[bool, bool]] = {}
+        self._style_name: dict[int, str] = {}
+        self._number_format: dict[int, str] = {}
+
+    def wrap_and_bold(self, cell: Cell) -> tuple[bool, bool]:
+        key = (cell._style.alignmentId, cell._style.fontId)
+        found = self._wrap_bold.get(key)
+        if found is None:
+            wrapped = bool(cell.alignment and cell.alignment.wrap_text)
+            found = self._wrap_bold[key] = (wrapped, bool(cell.font and cell.font.b))
+        return found
+
+    def style_name(self, cell: Cell) -> str:
+        key = cell._style.xfId
+        found = self._style_name.get(key)
+        if found is None:
+            found = self._style_name[key] = cell.style
+        return found
+
+    def number_format(self, cell: Cell) -> str:
+        key = cell._style.numFmtId
+        found = self._number_format.get(key)
+        if found is None:
+            found = self._number_format[key] = cell.number_format
+        return found
 
 
 def title_rows(
@@ -309,20 +383,21 @@ def set_widths(
     spanning = {(r.min_row, r.min_col) for r in ws.merged_cells.ranges if r.max_col > r.min_col}
     highs = [WIDTHS[kind][1] for kind in kinds]
     longest = [WIDTHS[kind][0] for kind in kinds]
-    rows = ws.iter_rows(min_row=first_row, max_col=len(kinds)) if kinds else []
-    for cells in rows:  # one pass over the rows, every column at once
+    looks = _LookCache()
+    rows = _rows(ws, first_row, len(kinds)) if kinds else []
+    for row, cells in rows:  # one pass over the rows, every column at once
         for index, cell in enumerate(cells):
-            value = cell.value
-            if value is None or isinstance(cell, MergedCell) or (cell.row, cell.column) in spanning:
+            value = cell._value
+            if value is None or isinstance(cell, MergedCell) or (row, cell.column) in spanning:
                 continue
-            if isinstance(value, str) and cell.style == HEADER_STYLE:
+            if isinstance(value, str) and looks.style_name(cell) == HEADER_STYLE:
                 # wraps between words; a bold word is wider
                 words = value.split() or [""]
                 length = min(
                     math.ceil(max(len(w) for w in words) / HEADER_CHARS_PER_UNIT), highs[index]
                 )
             else:
-                length = _display_length(value, cell.number_format)
+                length = _display_length(value, looks.number_format(cell))
             longest[index] = max(longest[index], length + 1)
     for index, (most, high) in enumerate(zip(longest, highs, strict=True), start=1):
         width = overrides.get(index, min(most, high))

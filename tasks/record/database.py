@@ -7,8 +7,11 @@ several PCs share a kecamatan's record). Each table is defined beside the code t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
+from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 
 from sqlalchemy import create_engine, insert, inspect, text
@@ -19,14 +22,41 @@ from triwulan.tasks.record import iku, lock, mail  # noqa: F401  (their tables)
 from triwulan.tasks.record.runs import RUN_COLUMNS
 from triwulan.tasks.record.store import metadata, now, runs
 
+# In a roll-up the kecamatan share one configured server database, each in a schema of its own
+# (its unit codes, "kecamatan" among them, repeat from one kecamatan to the next).
+_SCHEMA: ContextVar[str | None] = ContextVar("triwulan_schema", default=None)
+
 
 def db_url(out: Path) -> str:
     return os.environ.get("TRIWULAN_DB_URL") or f"sqlite:///{(out / 'triwulan.sqlite').resolve()}"
 
 
+@contextlib.contextmanager
+def scoped_schema(schema: str) -> Iterator[None]:
+    """Within the block, a PostgreSQL store lives in `schema` (SQLite: its own file already)."""
+    token = _SCHEMA.set(schema)
+    try:
+        yield
+    finally:
+        _SCHEMA.reset(token)
+
+
+def _engine(url: str) -> Engine:
+    schema = _SCHEMA.get()
+    if not schema or not url.startswith("postgresql"):
+        return create_engine(url, future=True)
+    bootstrap = create_engine(url, future=True)
+    try:
+        with bootstrap.begin() as conn:  # the name is checked: w_32_75_01
+            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    finally:
+        bootstrap.dispose()
+    return create_engine(url, future=True, connect_args={"options": f"-csearch_path={schema}"})
+
+
 def open_store(url: str) -> Engine:
     """Open (and create or migrate) the store with every table of the record."""
-    engine = create_engine(url, future=True)
+    engine = _engine(url)
     for attempt in range(5):
         try:
             migrate(engine)

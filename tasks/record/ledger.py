@@ -6,8 +6,9 @@ DbLedger (tasks.record.mail, in the database), a notice outside a quarter keeps 
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,12 @@ class Ledger:
 
     def note_failure(self, key: str, to: list[str], error: str | None) -> None:
         """Failures are history only; they never count as sent."""
+
+    @contextlib.contextmanager
+    def batched(self) -> Iterator[None]:
+        """A delivery of many mails: each send is still recorded at once (never sent twice);
+        only derived copies (an export) may be brought up to date once, at the end."""
+        yield
 
     def unknown_advice(self, key: str) -> str:
         return _unknown_advice(key, self.path)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,19 @@ class DbLedger(Ledger):
         self.engine, self.periode, self.export = engine, periode, export
         self.path = export  # .eml paths are recorded relative to the quarter folder
         self.versi, self.run_id = versi, run_id
+        self._deferred: bool | None = None  # inside batched(): None, or True once recorded
+
+    @contextlib.contextmanager
+    def batched(self) -> Iterator[None]:
+        """terkirim.json is rewritten once after the batch, not after every send (it lists every
+        send of the quarter: per send that was quadratic). The rows are written per send."""
+        self._deferred = False
+        try:
+            yield
+        finally:
+            recorded, self._deferred = self._deferred, None
+            if recorded:
+                self._export()
 
     def unknown_advice(self, key: str) -> str:
         return (
@@ -109,7 +122,10 @@ class DbLedger(Ledger):
                     run_id=self.run_id,
                 )
             )
-        self._export()
+        if self._deferred is None:
+            self._export()
+        else:
+            self._deferred = True
 
     def _export(self) -> None:
         """terkirim.json as before, for people and tools that read it; never read back."""

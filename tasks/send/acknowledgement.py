@@ -50,6 +50,7 @@ def acknowledgement_mails(
     acknowledged once; a unit without a usable address is skipped (it cannot be mailed).
     """
     contacts = dict(zip(ref.units["unit"], ref.units["email"], strict=True))
+    signed = sign_off(ref)  # once: the kecamatan's name is looked up in the whole unit table
     mails = []
     for unit in summary["units"]:
         if unit.get("status") != "accepted":
@@ -71,7 +72,7 @@ def acknowledgement_mails(
             "warnings": [problem_item(p) for p in shown],
             "warning_count": len(warnings),
             "warnings_more": more_line(more, "peringatan"),
-            "sign_off": sign_off(ref),
+            "sign_off": signed,
         }
         noted = " dengan catatan" if warnings else ""
         mails.append(

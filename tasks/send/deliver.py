@@ -10,6 +10,7 @@ SmtpConfig.timeout_s and the whole run by SmtpConfig.total_budget_s.
 
 from __future__ import annotations
 
+import contextlib
 import email
 import hashlib
 import logging
@@ -17,6 +18,7 @@ import math
 import mimetypes
 import os
 import re
+import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import replace
@@ -60,7 +62,7 @@ def deliver(
 
     The ledger defaults to outbox/terkirim.json; pass a shared one (e.g. per quarter) so that a
     rerun in a new version folder still knows what went out before. A key is skipped only while it
-    is the latest one recorded in its group (see _latest_in_group).
+    is the latest one recorded in its group (see _latest_per_group).
 
     `attempts`/`backoff_s` are the only retries: a refusal (4xx) or a drop before the content is
     complete is retried, since the server cannot have accepted the mail. Once the end of the
@@ -87,14 +89,37 @@ def deliver(
     except OSError as exc:
         raise TriwulanError(f"Folder outbox '{outbox}' tidak dapat dibuat: {exc}") from exc
     book = ledger if isinstance(ledger, Ledger) else JsonLedger(ledger or outbox / LEDGER_NAME)
+    with book.batched():
+        results = _deliver_all(mails, outbox, config, attempts, backoff_s, book)
+    recipients = {m.key: (*m.to, *m.cc) for m in mails}
+    return [replace(r, to=recipients.get(r.key, ())) for r in results]
+
+
+def _deliver_all(
+    mails: list[Mail],
+    outbox: Path,
+    config: SmtpConfig | None,
+    attempts: int,
+    backoff_s: float,
+    book: Ledger,
+) -> list[DeliveryResult]:
+    """deliver()'s loop: archive, skip what the ledger has, send, record each send at once.
+
+    Offline (no SMTP) the .eml files are the outcome: they are written whole (write, then
+    rename) and made durable together at the end, one flush instead of one per mail.
+    """
     ledger_path = book.path
     sent = book.load()
+    latest = _latest_per_group(sent)
+    order = max((int(v.get("urutan", 0)) for v in sent.values()), default=0)
     deadline = time.monotonic() + config.total_budget_s if config else math.inf
 
     results: list[DeliveryResult] = []
+    archived: list[Path] = []
     for mail in mails:
         eml_path = outbox / _eml_name(mail.key)
-        done = sent.get(mail.key) if _latest_in_group(sent, mail.key) == mail.key else None
+        group = _group(mail.key)
+        done = sent.get(mail.key) if latest.get(group, (0, None))[1] == mail.key else None
         if done is not None:
             recorded = ledger_path.parent / str(done.get("eml", eml_path.name))
             if done.get("status") == "unknown":
@@ -110,7 +135,11 @@ def deliver(
 
         try:
             message = _build_message(mail, config)
-            write_atomic(eml_path, message.as_bytes(policy=SMTP_POLICY))
+            data = message.as_bytes(policy=SMTP_POLICY)
+            if config is None:
+                _write_whole(eml_path, data)
+            else:
+                write_atomic(eml_path, data)
         except OSError as exc:
             # Without its archived copy a mail is not sent: the outbox is the record of the run.
             error = f"Berkas {eml_path.name} tidak dapat dibuat ({exc}); email tidak dikirim."
@@ -119,13 +148,15 @@ def deliver(
 
         if config is None:
             results.append(DeliveryResult(mail.key, "disimpan", eml_path))
+            archived.append(eml_path)
             continue
 
         result = _send_with_retries(mail, message, config, eml_path, attempts, backoff_s, deadline)
         if result.status in ("terkirim", "unknown"):
             if result.status == "unknown":
                 result = _with_note(result, book.unknown_advice(mail.key))
-            order = max((int(v.get("urutan", 0)) for v in sent.values()), default=0) + 1
+            order += 1
+            latest[group] = max(latest.get(group, (0, "")), (order, mail.key))
             sent[mail.key] = {
                 "status": result.status,
                 "urutan": order,  # the group's latest is the highest number
@@ -146,8 +177,47 @@ def deliver(
         elif result.status == "gagal":
             book.note_failure(mail.key, [*mail.to, *mail.cc], result.error)
         results.append(result)
-    recipients = {m.key: (*m.to, *m.cc) for m in mails}
-    return [replace(r, to=recipients.get(r.key, ())) for r in results]
+    failed = _make_durable(archived)
+    return [
+        DeliveryResult(r.key, "gagal", r.eml, f"Berkas {r.eml.name} tidak dapat disimpan ({e}).", 0)
+        if (e := failed.get(r.eml)) and r.status == "disimpan"
+        else r
+        for r in results
+    ]
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    """Write-then-rename without a flush of its own: never a half-written file under the name;
+    _make_durable flushes the whole batch."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _make_durable(paths: list[Path]) -> dict[Path, OSError]:
+    """Flush the archived files to disk at once; returns the files that could not be flushed.
+
+    One os.sync() where there is one (POSIX); elsewhere (Windows) each file in turn.
+    """
+    if not paths:
+        return {}
+    if hasattr(os, "sync"):
+        os.sync()
+        return {}
+    failed: dict[Path, OSError] = {}
+    for path in paths:
+        try:
+            with path.open("rb+") as handle:
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            failed[path] = exc
+    return failed
 
 
 def resend(
@@ -292,12 +362,19 @@ def _check_mails(mails: list[Mail]) -> None:
 # --- the ledger ----------------------------------------------------------------------------
 
 
-def _latest_in_group(sent: Mapping[str, Any], key: str) -> str | None:
-    """The last key sent in the same group (the key without its last '/' part).
+def _group(key: str) -> str:
+    """A mail's group: its key without the last '/' part (the content digest)."""
+    return key.rsplit("/", 1)[0]
+
+
+def _latest_per_group(sent: Mapping[str, Any]) -> dict[str, tuple[int, str]]:
+    """(order, key) of the last key sent in each group, in one pass over the ledger.
 
     A key counts as already sent only while it is its group's latest: after state A, then B, a
     return to A is news for the reader and goes out again.
     """
-    group = key.rsplit("/", 1)[0]
-    same = [(int(v.get("urutan", 0)), k) for k, v in sent.items() if k.rsplit("/", 1)[0] == group]
-    return max(same)[1] if same else None
+    latest: dict[str, tuple[int, str]] = {}
+    for key, entry in sent.items():
+        group = _group(key)
+        latest[group] = max(latest.get(group, (0, "")), (int(entry.get("urutan", 0)), key))
+    return latest

@@ -19,8 +19,6 @@ import pandas as pd
 
 from triwulan.tasks.check.problem_details import column_accepts, with_details
 from triwulan.tasks.check.validate import load_suite
-from triwulan.tasks.collect.template import default_filename, write_template
-from triwulan.tasks.core.errors import TriwulanError
 from triwulan.tasks.core.fmt import megabytes, problem_line, strip_newlines
 from triwulan.tasks.core.period import Period, parse_period
 from triwulan.tasks.core.reference import Reference
@@ -37,6 +35,7 @@ from triwulan.tasks.publish.report import (
 )
 from triwulan.tasks.record.store import raw_path
 from triwulan.tasks.send.deliver import Mail
+from triwulan.tasks.send.template_pool import fresh_templates
 
 # Run bookkeeping in a summary: never part of what a mail says.
 # Not part of what is new to a reader: bookkeeping, and "perubahan" (it compares with whichever
@@ -209,12 +208,18 @@ def unit_feedback_mails(
     send_to = secretariat_address(ref)
     mails = []
     contacts = dict(zip(ref.units["unit"], ref.units["email"], strict=True))
-    for unit in summary["units"]:
-        if unit["status"] != "rejected":
-            continue
+    rejected = [u for u in summary["units"] if u["status"] == "rejected"]
+    templates = (
+        {}
+        if attachments_dir is None
+        else fresh_templates(
+            ref, period, {str(u["unit"]): attachments_dir / str(u["unit"]) for u in rejected}
+        )
+    )
+    for unit in rejected:
         problems = with_details(unit["problems"], suite, accepts)
         folder = None if attachments_dir is None else attachments_dir / str(unit["unit"])
-        fresh = _fresh_template(ref, period, str(unit["unit"]), folder)
+        fresh = templates.get(str(unit["unit"]))
         originals = _originals(unit, shas, raw_dir, folder)
         base = _feedback_bodies(unit, period, ref, problems, send_to, [], None, [])
         room = FEEDBACK_MAIL_BUDGET - _encoded(base)
@@ -291,20 +296,6 @@ def _encoded(bodies: tuple[str, str]) -> int:
 
 def _encoded_attachment(path: Path) -> int:
     return path.stat().st_size * 137 // 100 + 1_000
-
-
-def _fresh_template(ref: Reference, period: Period, unit: str, folder: Path | None) -> Path | None:
-    """The quarter's pre-filled template for the unit, written anew; None without a folder.
-
-    A unit the reference gives no sub-kegiatan (write_template refuses it) gets no template: the
-    mail still goes out.
-    """
-    if folder is None:
-        return None
-    try:
-        return write_template(ref, period, unit, folder / default_filename(period, unit), "xlsx")
-    except TriwulanError:
-        return None
 
 
 def _safe_name(name: str, fallback: str) -> str:

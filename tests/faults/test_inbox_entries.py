@@ -81,7 +81,7 @@ class Inbox:
         self.engine = database.open_store(f"sqlite:///{root / 'out' / 'triwulan.sqlite'}")
 
     def keep(self, path: Path) -> tuple[str, Path]:
-        """What steps.collect does: the raw store's copy, by content."""
+        """What steps_collect.collect does: the raw store's copy, by content."""
         sha = store.keep_raw(self.engine, path, self.raw)
         return sha, store.raw_path(self.raw, sha, path.suffix)
 

@@ -16,18 +16,17 @@ from hypothesis import strategies as st
 
 from tests.faults import hostile
 from triwulan.paths import SAMPLE_DIR
-from triwulan.tasks.collect import xlsx_check
-from triwulan.tasks.collect.xlsx_check import (
+from triwulan.tasks.collect import xlsx_scan
+from triwulan.tasks.collect.xlsx_check import inspect_xlsx, sheet_member
+from triwulan.tasks.collect.xlsx_scan import (
     SheetScan,
     XlsxRefused,
     _Bounded,
     _NotPlain,
     column_letters,
-    inspect_xlsx,
     parse_ref,
     scan_plain,
     scan_sheet,
-    sheet_member,
 )
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -354,7 +353,7 @@ def test_a_far_cell_hidden_behind_styled_blank_rows_is_still_found(tmp_path: Pat
 
 
 def test_a_cell_longer_than_the_carry_limit_is_scanned_element_by_element() -> None:
-    long_text = "x" * 2 * xlsx_check._CARRY_MAX
+    long_text = "x" * 2 * xlsx_scan._CARRY_MAX
     xml = sheet(f'<row r="1"><c r="B1" t="inlineStr"><is><t>{long_text}</t></is></c></row>')
     assert not is_plain(xml)
     both(xml)

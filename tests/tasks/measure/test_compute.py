@@ -13,6 +13,7 @@ from triwulan.tasks.measure.compute import (
     predikat,
     quarter_detail,
     totals,
+    unit_totals,
 )
 
 BANDS = pd.DataFrame(
@@ -161,3 +162,33 @@ def test_weighted_fisik_ignores_rows_without_fisik(detail):
     assert totals(missing, BANDS)["realisasi_fisik_persen"] == round(
         (1_000_000_000_001 * 45.5 + 300 * 30.0) / (1_000_000_000_001 + 300), 2
     )
+
+
+def test_unit_totals_equal_totals_of_each_unit():
+    # many units, rows interleaved, fisik partly missing, a unit with no fisik and no target
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    n = 400
+    units = rng.choice([f"u{i}" for i in range(37)], n)
+    frame = pd.DataFrame(
+        {
+            "unit": units,
+            "pagu": rng.integers(0, 10**12, n),
+            "target_keuangan_tw": rng.integers(0, 10**11, n),
+            "realisasi_keuangan_tw": rng.integers(0, 10**11, n),
+            "target_keuangan_sd_tw": rng.integers(0, 10**12, n),
+            "realisasi_keuangan_sd_tw": rng.integers(0, 10**12, n),
+            "realisasi_fisik_persen": np.where(
+                rng.random(n) < 0.2, np.nan, rng.random(n) * 100
+            ).round(2),
+        }
+    )
+    frame.loc[frame["unit"] == "u3", "realisasi_fisik_persen"] = np.nan
+    frame.loc[frame["unit"] == "u4", ["target_keuangan_tw", "target_keuangan_sd_tw"]] = 0
+    got = unit_totals(frame, BANDS)
+    assert list(got) == list(dict.fromkeys(frame["unit"]))
+    for unit, block in got.items():
+        assert block == totals(frame[frame["unit"] == unit], BANDS)
+    assert got["u3"]["realisasi_fisik_persen"] is None
+    assert unit_totals(frame.iloc[0:0], BANDS) == {}

@@ -860,3 +860,19 @@ def test_unit_reason_and_status_text() -> None:
     accepted = {"status": "accepted", "problems": [warning]}
     assert report.unit_reason(accepted) == "1 peringatan (tidak menyebabkan penolakan)"
     assert report.problem_counts(accepted) == {"errors": 0, "warnings": 1}
+
+
+def test_changed_notes_point_to_where_the_rows_are(
+    data: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above DETAIL_UNITS_MAX the RFK table is not on the page: the note names the rekap sheet."""
+    from tests.tasks.publish.test_rekap import PERUBAHAN
+
+    summary = {**data["summary"], "perubahan": {**PERUBAHAN, "keterangan_berubah": 2}}
+    args = (summary, data["detail"], data["levels"])
+    shown = _visible(render_full_report(*args))
+    assert "berubah pada 2 sub kegiatan (lihat tabel RFK)" in shown
+    monkeypatch.setattr(report_full, "DETAIL_UNITS_MAX", 2)
+    shown = _visible(render_full_report(*args))
+    assert "lihat tabel RFK" not in shown
+    assert "berubah pada 2 sub kegiatan (lihat sheet Per Sub Kegiatan pada rekap.xlsx" in shown

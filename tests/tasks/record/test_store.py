@@ -142,3 +142,22 @@ def test_an_old_terkirim_json_is_imported_once_into_the_database_ledger(tmp_path
     assert len(DbLedger(engine, "2024-TW1", export, versi=None, run_id=None).load()) == 3
     exported = json.loads(export.read_text(encoding="utf-8"))
     assert exported["sumber"] == "basis data (tabel surat)" and len(exported["terkirim"]) == 3
+
+
+def test_a_batch_records_every_send_at_once_and_exports_once(tmp_path):
+    """Each send is a row as it happens (never sent twice); terkirim.json follows at the end."""
+    import json
+
+    engine = database.open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    export = tmp_path / "2024" / "TW1" / "terkirim.json"
+    ledger = DbLedger(engine, "2024-TW1", export, versi=1, run_id=None)
+    with ledger.batched():
+        ledger.record("2024-TW1/unit/a/111", {"status": "terkirim", "kepada": ["a@b.id"]})
+        ledger.record("2024-TW1/unit/b/222", {"status": "unknown", "kepada": ["b@b.id"]})
+        fresh = DbLedger(engine, "2024-TW1", export, versi=1, run_id=None)
+        assert set(fresh.load()) == {"2024-TW1/unit/a/111", "2024-TW1/unit/b/222"}
+        assert not export.exists()
+    exported = json.loads(export.read_text(encoding="utf-8"))
+    assert set(exported["terkirim"]) == {"2024-TW1/unit/a/111", "2024-TW1/unit/b/222"}
+    ledger.record("2024-TW1/unit/c/333", {"status": "terkirim", "kepada": ["c@b.id"]})
+    assert len(json.loads(export.read_text(encoding="utf-8"))["terkirim"]) == 3  # outside: at once
