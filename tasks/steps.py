@@ -3,6 +3,8 @@
 Each step takes the Quarter (tasks.core.quarter) and what the step before it handed on; it does
 the I/O and calls the stage that owns the work. No step is cached: ingestion keyed on a path
 would return the old result after a file is corrected, and a rerun must see the inbox as it is.
+Large arguments are handed to tasks in `quote(...)`: Prefect would otherwise walk every element
+(thousands of units, frames, mails) looking for futures, seconds per call at a province's size.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import pandas as pd
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from triwulan.tasks import rerun
 from triwulan.tasks.check.attribution import attach_file_problems
@@ -86,7 +89,7 @@ def check(quarter: Quarter, collected: Received) -> Verdicts:
     """Validate against the rules and the earlier quarters; unreadable files go to their unit."""
     period = quarter.period
     earlier = store.earlier_figures(quarter.engine, period.tahun, period.triwulan)
-    validation, iku = validate(collected, quarter, earlier)
+    validation, iku = validate(quote(collected), quote(quarter), quote(earlier))
     validation, unattached = attach_file_problems(
         validation, collected.file_problems, quarter.ref.units
     )
@@ -143,8 +146,8 @@ def record_quarter(quarter: Quarter, collected: Received, verdicts: Verdicts) ->
     engine, period = quarter.engine, quarter.period
     version = store.next_version(engine, quarter.label, quarter.folder)
     before = data_digest(engine, period.tahun, period.triwulan)
-    save(quarter, verdicts.validation.accepted, collected.sha256, version)
-    save_iku(quarter, verdicts.iku, verdicts.validation.status, version)
+    save(quote(quarter), quote(verdicts.validation.accepted), quote(collected.sha256), version)
+    save_iku(quote(quarter), quote(verdicts.iku), quote(verdicts.validation.status), version)
     changed = data_digest(engine, period.tahun, period.triwulan) != before
     masukan = collected.inbox_digest and rerun.input_fingerprint(
         collected.inbox_digest,
@@ -152,7 +155,7 @@ def record_quarter(quarter: Quarter, collected: Received, verdicts: Verdicts) ->
         rerun.reference_digest(period),
         rerun.settings_values(),
     )
-    return Recorded(version, changed, fingerprint(quarter, collected), masukan)
+    return Recorded(version, changed, fingerprint(quote(quarter), quote(collected)), masukan)
 
 
 def unchanged_rerun(
@@ -246,7 +249,7 @@ def measure(
     sources = store.stored_sources(engine, period.tahun, period.triwulan)
     counted, earlier_data = counted_units(validation.status, sources)
     stored = store.load_realisasi(engine, period.tahun, period.triwulan)  # read once
-    detail = compute_quarter(quarter, stored, counted)
+    detail = compute_quarter(quote(quarter), quote(stored), quote(counted))
     warnings = earlier_gaps(
         store.quarters_with_data(engine, period.tahun), counted, period.triwulan, ref.unit_names
     )
@@ -326,7 +329,7 @@ def publish(
             getattr(verdicts.validation, "gx_result", None),
             f"{quarter.label} v{measured.version}",
         )
-    attachments = write_reports(quarter, run.work, measured, checked)
+    attachments = write_reports(quote(quarter), run.work, quote(measured), quote(checked))
     built = Built(measured.version, run.work, measured.summary, measured.detail, attachments)
     return built.moved_to(run.publish())
 
@@ -353,8 +356,13 @@ def compose_mails(
     ]
 
 
-@task(name="kirim", cache_policy=NO_CACHE)
 def send(quarter: Quarter, run: VersionRun, mails: list[Mail]) -> list[DeliveryResult]:
+    """Every mail of the run (thousands at a province's size: handed over unvisited)."""
+    return send_mails(quote(quarter), quote(run), quote(mails))
+
+
+@task(name="kirim", cache_policy=NO_CACHE)
+def send_mails(quarter: Quarter, run: VersionRun, mails: list[Mail]) -> list[DeliveryResult]:
     """Idempotent: the quarter's ledger (in the database) skips mails already sent.
 
     No Prefect retries: deliver() is the one retry layer (nested retries sent 9 copies).
@@ -409,7 +417,7 @@ def finish(
     summary["folder"] = str(built.folder)
     summary["delivery"] = rerun.delivery_rows(results)
     write_summary(built.folder, summary)
-    publish_artifacts(summary)
+    publish_artifacts(quote(summary))
     run.finished(summary["counts"], rerun.leadership_undelivered(results))
     return summary
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from triwulan.tasks import rerun
 from triwulan.tasks.collect.ingest import (
@@ -41,9 +42,9 @@ def collect(quarter: Quarter) -> Received:
     paths = find_submissions(quarter.inbox_folder)
     runner = dask_runner() if len(paths) >= quarter.limits.berkas_per_batch else None
     if runner is None:
-        received = keep_and_read(quarter, paths)
+        received = keep_and_read(quote(quarter), quote(paths))
     else:
-        kept = keep_files(quarter, paths)
+        kept = keep_files(quote(quarter), quote(paths))
         size = quarter.limits.berkas_per_batch
         batches = [kept.files[i : i + size] for i in range(0, len(kept.files), size)]
         parts = read_batches.with_options(task_runner=runner)(batches, quarter.limits)
