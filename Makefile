@@ -16,10 +16,12 @@ demo: $(STAMP)
 	$(BIN)/triwulan demo --folder demo
 
 ## test: lint, the import contract and the whole test suite
+# Two workers (pytest-xdist), one test file each at a time: most of the suite waits on real
+# servers and subprocesses, and a file's module fixtures stay in one process.
 test: $(STAMP) lint-imports
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 ## lint-imports: the house rules (.importlinter) checked on the package as installed
 # tasks/ and flows/ only become triwulan.tasks and triwulan.flows when installed, so the contract
