@@ -7,8 +7,9 @@ ends in one Indonesian line.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,18 +51,30 @@ def run_wilayah(
         _failures_told(plan.period.label, log_path),
         prefect_api(log_path.parent) as api,
     ):
-        # Dask workers and work-pool workers are other processes: they find the API here
-        os.environ.setdefault("PREFECT_API_URL", api)
         from triwulan.flows.rollup import run_rollup  # Prefect, GX load lazily
 
         mute()
-        return run_rollup(
-            plan.top.kode,
-            plan.period.label,
-            inbox=str(plan.inbox),
-            out=str(plan.out),
-            referensi=str(plan.root),
-        )
+        with _api_in_environment(api):
+            return run_rollup(
+                plan.top.kode,
+                plan.period.label,
+                inbox=str(plan.inbox),
+                out=str(plan.out),
+                referensi=str(plan.root),
+            )
+
+
+@contextlib.contextmanager
+def _api_in_environment(api: str) -> Iterator[None]:
+    """Dask's worker processes find this run's API in their environment, for this run only
+    (a temporary server is gone after it: a second roll-up must not inherit its address)."""
+    before = os.environ.get("PREFECT_API_URL")
+    os.environ["PREFECT_API_URL"] = before or api
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("PREFECT_API_URL", None)
 
 
 def describe_wilayah(answer: dict[str, Any]) -> list[str]:
