@@ -81,7 +81,7 @@ def run(periode: str, inbox: Path, out: Path, stages: list[str], progress: Progr
     from triwulan.settings_check import require_valid_settings
     from triwulan.tasks import rerun, steps
     from triwulan.tasks.check.attribution import attach_file_problems
-    from triwulan.tasks.collect.ingest import collect_quarter, find_submissions
+    from triwulan.tasks.collect.ingest import collect_quarter, find_submissions, inbox_names
     from triwulan.tasks.measure.report_data import previous_version, summarise_version
     from triwulan.tasks.measure.summary import counted_units, earlier_gaps
     from triwulan.tasks.record import runs as record
@@ -100,23 +100,20 @@ def run(periode: str, inbox: Path, out: Path, stages: list[str], progress: Progr
     engine, period, ref = quarter.engine, quarter.period, quarter.ref
 
     def collect() -> Any:  # steps.collect without its Prefect logger
-        found = progress.step(
-            "inbox_digest", rerun.inbox_digest, quarter.inbox_folder, quarter.limits
-        )
-        paths = find_submissions(quarter.inbox_folder)
-        keeper = store.RawKeeper(engine, quarter.raw_dir)
+        folder = quarter.inbox_folder
+        names = inbox_names(folder)
+        paths = find_submissions(folder, names)
+        keeper = store.RawKeeper(engine, quarter.raw_dir, quarter.limits.ukuran_berkas)
 
         def keep(path: Path) -> tuple[str, Path]:
-            sha = keeper.keep(path)
-            return sha, store.raw_path(quarter.raw_dir, sha, path.suffix)
+            sha, kept = keeper.keep_file(path)
+            return sha, kept.absolute()
 
         received = progress.step("collect_quarter", collect_quarter, paths, keep)
         progress.step("keeper.commit", keeper.commit)
-        after = progress.step(
-            "inbox_digest again", rerun.inbox_digest, quarter.inbox_folder, quarter.limits
-        )
-        if after != found:
-            found = None
+        seen: dict[str, str | None] = dict.fromkeys(names)
+        seen.update(received.entries)
+        found = progress.step("inbox_digest", rerun.inbox_digest, folder, quarter.limits, seen)
         return replace(received, inbox_digest=found)
 
     collected = progress.phase("kumpulkan", collect)
@@ -161,13 +158,14 @@ def run(periode: str, inbox: Path, out: Path, stages: list[str], progress: Progr
     version, changed = progress.phase("simpan", save)
 
     def fingerprint() -> tuple[str, str | None]:  # steps.record_quarter, its second half
+        year_data = data_digest(engine, period.tahun)
         masukan = collected.inbox_digest and rerun.input_fingerprint(
             collected.inbox_digest,
-            data_digest(engine, period.tahun),
+            year_data,
             rerun.reference_digest(period),
             rerun.settings_values(),
         )
-        return steps.fingerprint.fn(quarter, collected), masukan
+        return steps.fingerprint.fn(quarter, collected, year_data), masukan
 
     sidik, masukan = progress.phase("sidik", fingerprint)
     with version_run(

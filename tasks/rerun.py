@@ -56,39 +56,43 @@ def settings_values() -> dict[str, Any]:
     return {**asdict(load_limits()), **{f"peringatan_{k}": v for k, v in load_thresholds().items()}}
 
 
-def inbox_digest(folder: Path, limits: Limits) -> str:
+def inbox_digest(folder: Path, limits: Limits, seen: Mapping[str, str | None] | None = None) -> str:
     """Every entry of one quarter folder: a regular file by its bytes, anything else by its kind.
 
     Never follows a link: a regular file is opened with O_NOFOLLOW and checked on the open
-    descriptor; only its digest leaves this function.
+    descriptor; only its digest leaves this function. `seen`: the folder as a run listed and
+    judged it (name -> what its entry gave: the sha256 of the bytes kept, or files.look's or
+    files.fault_label's label; None for a name the run left alone, looked at now). The digest
+    is then that of exactly what the run worked from, and nothing is read a second time: a
+    file that changed meanwhile has another digest when the next run looks, so it is read.
     """
     digest = hashlib.sha256()
-    try:
-        names = sorted(os.listdir(folder))
-    except OSError:
-        names = []
+    if seen is None:
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError:
+            names = []
+        seen = dict.fromkeys(names)
+    else:
+        names = sorted(seen)
     for name in names:
+        entry = seen[name]
+        if entry is None:
+            entry = _entry_digest(folder / name, limits)
         digest.update(name.encode("utf-8", "surrogateescape") + b"\0")
-        digest.update(_entry_digest(folder / name, limits).encode("ascii") + b"\0")
+        digest.update(entry.encode("ascii") + b"\0")
     return digest.hexdigest()
 
 
 def _entry_digest(path: Path, limits: Limits) -> str:
-    try:
-        info = os.lstat(path)
-    except OSError as exc:
-        return f"hilang:{exc.errno}"
-    kind = files.entry_kind(info.st_mode)
-    if kind is not None:
-        return f"jenis:{kind}"
-    if info.st_size > limits.ukuran_berkas:
-        return f"besar:{info.st_size}:{info.st_mtime_ns}"
+    """What one entry is now, in the words collecting uses (files.look, files.fault_label)."""
+    entry = files.look(path, limits.ukuran_berkas)
+    if entry.label is not None:
+        return entry.label
     try:
         return files.sha_of_regular(path)
-    except files.NotRegularFile as exc:
-        return f"jenis:{exc.kind}"
     except OSError as exc:
-        return f"galat:{exc.errno}"
+        return files.fault_label(exc)
 
 
 def input_fingerprint(inbox: str, stored: str, reference: str, settings: Mapping[str, Any]) -> str:

@@ -128,12 +128,12 @@ def save_iku(quarter: Quarter, iku: IkuValidation, status: dict[str, str], versi
 
 
 @task(name="sidik", cache_policy=NO_CACHE)
-def fingerprint(quarter: Quarter, collected: Received) -> str:
+def fingerprint(quarter: Quarter, collected: Received, year_data: str) -> str:
     """Digest of everything the report would be made of (see tasks.record.fingerprint)."""
     return run_fingerprint(
         collected.sha256,
         {p.file: p.message for p in collected.file_problems},
-        data_digest(quarter.engine, quarter.period.tahun),
+        year_data,  # data_digest of the year, as stored after this run's save
         rerun.reference_digest(quarter.period),
         # the thresholds as read (file or TRIWULAN_PERINGATAN_DEVIASI): they change the report
         rerun.settings_values(),
@@ -149,13 +149,15 @@ def record_quarter(quarter: Quarter, collected: Received, verdicts: Verdicts) ->
     save(quote(quarter), quote(verdicts.validation.accepted), quote(collected.sha256), version)
     save_iku(quote(quarter), quote(verdicts.iku), quote(verdicts.validation.status), version)
     changed = data_digest(engine, period.tahun, period.triwulan) != before
+    year_data = data_digest(engine, period.tahun)  # once: the store does not change below
     masukan = collected.inbox_digest and rerun.input_fingerprint(
         collected.inbox_digest,
-        data_digest(engine, period.tahun),
+        year_data,
         rerun.reference_digest(period),
         rerun.settings_values(),
     )
-    return Recorded(version, changed, fingerprint(quote(quarter), quote(collected)), masukan)
+    sidik = fingerprint(quote(quarter), quote(collected), year_data)
+    return Recorded(version, changed, sidik, masukan)
 
 
 def unchanged_rerun(

@@ -20,6 +20,7 @@ from triwulan.tasks.collect.ingest import (
     TablesRead,
     collect_quarter,
     find_submissions,
+    inbox_names,
     keep_all,
     merge_received,
     read_kept,
@@ -33,13 +34,16 @@ from triwulan.tasks.runtime import dask_runner
 def collect(quarter: Quarter) -> Received:
     """Keep every received file byte-for-byte, then read the kept copies into one text frame.
 
-    The inbox's digest is taken before and after: a file that changed while it was read leaves
-    no digest, so the next run cannot take the fast unchanged answer. No retries: a file that
-    cannot be read is a problem of that file, never a failed step. A quarter of at least
+    The inbox digest (the fast unchanged answer of the next run) is made of what was kept: the
+    sha256 of each file's kept bytes, computed while keeping them, so no file is read twice. A
+    file a unit was still copying is kept as it was read, under the hash of those bytes; the
+    next run finds other bytes there and reads the file again. No retries: a file that cannot
+    be read is a problem of that file, never a failed step. A quarter of at least
     `berkas_per_batch` files is read in batches on the Dask cluster when one is configured.
     """
-    found = rerun.inbox_digest(quarter.inbox_folder, quarter.limits)
-    paths = find_submissions(quarter.inbox_folder)
+    folder = quarter.inbox_folder
+    names = inbox_names(folder)
+    paths = find_submissions(folder, names)
     runner = dask_runner() if len(paths) >= quarter.limits.berkas_per_batch else None
     if runner is None:
         received = keep_and_read(quote(quarter), quote(paths))
@@ -49,8 +53,9 @@ def collect(quarter: Quarter) -> Received:
         batches = [kept.files[i : i + size] for i in range(0, len(kept.files), size)]
         parts = read_batches.with_options(task_runner=runner)(batches, quarter.limits)
         received = merge_received(kept, parts)
-    if rerun.inbox_digest(quarter.inbox_folder, quarter.limits) != found:
-        found = None
+    seen: dict[str, str | None] = dict.fromkeys(names)  # Thumbs.db and the like: looked at now
+    seen.update(received.entries)
+    found = rerun.inbox_digest(folder, quarter.limits, seen)
     get_run_logger().info(
         "%d berkas ditemukan untuk %s, %d bermasalah",
         len(paths),
@@ -61,11 +66,11 @@ def collect(quarter: Quarter) -> Received:
 
 
 def _keeper(quarter: Quarter) -> tuple[store.RawKeeper, Callable[[Path], tuple[str, Path]]]:
-    keeper = store.RawKeeper(quarter.engine, quarter.raw_dir)
+    keeper = store.RawKeeper(quarter.engine, quarter.raw_dir, quarter.limits.ukuran_berkas)
 
     def keep(path: Path) -> tuple[str, Path]:
-        sha = keeper.keep(path)
-        return sha, store.raw_path(quarter.raw_dir, sha, path.suffix).absolute()
+        sha, kept = keeper.keep_file(path)
+        return sha, kept.absolute()  # a reader process (or a Dask worker) opens it
 
     return keeper, keep
 

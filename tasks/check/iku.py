@@ -276,12 +276,16 @@ def problems_of(
 
 def _missing_columns(ref: Reference, frame: pd.DataFrame, sheet: str) -> list[dict[str, Any]]:
     """A sheet without one of its contract columns: one problem per file."""
+    wanted = [c for c in sheet_columns(ref, sheet) if c != "catatan"]
+    lacking_of: dict[str, list[str]] = {}  # per distinct header line: a province has few
     out = []
     for name, kolom in frame.groupby("_file")["_kolom"].first().items():
-        have = set(str(kolom).split("|"))
-        lacking = [c for c in sheet_columns(ref, sheet) if c not in have and c != "catatan"]
-        if lacking:
-            out.append((name, lacking))
+        key = str(kolom)
+        if key not in lacking_of:
+            have = set(key.split("|"))
+            lacking_of[key] = [c for c in wanted if c not in have]
+        if lacking_of[key]:
+            out.append((name, lacking_of[key]))
     return [
         {
             "unit": None,

@@ -43,7 +43,7 @@ from triwulan.tasks.collect.tables import (
 )
 from triwulan.tasks.collect.xlsx_reader import SHEET, XlsxReader, reader_count
 from triwulan.tasks.core.errors import TriwulanError
-from triwulan.tasks.core.files import NotRegularFile, entry_kind
+from triwulan.tasks.core.files import NotRegularFile, copy_regular, fault_label, look
 from triwulan.tasks.core.iku_input import IKU_SHEETS
 from triwulan.tasks.core.limits import Limits, load_limits
 
@@ -67,30 +67,38 @@ def check_inbox(inbox: Path) -> None:
         ) from exc
 
 
-def _ignored(entry: os.DirEntry[str]) -> bool:
+def ignored(name: str) -> bool:
     """Only files the operating system drops into folders by itself.
 
     Everything else, hidden names, editor lock files and sub-folders included, is judged: a unit
     whose file was skipped silently (saved into a sub-folder 'Kel Perwira', say) would be shown
     as 'belum mengirim' and never told why. A folder is reported, never read.
     """
-    return entry.name.lower() in SYSTEM_FILES
+    return name.lower() in SYSTEM_FILES
 
 
-def find_submissions(folder: Path) -> list[Path]:
+def inbox_names(folder: Path) -> list[str]:
+    """Every name in one quarter folder, sorted, the system's own files too; [] when unreadable.
+
+    One listing serves both what is judged (find_submissions) and the inbox digest.
+    """
+    try:
+        return sorted(os.listdir(folder))
+    except OSError:
+        return []
+
+
+def find_submissions(folder: Path, names: list[str] | None = None) -> list[Path]:
     """Every entry a unit put in one quarter folder: files of any format, and what is no file.
 
     Unsupported files are returned so read_submission reports them; symlinks, FIFOs, devices,
     sockets and folders named like a file are returned so collect_quarter reports them without
     opening them. Skipping either silently would show the unit as 'belum mengirim' while it did
     send something (and open_quarter would call a folder holding only a symlink empty).
+    `names`: the folder's listing when it was taken already (inbox_names).
     """
-    try:
-        with os.scandir(folder) as listing:
-            entries = list(listing)
-    except OSError:
-        return []
-    return sorted(Path(entry.path) for entry in entries if not _ignored(entry))
+    listed = inbox_names(folder) if names is None else names
+    return [folder / name for name in listed if not ignored(name)]
 
 
 @dataclass(frozen=True)
@@ -178,9 +186,12 @@ class Received:
     iku_files: list[tuple[str, str]] = field(
         default_factory=list
     )  # (file, sheet) read, rows or not
-    # the inbox folder's digest as read (tasks.rerun.inbox_digest); None when a file changed
-    # while it was read, so the next run cannot answer "unchanged" from the inbox alone
+    # the inbox folder's digest of what was kept (tasks.rerun.inbox_digest over `entries`);
+    # None when not taken (a read without keeping, tests)
     inbox_digest: str | None = None
+    # file name as received -> what keep_each found: the sha256 of the bytes kept, else the
+    # entry's label (files.look, files.fault_label); the inbox digest is made of these
+    entries: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -259,6 +270,7 @@ class Kept:
     files: list[tuple[Path, str]]  # (kept copy, name as received)
     problems: list[FileProblem]
     sha256: dict[str, str]
+    entries: dict[str, str] = field(default_factory=dict)  # as in Received
 
 
 def keep_each(
@@ -267,34 +279,48 @@ def keep_each(
     limits: Limits,
     problems: list[FileProblem],
     shas: dict[str, str],
+    entries: dict[str, str] | None = None,
 ) -> Iterator[tuple[Path, str]]:
-    """Each regular file kept (unless over the size limit), as (kept copy, name), as it goes."""
+    """Each regular file kept (unless over the size limit), as (kept copy, name), as it goes.
+
+    `entries` gets each entry's digest as the run found it (see Received.entries): the sha256
+    `keep` computed from the bytes it kept, so the inbox is never read again to digest it.
+    """
+    entries = {} if entries is None else entries
+    limit = limits.ukuran_berkas
     for path in paths:
+        name = path.name
+        entry = look(path, limit)
+        if entry.label is not None:
+            entries[name] = entry.label
+            if entry.error is not None:
+                problems.append(_entry_fault(path, entry.error))
+            elif entry.kind is not None:
+                problems.append(entry_problem(name, entry.kind, path.parent.name))
+            else:
+                assert entry.info is not None
+                problems.append(too_large_problem(name, entry.info.st_size, limits))
+            continue
         try:
-            info = os.lstat(path)
-            kind = entry_kind(info.st_mode)
-            if kind is not None:
-                problems.append(entry_problem(path.name, kind, path.parent.name))
-                continue
-            if info.st_size > limits.ukuran_berkas:
-                problems.append(too_large_problem(path.name, info.st_size, limits))
-                continue
             sha, copy = keep(path)
         except OSError as exc:
             if exc.filename is not None and Path(exc.filename) != path:
                 raise  # writing the store failed: a fault of the run, not of this file
+            entries[name] = fault_label(exc)
             problems.append(_entry_fault(path, exc))
             continue
-        shas[path.name] = sha
-        yield copy, path.name
+        shas[name] = sha
+        entries[name] = sha
+        yield copy, name
 
 
 def keep_all(paths: list[Path], keep: Callable[[Path], tuple[str, Path]], limits: Limits) -> Kept:
     """Every file kept first, read later (in batches elsewhere: a Dask cluster)."""
     problems: list[FileProblem] = []
     shas: dict[str, str] = {}
-    files = list(keep_each(paths, keep, limits, problems, shas))
-    return Kept(files, problems, shas)
+    entries: dict[str, str] = {}
+    files = list(keep_each(paths, keep, limits, problems, shas, entries))
+    return Kept(files, problems, shas, entries)
 
 
 def read_kept(files: list[tuple[Path, str]], limits: Limits) -> TablesRead:
@@ -316,7 +342,12 @@ def merge_received(kept: Kept, parts: list[TablesRead]) -> Received:
             [x for p in parts for x in p.iku_files],
         )
     )
-    return replace(read, file_problems=kept.problems + read.file_problems, sha256=kept.sha256)
+    return replace(
+        read,
+        file_problems=kept.problems + read.file_problems,
+        sha256=kept.sha256,
+        entries=kept.entries,
+    )
 
 
 def collect_quarter(
@@ -334,8 +365,9 @@ def collect_quarter(
     """
     limits = limits or load_limits()
     shas: dict[str, str] = {}
+    entries: dict[str, str] = {}
     problems: list[FileProblem] = []
-    read = _read_files(keep_each(paths, keep, limits, problems, shas), limits)
+    read = _read_files(keep_each(paths, keep, limits, problems, shas, entries), limits)
     return Received(
         read.raw,
         problems + read.file_problems,
@@ -343,6 +375,7 @@ def collect_quarter(
         read.iku,
         read.sheet_problems,
         read.iku_files,
+        entries=entries,
     )
 
 
@@ -352,7 +385,11 @@ def collect_without_keeping(paths: list[Path], limits: Limits | None = None) -> 
     Each regular file is copied from its checked descriptor into a temporary folder and read
     there; the copies are gone when this returns. Nothing else in the inbox is opened.
     """
-    from triwulan.tasks.core.files import copy_regular
-
+    limits = limits or load_limits()
     with tempfile.TemporaryDirectory(prefix="triwulan-baca-") as tmp:
-        return collect_quarter(paths, lambda p: copy_regular(p, Path(tmp))[:2], limits)
+        folder = Path(tmp)
+
+        def keep(path: Path) -> tuple[str, Path]:
+            return copy_regular(path, folder, limit=limits.ukuran_berkas)[:2]
+
+        return collect_quarter(paths, keep, limits)

@@ -1,7 +1,9 @@
 """rekap.xlsx: the version's figures as a workbook the secretariat can filter and print.
 
-Every string from data goes through xlsx_safe.write_cell (text, never a formula). Looks and page
-setup live in rekap_layout; the IKU, E.81, early-warning and change sheets in rekap_sheets.
+Written with XlsxWriter (rekap_grid): every string from data is written with write_string after
+xlsx_safe.cell_text, in a workbook whose options keep strings text (never a formula, link or
+number). Looks and size estimates live in rekap_layout; the IKU, E.81, early-warning and change
+sheets in rekap_sheets.
 """
 
 from __future__ import annotations
@@ -11,12 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
 
 from triwulan.tasks.core.period import Period, parse_period
 from triwulan.tasks.measure.compute import MONEY
 from triwulan.tasks.publish import rekap_sheets
+from triwulan.tasks.publish.rekap_grid import Book, Sheet, print_setup, table_sheet, title_rows
 from triwulan.tasks.publish.rekap_layout import (
     HEADER_ROW,
     MONEY_FORMAT,
@@ -24,16 +25,6 @@ from triwulan.tasks.publish.rekap_layout import (
     PERCENT_FORMAT,
     SUB_KEGIATAN_COLUMNS,
     Column,
-    fit_row_heights,
-    header_height,
-    print_setup,
-    set_widths,
-    table_sheet,
-    title_rows,
-    use_body_font,
-    write_header,
-    write_line,
-    write_row,
 )
 from triwulan.tasks.publish.report import (
     UNREADABLE_LISTED,
@@ -41,7 +32,6 @@ from triwulan.tasks.publish.report import (
     completeness_line,
     more_line,
     problem_counts,
-    records,
     status_text,
     unit_reason,
 )
@@ -101,19 +91,16 @@ def write_rekap_xlsx(
     money = _money_headers(period)
     total_row = dict(totals)
 
-    wb = Workbook()
-    use_body_font(wb)
-    ws = wb.active
-    ws.title = "Ringkasan"
-    _ringkasan(ws, summary, period, base)
+    book = Book(path)
+    _ringkasan(book.sheet("Ringkasan"), summary, period, base)
     if iku is not None:
-        rekap_sheets.iku_sheet(wb.create_sheet("IKU"), summary, period, base, iku)
+        rekap_sheets.iku_sheet(book.sheet("IKU"), summary, period, base, iku)
     if peringatan is not None:
         rekap_sheets.peringatan_sheet(
-            wb.create_sheet("Peringatan Dini"), summary, period, base, peringatan
+            book.sheet("Peringatan Dini"), summary, period, base, peringatan
         )
     if perubahan is not None:
-        rekap_sheets.perubahan_sheet(wb.create_sheet("Perubahan"), summary, base, perubahan)
+        rekap_sheets.perubahan_sheet(book.sheet("Perubahan"), summary, base, perubahan)
 
     sheets = [("Per Unit", "unit"), ("Per Program", "program"), ("Per Kegiatan", "kegiatan")]
     for sheet_name, level in sheets:
@@ -122,21 +109,21 @@ def write_rekap_xlsx(
         frame = levels.get(level)
         has_predikat = frame is not None and "predikat_keuangan_sd_tw" in frame.columns
         table_sheet(
-            wb.create_sheet(sheet_name),
+            book.sheet(sheet_name),
             f"Rekap Realisasi {sheet_name} — {base}",
             summary,
             keys + money + (extra if has_predikat else []),
-            records(frame),
+            frame,
             total_row,
         )
-    _sub_kegiatan(wb.create_sheet("Per Sub Kegiatan"), summary, period, base, detail, total_row)
+    _sub_kegiatan(book.sheet("Per Sub Kegiatan"), summary, period, base, detail, total_row)
     if e81 is not None:
-        rekap_sheets.e81_sheet(wb.create_sheet("E.81"), summary, period, base, e81)
-    wb.save(Path(path))
+        rekap_sheets.e81_sheet(book.sheet("E.81"), summary, period, base, e81)
+    book.close()
 
 
 def _sub_kegiatan(
-    ws: Worksheet,
+    sheet: Sheet,
     summary: Mapping[str, Any],
     period: Period,
     base: str,
@@ -179,11 +166,11 @@ def _sub_kegiatan(
     first = len(identity) + 1
     middle = first + len(keuangan)
     table_sheet(
-        ws,
+        sheet,
         f"Realisasi Fisik dan Keuangan per Sub Kegiatan — {base}",
         summary,
         identity + keuangan + keluaran + hierarchy,
-        records(detail_sorted),
+        detail_sorted,
         total_row,
         blocks=[(first, middle - 1), (middle, middle + len(keluaran) - 1)],
         repeat_cols=(1, len(identity)),
@@ -191,65 +178,64 @@ def _sub_kegiatan(
     )
 
 
-def _ringkasan(ws: Worksheet, summary: Mapping[str, Any], period: Period, base: str) -> None:
+def _ringkasan(sheet: Sheet, summary: Mapping[str, Any], period: Period, base: str) -> None:
     """Headline totals (Uraian | Nilai), then the unit status table."""
     totals = summary.get("totals") or {}
     tw = period.roman
-    write_header(ws, HEADER_ROW, ["Uraian", "Nilai"])
+    sheet.header(HEADER_ROW, ["Uraian", "Nilai"])
     lines = [(label, key, kind) for key, label, kind in _money_headers(period)]
     lines.append((f"Predikat Keuangan s.d. {tw}", "predikat_keuangan_sd_tw", "text"))
     row = HEADER_ROW
     for label, key, kind in lines:
         row += 1
-        write_row(ws, row, [(label, "text"), (totals.get(key), kind)])
+        sheet.row(row, [(label, "text"), (totals.get(key), kind)])
     row += 1
-    write_row(ws, row, [("Kelengkapan", "text"), (completeness_line(summary["counts"]), "text")])
+    sheet.row(row, [("Kelengkapan", "text"), (completeness_line(summary["counts"]), "text")])
 
     row += 2
     headers = ["Unit", "Nama Unit", "Status", "Berkas", "Kesalahan", "Peringatan", "Keterangan"]
-    write_header(ws, row, headers)
-    unit_header = row
-    for unit in summary.get("units") or []:
-        row += 1
-        counts = problem_counts(unit)
-        write_row(
-            ws,
-            row,
-            [
-                (unit.get("unit"), "text"),
-                (unit.get("nama"), "text"),
-                (status_text(unit), "longtext"),
-                (unit.get("file"), "longtext"),
-                (counts["errors"], "number"),
-                (counts["warnings"], "number"),
-                (unit_reason(unit) or None, "longtext"),
-            ],
-        )
-        ws.cell(row=row, column=5).number_format = "0"
-        ws.cell(row=row, column=6).number_format = "0"
+    sheet.header(row, headers)
+    header_rows = [HEADER_ROW, row]
+    units = summary.get("units") or []
+    counts = [problem_counts(unit) for unit in units]
+    row = sheet.table(
+        row + 1,
+        [
+            [unit.get("unit") for unit in units],
+            [unit.get("nama") for unit in units],
+            [status_text(unit) for unit in units],
+            [unit.get("file") for unit in units],
+            [count["errors"] for count in counts],
+            [count["warnings"] for count in counts],
+            [unit_reason(unit) or None for unit in units],
+        ],
+        ["text", "text", "longtext", "longtext", "count", "count", "longtext"],
+    )
     unreadable, more = capped(summary.get("unreadable_files") or [], UNREADABLE_LISTED)
-    unreadable_header = None
     if unreadable:
         row += 2
-        unreadable_header = row
-        write_header(ws, row, ["Berkas yang tidak dapat diproses", "Keterangan"])
-        for item in unreadable:
-            row += 1
-            write_row(ws, row, [(item.get("file"), "text"), (item.get("message"), "longtext")])
-    set_widths(
-        ws,
+        header_rows.append(row)
+        sheet.header(row, ["Berkas yang tidak dapat diproses", "Keterangan"])
+        row = sheet.table(
+            row + 1,
+            [
+                [item.get("file") for item in unreadable],
+                [item.get("message") for item in unreadable],
+            ],
+            ["text", "longtext"],
+        )
+    sheet.set_widths(
         ["text", "text", "longtext", "longtext", "number", "number", "longtext"],
         HEADER_ROW,
         overrides={1: 34, 2: 26},
     )
     if more:
         row += 1
-        write_line(ws, row, more_line(more, "catatan berkas"), 2)
-    for header in (HEADER_ROW, unit_header, unreadable_header):
-        if header is not None:
-            header_height(ws, header, 7)
-    fit_row_heights(ws, HEADER_ROW + 1, 7)
+        sheet.line(row, more_line(more, "catatan berkas"), 2)
+    for header in header_rows:
+        sheet.header_height(header)
+    sheet.fit_row_heights(HEADER_ROW + 1)
     title = f"Ringkasan Realisasi Fisik dan Keuangan {base}"
-    title_rows(ws, title, summary, 7)
-    ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1)
-    print_setup(ws, summary, title, "1:2")
+    title_rows(sheet, title, summary, 7)
+    sheet.ws.freeze_panes(HEADER_ROW, 0)
+    print_setup(sheet, summary, title, (1, 2))

@@ -1,33 +1,26 @@
-"""How rekap.xlsx looks on screen and on paper: fonts, column widths, titles, page setup.
+"""How rekap.xlsx looks on screen and on paper: fonts, cell formats, value types, size estimates.
 
 The rekap is printed by the secretariat (LibreOffice or Excel) and filed with the report, so every
-sheet prints landscape on A4 with its header row repeated on each page, the report's mark (DRAF,
-FINAL, PRATINJAU) in the page header and 'Halaman x dari y' in the footer. Every string from data
-goes through xlsx_safe.write_cell (text, never a formula).
+sheet prints landscape on A4 with its header row repeated on each page (rekap_grid.print_setup).
+This module holds what that needs without a worksheet: the looks of cells as XlsxWriter format
+properties, the value a cell stores, and estimates of column widths and wrapped lines, computed a
+column at a time (a province's quarter has about 24,000 rows in each of its two big sheets).
 """
 
 from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Iterator, Mapping, Sequence
-from copy import copy
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import Cell, MergedCell
-from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
-from openpyxl.styles.cell_style import StyleArray
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.indexed_list import IndexedList
-from openpyxl.worksheet.page import PageMargins
-from openpyxl.worksheet.pagebreak import Break
-from openpyxl.worksheet.worksheet import Worksheet
+import numpy as np
+import pandas as pd
+from pandas.api.types import is_bool_dtype, is_integer_dtype, is_numeric_dtype
 
 from triwulan.tasks.core.fmt import plain
-from triwulan.tasks.core.xlsx_safe import write_cell
-from triwulan.tasks.publish.report import completeness_line, mark_of, waktu
+from triwulan.tasks.core.xlsx_safe import cell_text
 
 MONEY_FORMAT = "#,##0"
 PERCENT_FORMAT = "0.00"
@@ -35,30 +28,39 @@ PERCENT_FORMAT = "0.00"
 # widths and page breaks come out the same in Excel and LibreOffice (Calibri has no such twin on
 # a plain Linux, where LibreOffice fell back to a wider serif font).
 FONT_NAME = "Arial"
-BODY_FONT = Font(name=FONT_NAME, size=10)
-BOLD_FONT = Font(name=FONT_NAME, size=10, bold=True)
+
+
+class Font(NamedTuple):
+    """A font of the rekap (always Arial)."""
+
+    size: float = 10
+    bold: bool = False
+    italic: bool = False
+    color: str | None = None
+
+
+BODY_FONT = Font()
+BOLD_FONT = Font(bold=True)
 HEADER_FONT = BOLD_FONT
-TITLE_FONT = Font(name=FONT_NAME, bold=True, size=13, color="B91C1C")
-NOTE_FONT = Font(name=FONT_NAME, italic=True, size=9, color="6B7280")
-HEADER_FILL = PatternFill("solid", fgColor="E5E7EB")
-GROUP_FILL = PatternFill("solid", fgColor="F3F4F6")
-THIN = Side(style="thin", color="9CA3AF")
-GRID = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-TOP = Alignment(vertical="top")
-HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
+TITLE_FONT = Font(size=13, bold=True, color="#B91C1C")
+NOTE_FONT = Font(size=9, italic=True, color="#6B7280")
+HEADER_FILL = "#E5E7EB"
+GROUP_FILL = "#F3F4F6"
+GRID_COLOR = "#9CA3AF"  # thin lines around every table cell
+# The workbook's default font (its Normal style): column widths are counted in digits of it, so
+# with a Calibri that LibreOffice lacks, the page breaks (PAGE_WIDTH_UNITS) came out wrong. No
+# theme font scheme, or Excel would show the theme's Calibri instead.
+DEFAULT_FONT = {"font_name": FONT_NAME, "font_size": 10, "font_scheme": "none"}
 HEADER_ROW = 4  # rows 1-2: title and note, 3 blank, 4 header
-# A table cell's look is a named style registered once per workbook. Naming it per cell copies
-# one prepared style record; giving each cell Font/Border/Alignment objects hashed them per cell
-# (149 s for a province's 41,700 sub-kegiatan rows). The names show in Excel's cell styles.
-HEADER_STYLE = "Rekap Judul Kolom"
-STYLE_WORDS = {  # kind of column -> (word in the style's name, number format)
-    "money": ("Uang", MONEY_FORMAT),
-    "percent": ("Persen", PERCENT_FORMAT),
-    "count": ("Bilangan", "0"),
-    "number": ("Angka", "General"),
-    "auto": ("Angka", "General"),
-    "text": ("Teks", "General"),
-    "longtext": ("Teks", "General"),
+NUMBER_FORMATS = {  # kind of column -> number format (None: General)
+    "money": MONEY_FORMAT,
+    "percent": PERCENT_FORMAT,
+    "count": "0",
+    "number": None,
+    "auto": None,
+    "auto_money": MONEY_FORMAT,  # a figure of mixed kind that is rupiah (Perubahan)
+    "text": None,
+    "longtext": None,
 }
 WRAPPED_KINDS = {"text", "longtext"}
 Column = tuple[str, str, str]  # (key, header, kind)
@@ -84,6 +86,8 @@ WIDTHS = {
     "count": (4, 8),
     "auto": (8, 16),
 }
+DEFAULT_WIDTH = 8.43  # Excel's width of a column nobody sized
+PIXELS_PER_UNIT = 7  # of Arial 10's digits: a width of n units is stored as exactly n
 LINE_POINTS = 12.75  # height of one line of 10 pt text
 # Characters of wrapped 10 pt Arial text per column width unit, a little below what LibreOffice
 # fits (long words wrap early), so estimated heights never cut a line off. Bold text is wider.
@@ -92,178 +96,142 @@ BOLD_CHARS_PER_UNIT = 0.95
 HEADER_CHARS_PER_UNIT = 0.85  # a header word must fit whole: LibreOffice breaks it otherwise
 # Printable width of A4 landscape between the margins below, in Excel width units
 # (297 mm - 2 x 0.4 in = 276.7 mm = 1046 px at 96 dpi, about 7 px per width unit).
-MARGINS = PageMargins(left=0.4, right=0.4, top=0.75, bottom=0.6, header=0.3, footer=0.3)
+MARGINS = {"left": 0.4, "right": 0.4, "top": 0.75, "bottom": 0.6}
+HEADER_MARGIN = FOOTER_MARGIN = 0.3
 PAGE_WIDTH_UNITS = 140
-
-
-def use_body_font(wb: Workbook) -> None:
-    """Make Arial 10 the workbook's default font.
-
-    Column widths are counted in digits of the default font: with openpyxl's default Calibri, a
-    LibreOffice without Calibri measures them in a wider fallback font, and the page breaks
-    computed here (PAGE_WIDTH_UNITS) come out wrong. openpyxl has no public setter for this.
-    """
-    wb._fonts = IndexedList([BODY_FONT])
-    wb._named_styles["Normal"].font = BODY_FONT
-
-
-def cell_value(value: Any, kind: str) -> Any:
-    """The value as stored: int rupiah, float percentages/volumes, text; None stays empty."""
-    known = _PLAIN_KINDS.get(type(value))  # the common plain values, without plain()'s checks
-    if known is not None and kind in known:
-        return None if value != value else value  # NaN (float) is empty
-    if type(value) is str and kind in _TEXT_KINDS:
-        return value if value.strip() else None
-    value = plain(value)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if kind in {"money", "count"}:
-        return int(value)
-    if kind in {"percent", "number"}:
-        return float(value)
-    if kind == "auto" and isinstance(value, int | float) and not isinstance(value, bool):
-        return value
-    return str(value)
-
-
-# Plain values stored as they are for these kinds of column (the outcome cell_value's general
-# path gives them); anything else (numpy scalars, NaN in money, bool) takes that path.
-_PLAIN_KINDS: dict[type, frozenset[str]] = {
-    int: frozenset({"money", "count", "auto"}),
-    float: frozenset({"percent", "number", "auto"}),
-}
-_TEXT_KINDS = frozenset({"text", "longtext", "auto"})
+A4 = 9  # paper size code of Excel's page setup
 
 
 class Look(NamedTuple):
     """How a table cell looks: its column's kind, bold, the grey of a group row (E.81 program
-    and Jumlah), the indent of wrapped text. Same look, same named style."""
+    and Jumlah), the indent of wrapped text. One look, one shared XlsxWriter format."""
 
     kind: str
     bold: bool = False
     group: bool = False
     indent: int = 0
 
-    @property
-    def name(self) -> str:
-        """'Rekap Uang Tebal', 'Rekap Teks Menjorok 2', or HEADER_STYLE."""
+    def properties(self) -> dict[str, Any]:
+        """XlsxWriter format properties: thin grey grid, top-aligned, wrapped text."""
         if self.kind == "header":
-            return HEADER_STYLE
-        parts = ["Rekap", STYLE_WORDS[self.kind][0]]
-        parts += ["Tebal"] * self.bold + ["Kelompok"] * self.group
-        return " ".join([*parts, f"Menjorok {self.indent}"] if self.indent else parts)
-
-    def named_style(self) -> NamedStyle:
-        """A fresh NamedStyle: one is bound to the single workbook it is added to."""
-        if self.kind == "header":
-            return NamedStyle(
-                name=HEADER_STYLE,
-                font=HEADER_FONT,
-                fill=HEADER_FILL,
-                alignment=HEADER_ALIGN,
-                border=GRID,
-            )
-        wrapped = self.kind in WRAPPED_KINDS
-        return NamedStyle(
-            name=self.name,
-            font=BOLD_FONT if self.bold else BODY_FONT,
-            fill=GROUP_FILL if self.group else PatternFill(),
-            border=GRID,
-            alignment=Alignment(wrap_text=True, vertical="top", indent=self.indent)
-            if wrapped
-            else TOP,
-            number_format=STYLE_WORDS[self.kind][1],
-        )
+            return {
+                "bold": True,
+                "bg_color": HEADER_FILL,
+                "pattern": 1,
+                "text_wrap": True,
+                "align": "center",
+                "valign": "vcenter",
+                "border": 1,
+                "border_color": GRID_COLOR,
+            }
+        props: dict[str, Any] = {"border": 1, "border_color": GRID_COLOR, "valign": "top"}
+        if self.bold:
+            props["bold"] = True
+        if self.group:
+            props |= {"pattern": 1, "bg_color": GROUP_FILL}
+        if self.kind in WRAPPED_KINDS:
+            props["text_wrap"] = True
+            if self.indent:
+                props["indent"] = self.indent
+        if NUMBER_FORMATS[self.kind]:
+            props["num_format"] = NUMBER_FORMATS[self.kind]
+        return props
 
 
 HEADER_LOOK = Look("header")
 
 
-def use_styles(wb: Workbook, looks: Sequence[Look]) -> list[str]:
-    """The looks' style names, each registered once per workbook on first use."""
-    known = set(wb.named_styles)
-    names = []
-    for look in looks:
-        name = look.name
-        if name not in known:
-            wb.add_named_style(look.named_style())
-            known.add(name)
-        names.append(name)
-    return names
+def font_properties(font: Font) -> dict[str, Any]:
+    """XlsxWriter format properties of a sentence across columns (title, note, 'Belum ada')."""
+    props: dict[str, Any] = {"font_size": font.size, "text_wrap": True, "valign": "top"}
+    if font.bold:
+        props["bold"] = True
+    if font.italic:
+        props["italic"] = True
+    if font.color:
+        props["font_color"] = font.color
+    return props
 
 
-def _style_arrays(wb: Workbook, looks: Sequence[Look]) -> list[StyleArray]:
-    """The looks' registered style records, to copy into cells.
-
-    Copying the record is what `cell.style = name` does, minus openpyxl's search of the style
-    list by name on every cell (a list rebuilt per lookup: seconds at a province's size).
-    """
-    cache: dict[str, StyleArray] = wb.__dict__.setdefault("_rekap_style_arrays", {})
-    out = []
-    for look in looks:
-        array = cache.get(look.name)
-        if array is None:
-            (name,) = use_styles(wb, [look])
-            array = cache[name] = wb._named_styles[name].as_tuple()
-        out.append(array)
-    return out
+# --- values --------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=512)
-def _row_looks(
-    kinds: tuple[str, ...], bold: bool, group: bool, indents: tuple[int, ...]
-) -> tuple[Look, ...]:
-    return tuple(
-        Look(kind, bold, group, indent if kind in WRAPPED_KINDS else 0)
-        for kind, indent in zip(kinds, indents, strict=True)
-    )
+def cell_value(value: Any, kind: str) -> Any:
+    """The value as stored: int rupiah, float percentages/volumes, text; None stays empty (as do
+    NaN and infinities, which Excel cannot store)."""
+    known = _PLAIN_KINDS.get(type(value))  # the common plain values, without plain()'s checks
+    if known is not None and kind in known:
+        return None if value != value or value in _INFINITE else value  # NaN (float) is empty
+    if type(value) is str and kind in _TEXT_KINDS:
+        return value if value.strip() else None
+    value = plain(value)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, float) and not math.isfinite(value) and kind not in _WORD_KINDS:
+        return None
+    if kind in {"money", "count"}:
+        return int(value)
+    if kind in {"percent", "number"}:
+        return float(value)
+    if kind in _AUTO_KINDS and isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    return str(value)
 
 
-def write_row(
-    ws: Worksheet,
-    row: int,
-    values: Sequence[tuple[Any, str]],
-    bold: bool = False,
-    first_col: int = 1,
-    group: bool = False,
-    indents: Mapping[int, int] | None = None,
-) -> None:
-    """One table row with grid lines; text (unit text, file names, messages) is never a formula.
-
-    `group`: the grey of a group row; `indents`: column -> indent of its wrapped text."""
-    columns = range(first_col, first_col + len(values))
-    looks = _row_looks(
-        tuple(kind for _, kind in values),
-        bold,
-        group,
-        tuple((indents or {}).get(col, 0) for col in columns),
-    )
-    arrays = _style_arrays(ws.parent, looks)
-    for col, (value, kind), array in zip(columns, values, arrays, strict=True):
-        write_cell(ws, row, col, cell_value(value, kind))._style = copy(array)
+# Plain values stored as they are for these kinds of column (the outcome cell_value's general
+# path gives them); anything else (numpy scalars, NaN in money, bool) takes that path.
+_AUTO_KINDS = frozenset({"auto", "auto_money"})
+_PLAIN_KINDS: dict[type, frozenset[str]] = {
+    int: frozenset({"money", "count", *_AUTO_KINDS}),
+    float: frozenset({"percent", "number", *_AUTO_KINDS}),
+}
+_TEXT_KINDS = frozenset({"text", "longtext", *_AUTO_KINDS})
+_WORD_KINDS = frozenset({"text", "longtext"})  # keep 'inf' as the text it was
+_INFINITE = (math.inf, -math.inf)
 
 
-def write_header(ws: Worksheet, row: int, headers: Sequence[str], first_col: int = 1) -> None:
-    """Bold, grey, wrapped column headers."""
-    (name,) = use_styles(ws.parent, [HEADER_LOOK])
-    for col, text in enumerate(headers, start=first_col):
-        write_cell(ws, row, col, text).style = name
+def stored(value: Any, kind: str) -> Any:
+    """cell_value, with text made storable (xlsx_safe.cell_text: control characters removed,
+    length capped)."""
+    value = cell_value(value, kind)
+    return cell_text(value) if isinstance(value, str) else value
 
 
-def write_line(ws: Worksheet, row: int, text: str, span: int, font: Font = BODY_FONT) -> None:
-    """A sentence across `span` columns (merged, wrapped), e.g. 'Belum ada data IKU'."""
-    cell = write_cell(ws, row, 1, text)
-    cell.font = font
-    cell.alignment = Alignment(wrap_text=True, vertical="top")
-    if span > 1:
-        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=span)
-    width = sum(column_width(ws, c) for c in range(1, span + 1))
-    per_unit = CHARS_PER_UNIT * 10 / (font.sz or 10) * (0.9 if font.b else 1)
-    ws.row_dimensions[row].height = lines_of(text, width, per_unit) * (font.sz or 10) * 1.3 + 3
+def column_values(series: pd.Series, kind: str) -> list[Any]:
+    """`stored` over a whole column, a column at a time where pandas can: numbers from their
+    array, each distinct text once (names and codes recur on thousands of rows)."""
+    if kind in {"money", "count"} and is_integer_dtype(series) and not is_bool_dtype(series):
+        return series.to_numpy(dtype=object, na_value=None).tolist()
+    if kind in {"percent", "number"} and is_numeric_dtype(series) and not is_bool_dtype(series):
+        array = series.to_numpy(dtype=float, na_value=np.nan)
+        return np.where(np.isfinite(array), array, None).tolist()
+    if kind in WRAPPED_KINDS:
+        codes, uniques = pd.factorize(series.astype(object))
+        texts = np.array([stored(u, kind) for u in uniques] + [None], dtype=object)
+        return texts[codes].tolist()  # code -1 (missing) takes the None at the end
+    return [stored(v, kind) for v in series.to_numpy(dtype=object)]
 
 
-def column_width(ws: Worksheet, col: int) -> float:
-    return ws.column_dimensions[get_column_letter(col)].width or 8.43
+def table_values(
+    data: pd.DataFrame | Sequence[Mapping[str, Any]] | None, columns: Sequence[Column]
+) -> list[list[Any]]:
+    """The stored values of each column (by key; a missing key is an empty column) of a frame
+    or of records."""
+    if data is None or len(data) == 0:
+        return [[] for _ in columns]
+    if isinstance(data, pd.DataFrame):
+        empty = pd.Series([None] * len(data), index=data.index, dtype=object)
+        return [
+            column_values(data[key] if key in data.columns else empty, kind)
+            for key, _, kind in columns
+        ]
+    return [
+        column_values(pd.Series([row.get(key) for row in data], dtype=object), kind)
+        for key, _, kind in columns
+    ]
+
+
+# --- sizes ---------------------------------------------------------------------------------------
 
 
 def lines_of(text: str, width: float, per_unit: float = CHARS_PER_UNIT) -> int:
@@ -280,252 +248,68 @@ def _wrapped_lines(line: str, chars: int) -> int:
     return max(len(textwrap.wrap(line, chars, break_on_hyphens=False)), 1)
 
 
-def _one_line(text: str, width: float) -> bool:
-    """True when the text fits one line of the column even in bold: it cannot make its row
-    taller, so its cell's style need not be read."""
-    return len(text) < max(int(width * BOLD_CHARS_PER_UNIT) - 1, 4) and not any(
-        c in text for c in "\n\t"
+def column_lines(values: Sequence[Any], width: float, bold: np.ndarray | None) -> np.ndarray:
+    """Lines each text of a wrapped column takes (1 for an empty or number cell); `bold`: which
+    rows are bold (wider letters), None for none.
+
+    A text that fits one line even in bold is not wrapped at all; the others are wrapped once
+    per distinct text (and boldness).
+    """
+    texts = pd.Series(values, dtype=object)
+    lengths = texts.str.len()  # NaN for None and numbers
+    fits = max(int(width * BOLD_CHARS_PER_UNIT) - 1, 4)
+    longer = lengths.ge(fits) | texts.str.contains("[\n\t]", na=False, regex=True)
+    lines = np.ones(len(texts), dtype=np.int64)
+    if not longer.any():
+        return lines
+    bolds = np.zeros(len(texts), dtype=bool) if bold is None else np.asarray(bold, dtype=bool)
+    for is_bold in (False, True):
+        rows = longer.to_numpy() & (bolds == is_bold)
+        if not rows.any():
+            continue
+        per_unit = BOLD_CHARS_PER_UNIT if is_bold else CHARS_PER_UNIT
+        picked = texts[rows]
+        counts = {text: lines_of(text, width, per_unit) for text in picked.unique()}
+        lines[rows] = picked.map(counts).to_numpy(dtype=np.int64)
+    return lines
+
+
+def text_width(texts: Sequence[str]) -> int:
+    """Characters of the longest line among the texts (0 for none)."""
+    return max(map(len, "\n".join(texts).split("\n"))) if texts else 0
+
+
+def header_width(text: str, high: float) -> int:
+    """Width a header needs: its longest word whole (headers wrap between words, in bold)."""
+    words = text.split() or [""]
+    return min(math.ceil(max(len(w) for w in words) / HEADER_CHARS_PER_UNIT), high)
+
+
+def numbers_width(numbers: Sequence[float], percent: bool) -> int:
+    """Characters of the widest number as shown: '1,234,567' (#,##0 and General), '12.34' (0.00).
+
+    Integers and 0.00 percentages are as wide as the largest or the smallest of them; other
+    fractions are measured one by one."""
+    if not numbers:
+        return 0
+    if percent:
+        return max(len(f"{v:.2f}") for v in (max(numbers), min(numbers)))
+    integers = [v for v in numbers if type(v) is int or float(v).is_integer()]
+    fractions = {v for v in numbers if not (type(v) is int or float(v).is_integer())}
+    ends = (max(integers), min(integers)) if integers else ()
+    return max(
+        [len(f"{v:,.0f}") for v in ends] + [len(f"{v:,}") for v in fractions],
+        default=0,
     )
 
 
-def fit_row_heights(ws: Worksheet, first_row: int, last_col: int) -> None:
-    """Heights of the rows from `first_row` down, from their wrapped text.
-
-    LibreOffice does not recompute row heights of an xlsx on opening (nor does Excel reliably),
-    so a wrapped kendala would print over the next row; merged cells set their own height.
-    """
-    merged = {(r.min_row, r.min_col) for r in ws.merged_cells.ranges if r.max_col > r.min_col}
-    widths = [column_width(ws, col) for col in range(1, last_col + 1)]
-    looks = _LookCache()
-    for row, cells in _rows(ws, first_row, last_col):
-        lines = 1
-        for cell in cells:
-            value = cell._value
-            if not isinstance(value, str) or _one_line(value, widths[cell.column - 1]):
-                continue
-            if (row, cell.column) in merged:
-                continue
-            wrapped, bold = looks.wrap_and_bold(cell)
-            if not wrapped:
-                continue
-            per_unit = BOLD_CHARS_PER_UNIT if bold else CHARS_PER_UNIT
-            lines = max(lines, lines_of(value, widths[cell.column - 1], per_unit))
-        if lines > 1 and ws.row_dimensions[row].height is None:
-            ws.row_dimensions[row].height = lines * LINE_POINTS + 2
+def values_width(values: Sequence[Any], percent: bool) -> int:
+    """Characters of the widest cell of a column as shown (text: its longest line)."""
+    texts = [v for v in values if type(v) is str]
+    numbers = [v for v in values if v is not None and type(v) is not str]
+    return max(text_width(texts), numbers_width(numbers, percent))
 
 
-def _rows(ws: Worksheet, first_row: int, last_col: int) -> Iterator[tuple[int, list[Cell]]]:
-    """(row, its cells 1..last_col) from `first_row` to the last row, as ws.iter_rows gives
-    them (a missing cell is created, as there), without its per-cell overhead."""
-    cells = ws._cells
-    for row in range(first_row, ws.max_row + 1):
-        yield row, [cells.get((row, col)) or ws.cell(row, col) for col in range(1, last_col + 1)]
-
-
-class _LookCache:
-    """What rows need of a cell's style, read once per style record instead of once per cell
-    (each read through openpyxl builds a proxy or the list of style names)."""
-
-    def __init__(self) -> None:
-        self._wrap_bold: dict[tuple[int, int], tuple[bool, bool]] = {}
-        self._style_name: dict[int, str] = {}
-        self._number_format: dict[int, str] = {}
-
-    def wrap_and_bold(self, cell: Cell) -> tuple[bool, bool]:
-        key = (cell._style.alignmentId, cell._style.fontId)
-        found = self._wrap_bold.get(key)
-        if found is None:
-            wrapped = bool(cell.alignment and cell.alignment.wrap_text)
-            found = self._wrap_bold[key] = (wrapped, bool(cell.font and cell.font.b))
-        return found
-
-    def style_name(self, cell: Cell) -> str:
-        key = cell._style.xfId
-        found = self._style_name.get(key)
-        if found is None:
-            found = self._style_name[key] = cell.style
-        return found
-
-    def number_format(self, cell: Cell) -> str:
-        key = cell._style.numFmtId
-        found = self._number_format.get(key)
-        if found is None:
-            found = self._number_format[key] = cell.number_format
-        return found
-
-
-def title_rows(
-    ws: Worksheet, title: str, summary: Mapping[str, Any], span: int, note: str | None = None
-) -> None:
-    """Rows 1-2: 'DRAF — <title>' and the note (version, time, completeness), each merged across
-    `span` columns and wrapped so nothing is cut off on paper. Call after the column widths."""
-    word, mark_note = mark_of(summary)
-    write_line(ws, 1, f"{word} — {title}", span, TITLE_FONT)
-    if note is None:
-        note = (
-            f"{mark_note.split(' — ', 1)[1].capitalize()}. Versi {summary.get('version', '-')}, "
-            f"disusun {waktu(summary.get('generated_at'))}. "
-            f"{completeness_line(summary.get('counts') or {})}."
-        )
-    write_line(ws, 2, note, span, NOTE_FONT)
-
-
-def set_widths(
-    ws: Worksheet,
-    kinds: Sequence[str],
-    first_row: int,
-    overrides: Mapping[int, float] | None = None,
-) -> None:
-    """Column widths from the content at or below `first_row`, within the bounds of each
-    column's kind (WIDTHS). A header counts with its longest word (headers wrap between words);
-    a cell merged across columns (a group header, a sentence) does not count."""
-    overrides = overrides or {}
-    spanning = {(r.min_row, r.min_col) for r in ws.merged_cells.ranges if r.max_col > r.min_col}
-    highs = [WIDTHS[kind][1] for kind in kinds]
-    longest = [WIDTHS[kind][0] for kind in kinds]
-    looks = _LookCache()
-    rows = _rows(ws, first_row, len(kinds)) if kinds else []
-    for row, cells in rows:  # one pass over the rows, every column at once
-        for index, cell in enumerate(cells):
-            value = cell._value
-            if value is None or isinstance(cell, MergedCell) or (row, cell.column) in spanning:
-                continue
-            if isinstance(value, str) and looks.style_name(cell) == HEADER_STYLE:
-                # wraps between words; a bold word is wider
-                words = value.split() or [""]
-                length = min(
-                    math.ceil(max(len(w) for w in words) / HEADER_CHARS_PER_UNIT), highs[index]
-                )
-            else:
-                length = _display_length(value, looks.number_format(cell))
-            longest[index] = max(longest[index], length + 1)
-    for index, (most, high) in enumerate(zip(longest, highs, strict=True), start=1):
-        width = overrides.get(index, min(most, high))
-        ws.column_dimensions[get_column_letter(index)].width = width
-
-
-def _display_length(value: Any, number_format: str) -> int:
-    if isinstance(value, float) and number_format == PERCENT_FORMAT:
-        return len(f"{value:.2f}")
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return len(f"{value:,.0f}") if float(value).is_integer() else len(f"{value:,}")
-    return max(len(part) for part in str(value).split("\n"))
-
-
-def header_height(ws: Worksheet, row: int, last_col: int) -> None:
-    """Height of a wrapped header row: its tallest header (a merged header counts its span)."""
-    merged = {r.min_col: r for r in ws.merged_cells.ranges if r.min_row == row}
-    lines = 1
-    for col in range(1, last_col + 1):
-        value = ws.cell(row=row, column=col).value
-        if value is None:
-            continue
-        span = merged.get(col)
-        cols = range(col, (span.max_col if span else col) + 1)
-        rows = (span.max_row - span.min_row + 1) if span else 1
-        width = sum(column_width(ws, c) for c in cols)
-        lines = max(lines, math.ceil(lines_of(str(value), width, BOLD_CHARS_PER_UNIT) / rows))
-    ws.row_dimensions[row].height = lines * LINE_POINTS + 4
-
-
-def _header_text(text: str) -> str:
+def header_text(text: str) -> str:
     """Header/footer text with '&' doubled ('&' starts a code there)."""
     return text.replace("&", "&&")
-
-
-def print_setup(
-    ws: Worksheet,
-    summary: Mapping[str, Any],
-    title: str,
-    repeat_rows: str | None,
-    blocks: Sequence[tuple[int, int]] | None = None,
-    repeat_cols: tuple[int, int] | None = None,
-) -> None:
-    """A4 landscape, header rows repeated, the mark in the page header, 'Halaman &P dari &N'.
-
-    Without `blocks` a sheet is fitted to one page wide (pages only run downwards). A table too
-    wide for that at a readable size gives `blocks`: column ranges each printed one page wide,
-    with the identifying `repeat_cols` repeated on every page, at one scale that fits the widest
-    block (Excel ignores manual page breaks when fitting to pages).
-    """
-    setup = ws.page_setup
-    setup.orientation = "landscape"
-    setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_margins = MARGINS
-    if repeat_rows:
-        ws.print_title_rows = repeat_rows
-    if blocks:
-        repeated = (
-            sum(column_width(ws, c) for c in range(repeat_cols[0], repeat_cols[1] + 1))
-            if repeat_cols
-            else 0
-        )
-        widest = max(
-            repeated + sum(column_width(ws, c) for c in range(start, end + 1))
-            for start, end in blocks
-        )
-        setup.scale = max(10, min(100, math.floor(PAGE_WIDTH_UNITS * 100 / widest)))
-        ws.sheet_properties.pageSetUpPr.fitToPage = False
-        for _, end in blocks[:-1]:
-            ws.col_breaks.append(Break(id=end))
-        if repeat_cols:
-            first, last = (get_column_letter(c) for c in repeat_cols)
-            ws.print_title_cols = f"{first}:{last}"
-        last_col = blocks[-1][1]
-        ws.print_area = f"A1:{get_column_letter(last_col)}{max(ws.max_row, 1)}"
-    else:
-        setup.fitToWidth = 1
-        setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-    word, _ = mark_of(summary)
-    header = ws.oddHeader
-    header.left.text = _header_text(word)
-    header.left.font = f"{FONT_NAME},Bold"
-    header.left.color = "B91C1C"
-    header.left.size = 11
-    header.center.text = _header_text(title)
-    header.center.size = 9
-    header.right.text = _header_text(f"Versi {summary.get('version', '-')}")
-    header.right.size = 9
-    footer = ws.oddFooter
-    footer.left.text = _header_text(f"Disusun {waktu(summary.get('generated_at'))}")
-    footer.left.size = 8
-    footer.center.text = "Halaman &P dari &N"
-    footer.center.size = 9
-    footer.right.text = "&A"  # the sheet's name
-    footer.right.size = 8
-
-
-def table_sheet(
-    ws: Worksheet,
-    title: str,
-    summary: Mapping[str, Any],
-    columns: Sequence[Column],
-    rows: list[dict[str, Any]],
-    total: Mapping[str, Any] | None,
-    blocks: Sequence[tuple[int, int]] | None = None,
-    repeat_cols: tuple[int, int] | None = None,
-    widths: Mapping[int, float] | None = None,
-) -> None:
-    """Title rows, a frozen bold header, one row per record and an optional bold 'Jumlah' row;
-    printed landscape (see rekap_layout.print_setup for `blocks`)."""
-    write_header(ws, HEADER_ROW, [header for _, header, _ in columns])
-    row_no = HEADER_ROW
-    for record in rows:
-        row_no += 1
-        write_row(ws, row_no, [(record.get(key), kind) for key, _, kind in columns])
-    if rows:
-        ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(columns))}{row_no}"
-    if total is not None and rows:
-        row_no += 1
-        values = [(total.get(key), kind) for key, _, kind in columns]
-        values[0] = ("Jumlah", "text")
-        write_row(ws, row_no, values, bold=True)
-    set_widths(ws, [kind for _, _, kind in columns], HEADER_ROW, widths)
-    header_height(ws, HEADER_ROW, len(columns))
-    fit_row_heights(ws, HEADER_ROW + 1, len(columns))
-    # a sheet printed in page columns keeps its title within the repeated columns, so the title
-    # is whole on the first page of each page column
-    title_rows(ws, title, summary, repeat_cols[1] if blocks and repeat_cols else len(columns))
-    ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1)
-    print_setup(ws, summary, title, f"{HEADER_ROW}:{HEADER_ROW}", blocks, repeat_cols)

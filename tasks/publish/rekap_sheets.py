@@ -1,40 +1,31 @@
 """The rekap's sheets beyond the realisation tables: IKU, E.81, early warning and changes.
 
 Each is written only when the caller passes its data. A quarter a unit has not reported yet is
-an empty cell, never 0 (0 would read as 'reported nothing spent'). Text goes through
-xlsx_safe.write_cell via rekap_layout, so nothing a unit typed becomes a formula.
+an empty cell, never 0 (0 would read as 'reported nothing spent'). Text is written through
+rekap_grid (write_string after xlsx_safe.cell_text), so nothing a unit typed becomes a formula.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import groupby
 from typing import Any
 
 import pandas as pd
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
 from triwulan.tasks.core.fmt import STATUS_LABEL, plain, rupiah
 from triwulan.tasks.core.period import ROMAN, Period
 from triwulan.tasks.measure.compute import MONEY
+from triwulan.tasks.publish.rekap_grid import Sheet, print_setup, table_sheet, title_rows
 from triwulan.tasks.publish.rekap_layout import (
     BOLD_FONT,
     HEADER_ROW,
-    MONEY_FORMAT,
     NOTE_COLUMNS,
     SUB_KEGIATAN_COLUMNS,
     Column,
-    fit_row_heights,
-    header_height,
-    print_setup,
-    set_widths,
-    table_sheet,
-    title_rows,
-    write_header,
-    write_line,
-    write_row,
+    table_values,
 )
-from triwulan.tasks.publish.report import more_line, records
+from triwulan.tasks.publish.report import more_line
 from triwulan.tasks.publish.sections import iku_note
 
 NO_IKU = "Belum ada data IKU."
@@ -56,7 +47,7 @@ def _iku_note(row: Mapping[str, Any]) -> str | None:
 
 
 def iku_sheet(
-    ws: Worksheet,
+    sheet: Sheet,
     summary: Mapping[str, Any],
     period: Period,
     base: str,
@@ -82,7 +73,7 @@ def iku_sheet(
         ("keterangan", "Keterangan", "longtext"),
     ]
     if not iku:
-        _empty(ws, summary, title, NO_IKU, len(columns))
+        _empty(sheet, summary, title, NO_IKU, len(columns))
         return
     rows = [
         {
@@ -94,11 +85,11 @@ def iku_sheet(
         }
         for number, row in enumerate(iku, start=1)
     ]
-    table_sheet(ws, title, summary, columns, rows, None)
+    table_sheet(sheet, title, summary, columns, rows, None)
 
 
 def peringatan_sheet(
-    ws: Worksheet,
+    sheet: Sheet,
     summary: Mapping[str, Any],
     period: Period,
     base: str,
@@ -116,20 +107,19 @@ def peringatan_sheet(
         ("alasan", "Alasan Peringatan", "longtext"),
         *NOTE_COLUMNS,
     ]
-    rows = records(peringatan)
-    if not rows:
-        _empty(ws, summary, title, NO_WARNING, len(columns))
+    if peringatan is None or peringatan.empty:
+        _empty(sheet, summary, title, NO_WARNING, len(columns))
         return
-    table_sheet(ws, title, summary, columns, rows, None)
+    table_sheet(sheet, title, summary, columns, peringatan, None)
 
 
-def _empty(ws: Worksheet, summary: Mapping[str, Any], title: str, line: str, span: int) -> None:
+def _empty(sheet: Sheet, summary: Mapping[str, Any], title: str, line: str, span: int) -> None:
     """A sheet that says it has no data (rather than a sheet that is missing)."""
     for col in range(1, span + 1):
-        ws.column_dimensions[get_column_letter(col)].width = 12
-    write_line(ws, HEADER_ROW, line, span)
-    title_rows(ws, title, summary, span)
-    print_setup(ws, summary, title, None)
+        sheet.set_width(col, 12)
+    sheet.line(HEADER_ROW, line, span)
+    title_rows(sheet, title, summary, span)
+    print_setup(sheet, summary, title, None)
 
 
 def _change_value(value: Any) -> Any:
@@ -141,7 +131,7 @@ def _change_value(value: Any) -> Any:
 
 
 def perubahan_sheet(
-    ws: Worksheet, summary: Mapping[str, Any], base: str, perubahan: Mapping[str, Any]
+    sheet: Sheet, summary: Mapping[str, Any], base: str, perubahan: Mapping[str, Any]
 ) -> None:
     """What changed against the previous version: unit statuses, then figures per sub-kegiatan."""
     title = f"Perubahan dibanding Versi Sebelumnya — {base}"
@@ -151,11 +141,10 @@ def perubahan_sheet(
     units = list(perubahan.get("unit_berubah") or [])
     figures = list(perubahan.get("angka_berubah") or [])
     row = HEADER_ROW
-    set_widths(ws, kinds, HEADER_ROW + 1, overrides={1: 18, 2: 22})  # before the merged lines
+    sheet.set_widths(kinds, HEADER_ROW + 1, overrides={1: 18, 2: 22})  # before the merged lines
     before, after = plain(perubahan.get("total_sebelum")), plain(perubahan.get("total_sesudah"))
     if before is not None and after is not None and before != after:
-        write_line(
-            ws,
+        sheet.line(
             row,
             f"Realisasi keuangan kecamatan: {rupiah(before)} pada versi {versi or '-'}, "
             f"{rupiah(after)} pada versi ini (selisih {rupiah(int(after) - int(before))}).",
@@ -165,38 +154,26 @@ def perubahan_sheet(
     iku = list(perubahan.get("iku_berubah") or [])
     texts = int(plain(perubahan.get("keterangan_berubah")) or 0)
     if not units and not figures and not iku and not texts:
-        write_line(ws, row, f"Tidak ada perubahan dibanding versi {versi or '-'}.", span)
+        sheet.line(row, f"Tidak ada perubahan dibanding versi {versi or '-'}.", span)
     headers: list[int] = []
     if iku:
-        write_line(
-            ws, row, f"Capaian IKU yang berubah dibanding versi {versi or '-'}", 2, BOLD_FONT
-        )
+        sheet.line(row, f"Capaian IKU yang berubah dibanding versi {versi or '-'}", 2, BOLD_FONT)
         row += 1
-        write_header(ws, row, ["Indikator", "Angka", "Sebelum", "Sesudah"])
+        sheet.header(row, ["Indikator", "Angka", "Sebelum", "Sesudah"])
         headers.append(row)
-        for item in iku:
-            row += 1
-            write_row(
-                ws,
-                row,
-                [
-                    (item.get("nama"), "longtext"),
-                    (item.get("judul"), "text"),
-                    (item.get("sebelum"), "auto"),
-                    (item.get("sesudah"), "auto"),
-                ],
-            )
+        row = sheet.table(
+            row + 1,
+            [[item.get(key) for item in iku] for key in ("nama", "judul", "sebelum", "sesudah")],
+            ["longtext", "text", "auto", "auto"],
+        )
         row += 2
     if texts:
-        write_line(ws, row, f"Kendala atau tindak lanjut berubah pada {texts} sub kegiatan.", span)
+        sheet.line(row, f"Kendala atau tindak lanjut berubah pada {texts} sub kegiatan.", span)
         row += 2
     if units:
-        write_line(
-            ws, row, f"Status unit yang berubah dibanding versi {versi or '-'}", 2, BOLD_FONT
-        )
+        sheet.line(row, f"Status unit yang berubah dibanding versi {versi or '-'}", 2, BOLD_FONT)
         row += 1
-        write_header(
-            ws,
+        sheet.header(
             row,
             [
                 "Kode Unit",
@@ -208,26 +185,23 @@ def perubahan_sheet(
             ],
         )
         headers.append(row)
-        for item in units:
-            row += 1
-            write_row(
-                ws,
-                row,
-                [
-                    (item.get("unit"), "text"),
-                    (item.get("nama"), "text"),
-                    (_change_value(item.get("sebelum")), "longtext"),
-                    (_change_value(item.get("sesudah")), "text"),
-                    (item.get("rupiah_sebelum"), "money"),
-                    (item.get("rupiah_sesudah"), "money"),
-                ],
-            )
+        row = sheet.table(
+            row + 1,
+            [
+                [item.get("unit") for item in units],
+                [item.get("nama") for item in units],
+                [_change_value(item.get("sebelum")) for item in units],
+                [_change_value(item.get("sesudah")) for item in units],
+                [item.get("rupiah_sebelum") for item in units],
+                [item.get("rupiah_sesudah") for item in units],
+            ],
+            ["text", "text", "longtext", "text", "money", "money"],
+        )
         row += 2
     if figures:
-        write_line(ws, row, f"Angka yang berubah dibanding versi {versi or '-'}", 2, BOLD_FONT)
+        sheet.line(row, f"Angka yang berubah dibanding versi {versi or '-'}", 2, BOLD_FONT)
         row += 1
-        write_header(
-            ws,
+        sheet.header(
             row,
             [
                 "Unit",
@@ -240,34 +214,33 @@ def perubahan_sheet(
             ],
         )
         headers.append(row)
-        for item in figures:
-            row += 1
-            write_row(
-                ws,
-                row,
+        # a run of rupiah figures shows its before and after as rupiah
+        for money, run in groupby(figures, key=lambda item: item.get("kolom") in MONEY):
+            items = list(run)
+            figure = "auto_money" if money else "auto"
+            row = sheet.table(
+                row + 1,
                 [
-                    (item.get("nama_unit") or item.get("unit"), "text"),
-                    (item.get("kode_sub_kegiatan"), "text"),
-                    (item.get("nama_sub_kegiatan"), "longtext"),
-                    (item.get("judul") or item.get("kolom"), "text"),
-                    (_change_value(item.get("sebelum")), "auto"),
-                    (_change_value(item.get("sesudah")), "auto"),
-                    (item.get("selisih_rupiah"), "money"),
+                    [item.get("nama_unit") or item.get("unit") for item in items],
+                    [item.get("kode_sub_kegiatan") for item in items],
+                    [item.get("nama_sub_kegiatan") for item in items],
+                    [item.get("judul") or item.get("kolom") for item in items],
+                    [_change_value(item.get("sebelum")) for item in items],
+                    [_change_value(item.get("sesudah")) for item in items],
+                    [item.get("selisih_rupiah") for item in items],
                 ],
+                ["text", "text", "longtext", "text", figure, figure, "money"],
             )
-            if item.get("kolom") in MONEY:
-                for col in (5, 6):
-                    ws.cell(row=row, column=col).number_format = MONEY_FORMAT
         more = int(plain(perubahan.get("angka_lainnya")) or 0)
         if more:
             row += 1
-            write_line(ws, row, more_line(more, "angka berubah"), span)
-    set_widths(ws, kinds, HEADER_ROW + 1, overrides={1: 18, 2: 22})
+            sheet.line(row, more_line(more, "angka berubah"), span)
+    sheet.set_widths(kinds, HEADER_ROW + 1, overrides={1: 18, 2: 22})
     for header in headers:
-        header_height(ws, header, span)
-    fit_row_heights(ws, HEADER_ROW + 1, span)
-    title_rows(ws, title, summary, span)
-    print_setup(ws, summary, title, "1:2")
+        sheet.header_height(header)
+    sheet.fit_row_heights(HEADER_ROW + 1)
+    title_rows(sheet, title, summary, span)
+    print_setup(sheet, summary, title, (1, 2))
 
 
 # --- E.81 ----------------------------------------------------------------------------------------
@@ -305,26 +278,30 @@ def _e81_layout(period: Period) -> tuple[list[tuple[str, list[Column]]], list[Co
     return groups, [column for _, columns in groups for column in columns]
 
 
-def _e81_header(ws: Worksheet, groups: list[tuple[str, list[Column]]]) -> None:
+def _e81_header(sheet: Sheet, groups: list[tuple[str, list[Column]]]) -> None:
     """Row 4: group titles (merged over K and Rp); row 5: K / Rp; single columns span both."""
     col = 1
     top, bottom = HEADER_ROW, HEADER_ROW + 1
     for label, columns in groups:
-        write_header(ws, top, [label], first_col=col)
         if len(columns) == 1:
-            write_header(ws, bottom, [""], first_col=col)
-            ws.merge_cells(start_row=top, start_column=col, end_row=bottom, end_column=col)
+            sheet.header_span(top, col, label, bottom, col)
         else:
-            write_header(ws, top, [""] * (len(columns) - 1), first_col=col + 1)
-            write_header(ws, bottom, [header for _, header, _ in columns], first_col=col)
-            ws.merge_cells(
-                start_row=top, start_column=col, end_row=top, end_column=col + len(columns) - 1
-            )
+            sheet.header_span(top, col, label, top, col + len(columns) - 1)
+            sheet.header(bottom, [header for _, header, _ in columns], first_col=col)
         col += len(columns)
 
 
+def _plain_list(series: pd.Series) -> list[Any]:
+    """The column's values with NaN/NA as None."""
+    missing = series.isna().to_numpy()
+    return [
+        None if gone else value
+        for value, gone in zip(series.to_numpy(dtype=object), missing, strict=True)
+    ]
+
+
 def e81_sheet(
-    ws: Worksheet, summary: Mapping[str, Any], period: Period, base: str, e81: pd.DataFrame
+    sheet: Sheet, summary: Mapping[str, Any], period: Period, base: str, e81: pd.DataFrame
 ) -> None:
     """Renja evaluation form E.81 (Permendagri 86/2017): program, kegiatan and sub-kegiatan rows
     with target K/Rp, realisation per quarter, to date, capaian, predikat and notes.
@@ -334,41 +311,42 @@ def e81_sheet(
     """
     title = f"Evaluasi Hasil Renja (Form E.81) s.d. {period.roman} — {base}"
     groups, columns = _e81_layout(period)
-    rows = records(e81)
-    if not rows:
-        _empty(ws, summary, title, NO_E81, 12)
+    if e81 is None or e81.empty:
+        _empty(sheet, summary, title, NO_E81, 12)
         return
-    _e81_header(ws, groups)
-    row_no = E81_FIRST_ROW - 1
-    uraian_col = 2
-    for record in rows:
-        row_no += 1
-        tingkat = str(record.get("tingkat") or "")
-        if tingkat == "sub_kegiatan" and record.get("nama_unit"):
-            # the same sub-kegiatan runs in several units: name the unit where the row is read
-            record = {**record, "uraian": f"{record.get('uraian')}\n({record['nama_unit']})"}
-        write_row(
-            ws,
-            row_no,
-            [(record.get(key), kind) for key, _, kind in columns],
-            bold=tingkat in BOLD_LEVELS,
-            group=tingkat in GROUP_LEVELS,
-            indents={uraian_col: INDENT.get(tingkat, 0)},
-        )
+    _e81_header(sheet, groups)
+    levels = [str(t or "") for t in _plain_list(e81["tingkat"])]
+    units = _plain_list(e81["nama_unit"]) if "nama_unit" in e81.columns else [None] * len(e81)
+    uraian = _plain_list(e81["uraian"]) if "uraian" in e81.columns else [None] * len(e81)
+    # the same sub-kegiatan runs in several units: name the unit where the row is read
+    uraian = [
+        f"{text}\n({unit})" if level == "sub_kegiatan" and unit else text
+        for text, unit, level in zip(uraian, units, levels, strict=True)
+    ]
+    frame = e81.assign(uraian=pd.Series(uraian, index=e81.index, dtype=object))
     kinds = [kind for _, _, kind in columns]
-    set_widths(ws, kinds, HEADER_ROW, overrides={1: 18, 2: 28, 3: 24})
+    row_no = sheet.table(
+        E81_FIRST_ROW,
+        table_values(frame, columns),
+        kinds,
+        bold=[level in BOLD_LEVELS for level in levels],
+        group=[level in GROUP_LEVELS for level in levels],
+        indents={2: [INDENT.get(level, 0) for level in levels]},  # the uraian
+        raw=False,
+    )
+    sheet.set_widths(kinds, HEADER_ROW, overrides={1: 18, 2: 28, 3: 24})
     for row in (HEADER_ROW, HEADER_ROW + 1):
-        header_height(ws, row, len(columns))
-    fit_row_heights(ws, E81_FIRST_ROW, len(columns))
-    ws.auto_filter.ref = f"A{HEADER_ROW + 1}:{get_column_letter(len(columns))}{row_no}"
+        sheet.header_height(row)
+    sheet.fit_row_heights(E81_FIRST_ROW)
+    sheet.ws.autofilter(HEADER_ROW, 0, row_no - 1, len(columns) - 1)
     first_block_end = 4 + 2 * 5  # kode..satuan, target and four quarters (K, Rp)
-    title_rows(ws, title, summary, 2)  # within the repeated columns: whole on every page column
-    ws.freeze_panes = ws.cell(row=E81_FIRST_ROW, column=3)
+    title_rows(sheet, title, summary, 2)  # within the repeated columns: whole on every page column
+    sheet.ws.freeze_panes(E81_FIRST_ROW - 1, 2)
     print_setup(
-        ws,
+        sheet,
         summary,
         title,
-        f"{HEADER_ROW}:{HEADER_ROW + 1}",
+        (HEADER_ROW, HEADER_ROW + 1),
         blocks=[(3, first_block_end), (first_block_end + 1, len(columns))],
         repeat_cols=(1, 2),
     )

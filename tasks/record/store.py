@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
-from triwulan.tasks.core.files import copy_regular
+from triwulan.tasks.core.files import WHOLE_MAX, store_regular
 
 metadata = MetaData()
 
@@ -104,42 +104,46 @@ class RawKeeper:
     A province's quarter has thousands of files: one commit per file cost most of collecting.
     `keep` copies a file into the store (the bytes are safe on disk at once); `commit` records
     every new file in `berkas` in one transaction. A file kept but not yet committed when a run
-    dies is recorded by the next run that receives it (its content name is the same).
+    dies is recorded by the next run that receives it (its content name is the same, and `keep`
+    puts every file it is given in `pending`, whether its bytes were there already or not).
+    `limit`: files up to this size (the configured size limit) are read in one go.
     """
 
-    def __init__(self, engine: Engine, raw_dir: Path) -> None:
-        self.engine, self.raw_dir = engine, raw_dir
+    def __init__(self, engine: Engine, raw_dir: Path, limit: int = WHOLE_MAX) -> None:
+        self.engine, self.raw_dir, self.limit = engine, raw_dir, limit
         self.pending: dict[str, dict[str, object]] = {}
         raw_dir.mkdir(parents=True, exist_ok=True)
 
     def keep(self, path: Path) -> str:
-        """Copy a received file into the raw store once; return its sha256.
+        """Keep a received file in the raw store once; return its sha256.
 
-        Hashed while copying, so the kept bytes are exactly the hashed ones even when the file
-        in the inbox changes meanwhile (a unit still copying it). Only a regular file is copied
-        (copy_regular): a symlink, FIFO or device would put someone else's bytes in the store
+        Hashed from the bytes that are kept, so they are exactly the hashed ones even when the
+        file in the inbox changes meanwhile (a unit still copying it); bytes already in the
+        store are not written again, but still read and hashed. Only a regular file is read
+        (store_regular): a symlink, FIFO or device would put someone else's bytes in the store
         and in the unit's feedback mail. OSError (NotRegularFile included) propagates: the
-        caller turns it into a problem of that file.
+        caller turns it into a problem of that file, or into a failed run when it names the
+        store's folder (disk full).
         """
-        sha, tmp, size = copy_regular(path, self.raw_dir)
-        target = raw_path(self.raw_dir, sha, path.suffix)
-        if target.exists():
-            tmp.unlink()
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp.replace(target)
-            target.chmod(0o444)
-        self.pending.setdefault(
-            sha,
-            {
+        return self.keep_file(path)[0]
+
+    def keep_file(self, path: Path) -> tuple[str, Path]:
+        """`keep`, and where the store keeps the bytes (raw_path under `raw_dir`)."""
+        suffix = path.suffix
+        raw_dir = self.raw_dir
+        stored = store_regular(
+            path, raw_dir, lambda sha: raw_path(raw_dir, sha, suffix), self.limit
+        )
+        sha = stored.sha256
+        if sha not in self.pending:
+            self.pending[sha] = {
                 "sha256": sha,
                 "nama_berkas": path.name,
-                "ukuran": size,
-                "lokasi": str(target),
+                "ukuran": stored.size,
+                "lokasi": str(stored.path),
                 "diterima_pada": now(),
-            },
-        )
-        return sha
+            }
+        return sha, stored.path
 
     def commit(self) -> None:
         """Record every file kept since the last commit that the store did not know yet."""

@@ -20,13 +20,12 @@ import os
 import re
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
-from email.headerregistry import BaseHeader, UnstructuredHeader
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
-from email.policy import Policy
 from email.utils import formataddr, formatdate, getaddresses, make_msgid
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from triwulan.tasks.core.files import write_atomic
 from triwulan.tasks.core.fmt import WIB, strip_newlines
 from triwulan.tasks.core.smtp_settings import SmtpConfig, looks_like_address
 from triwulan.tasks.record.ledger import JsonLedger, Ledger
+from triwulan.tasks.send import eml
 from triwulan.tasks.send.smtp import (  # re-exported: callers import these from here
     DeliveryResult,
     Mail,
@@ -116,6 +116,7 @@ def _deliver_all(
 
     results: list[DeliveryResult] = []
     archived: list[Path] = []
+    build = _Builder(mails, config)
     for mail in mails:
         eml_path = outbox / _eml_name(mail.key)
         group = _group(mail.key)
@@ -134,8 +135,7 @@ def _deliver_all(
             continue
 
         try:
-            message = _build_message(mail, config)
-            data = message.as_bytes(policy=SMTP_POLICY)
+            data, message_id = build(mail)
             if config is None:
                 _write_whole(eml_path, data)
             else:
@@ -151,7 +151,8 @@ def _deliver_all(
             archived.append(eml_path)
             continue
 
-        result = _send_with_retries(mail, message, config, eml_path, attempts, backoff_s, deadline)
+        # The archived bytes themselves go to the server.
+        result = _send_with_retries(mail, data, config, eml_path, attempts, backoff_s, deadline)
         if result.status in ("terkirim", "unknown"):
             if result.status == "unknown":
                 result = _with_note(result, book.unknown_advice(mail.key))
@@ -162,7 +163,7 @@ def _deliver_all(
                 "urutan": order,  # the group's latest is the highest number
                 "waktu": datetime.now(WIB).isoformat(timespec="seconds"),
                 "eml": os.path.relpath(eml_path, ledger_path.parent),
-                "message_id": str(message["Message-ID"]),
+                "message_id": message_id,
                 "kepada": [*mail.to, *mail.cc],
             }
             try:
@@ -188,16 +189,31 @@ def _deliver_all(
 
 def _write_whole(path: Path, data: bytes) -> None:
     """Write-then-rename without a flush of its own: never a half-written file under the name;
-    _make_durable flushes the whole batch."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    _make_durable flushes the whole batch.
+
+    The temporary name is derived from the file's and this process's: one create, no random
+    names to try. Should it exist (a crashed run of a process with the same id, another
+    thread), a random name is taken instead.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o644)
+    except FileExistsError:
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb", buffering=0) as handle:
+            view = memoryview(data)
+            while view:
+                view = view[handle.write(view) :]
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+_O_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
 
 
 def _make_durable(paths: list[Path]) -> dict[Path, OSError]:
@@ -272,48 +288,53 @@ def _with_note(result: DeliveryResult, note: str) -> DeliveryResult:
 # --- the .eml archive ----------------------------------------------------------------------
 
 
-class _Subject(UnstructuredHeader, BaseHeader):
-    """A subject written on one line (RFC 5322 allows 998 characters).
+class _Builder:
+    """The archived bytes of each mail of one deliver() call (see tasks/send/eml.py), with what
+    is the same for every mail worked out once: From, X-Unsent, the MIME part headers."""
 
-    Python's folder breaks a line before an encoded word (the '—' of every subject) but keeps the
-    space before the break too, so the reader's subject said 'TW I 2024  — Kelurahan …'.
-    """
-
-    def fold(self, *, policy: Policy) -> str:
-        folded = super().fold(policy=policy.clone(max_line_length=0))
-        return folded if len(folded) <= 998 else super().fold(policy=policy)
-
-
-def _build_message(mail: Mail, config: SmtpConfig | None) -> EmailMessage:
-    """The complete message as archived; yagmail sends exactly this (see _Yagmail.prepare_send)."""
-    name, address = (config.sender_name, config.mail_from) if config else OFFLINE_FROM
-    message = EmailMessage()
-    message["From"] = formataddr((name, address)) if name else address
-    message["To"] = ", ".join(mail.to)
-    if mail.cc:
-        message["Cc"] = ", ".join(mail.cc)
-    message["Subject"] = _Subject("Subject", mail.subject)
-    message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = _message_id(mail.key, address)
-    message["X-Triwulan-Key"] = mail.key
-    if config is None:
-        # Outlook opens such an .eml as a draft ready to send from the user's own account.
-        message["X-Unsent"] = "1"
-    message.set_content(mail.text)
-    message.add_alternative(strip_newlines(mail.html), subtype="html")
-    if mail.inline:
-        html = message.get_payload()[1]
-        for path in mail.inline:
-            html.add_related(path.read_bytes(), "image", "png", cid=f"<{path.stem}>")
-    for path in mail.attachments:
-        ctype, encoding = mimetypes.guess_type(path.name)
-        if ctype is None or encoding is not None:
-            ctype = "application/octet-stream"
-        maintype, subtype = ctype.split("/", 1)
-        message.add_attachment(
-            path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name
+    def __init__(self, mails: list[Mail], config: SmtpConfig | None) -> None:
+        name, self.address = (config.sender_name, config.mail_from) if config else OFFLINE_FROM
+        self.sender = eml.stdlib_header(
+            "From", formataddr((name, self.address)) if name else self.address
         )
-    return message
+        # Outlook opens an .eml with X-Unsent as a draft ready to send from the user's account.
+        self.unsent = [b"X-Unsent: 1\r\n"] if config is None else []
+        # What goes to a server is 7bit (an 8bit body would need BODY=8BITMIME); the archive
+        # of an offline run keeps the choice EmailMessage makes.
+        self.allow_8bit = config is None
+        counts = Counter(p for mail in mails for p in {*mail.attachments, *mail.inline})
+        self.parts = eml.Parts({path for path, n in counts.items() if n > 1})
+
+    def __call__(self, mail: Mail) -> tuple[bytes, str]:
+        """(the .eml bytes, its Message-ID); SMTP sends exactly these bytes."""
+        message_id = _message_id(mail.key, self.address)
+        head = [self.sender, eml.addresses("To", mail.to)]
+        if mail.cc:
+            head.append(eml.addresses("Cc", mail.cc))
+        head += [
+            eml.subject(mail.subject),
+            self.parts.line("Date", formatdate(localtime=True)),
+            eml.message_id("Message-ID", message_id),
+            eml.unstructured("X-Triwulan-Key", mail.key),
+            *self.unsent,
+            eml.MIME_VERSION,
+        ]
+        html = mail.html
+        # strip_newlines of a text without line breaks is its strip(): the builders' html
+        # is stripped already, and the regex costs as much as the rest of the mail.
+        html = html.strip() if "\n" not in html and "\r" not in html else strip_newlines(html)
+        files = [(path, *_content_type(path)) for path in mail.attachments]
+        data = eml.render(mail, head, html, files, self.parts, allow_8bit=self.allow_8bit)
+        return data, message_id
+
+
+def _content_type(path: Path) -> tuple[str, str]:
+    """(maintype, subtype) of an attachment, by its name; unknown or compressed: octet-stream."""
+    ctype, encoding = mimetypes.guess_type(path.name)
+    if ctype is None or encoding is not None:
+        ctype = "application/octet-stream"
+    maintype, subtype = ctype.split("/", 1)
+    return maintype, subtype
 
 
 def _message_id(key: str, address: str) -> str:

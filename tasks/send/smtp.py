@@ -183,22 +183,22 @@ def _client(config: SmtpConfig, deadline: float) -> _Yagmail:
 
 
 def _send_once(
-    mail: Mail, message: EmailMessage, config: SmtpConfig, deadline: float
+    mail: Mail, message: bytes | EmailMessage, config: SmtpConfig, deadline: float
 ) -> dict[str, Any]:
     """One connection, one transaction, no retry; returns the recipients the server refused.
 
     Raises _MaybeDelivered when the content went out completely and no answer came back.
-    The exact message kept as .eml is sent (yagmail's own MIME would put the HTML source in
-    the text/plain part and leave text attachments without a disposition).
+    The exact bytes kept as .eml are sent (yagmail's own MIME would put the HTML source in
+    the text/plain part and leave text attachments without a disposition); kirim-ulang passes
+    the archived message with fresh headers.
     """
+    content = message if isinstance(message, bytes) else message.as_string()
     client = _client(config, deadline)
     try:
         client.login()  # connect, STARTTLS and AUTH through yagmail, once
         connection = client.smtp
         try:
-            refused = connection.sendmail(
-                config.mail_from, [*mail.to, *mail.cc], message.as_string()
-            )
+            refused = connection.sendmail(config.mail_from, [*mail.to, *mail.cc], content)
         except Exception as exc:
             if connection.content_sent and not _is_definite_refusal(exc):
                 raise _MaybeDelivered() from exc
@@ -220,7 +220,7 @@ def _is_definite_refusal(exc: BaseException) -> bool:
 
 def _send_with_retries(
     mail: Mail,
-    message: EmailMessage,
+    message: bytes | EmailMessage,
     config: SmtpConfig,
     eml_path: Path,
     attempts: int,

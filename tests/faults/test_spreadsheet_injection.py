@@ -17,6 +17,7 @@ from xml.etree import ElementTree
 import openpyxl
 import pandas as pd
 import pytest
+from openpyxl.utils.escape import unescape
 
 from tests.tasks.publish.test_report import make_detail, make_levels, make_summary
 from triwulan.tasks.check.validate import validate_quarter
@@ -69,6 +70,12 @@ def formulas(path: Path) -> list[str]:
     return [f.text or "" for root in sheet_xml(path).values() for f in root.iter(f"{NS}f")]
 
 
+def as_excel_reads(text: str) -> str:
+    """OOXML text as Excel reads it: a control character may be stored as _xHHHH_ (XlsxWriter
+    stores a carriage return as _x000D_), which openpyxl leaves as it stands."""
+    return unescape(text)
+
+
 def string_cells(path: Path) -> list[str]:
     """Every cell stored as text (inline or shared string), as Excel reads it."""
     shared = shared_strings(path)
@@ -80,7 +87,7 @@ def string_cells(path: Path) -> list[str]:
                 texts.append("".join(t.text or "" for t in cell.iter(f"{NS}t")))
             elif kind == "s":
                 texts.append(shared[int(cell.find(f"{NS}v").text)])
-    return texts
+    return [as_excel_reads(text) for text in texts]
 
 
 def assert_text_not_formula(path: Path, texts: list[str]) -> None:
@@ -97,7 +104,9 @@ def assert_text_not_formula(path: Path, texts: list[str]) -> None:
     ]
     for text in texts:
         assert text in stored, text
-        matching = [c for c in cells if c.value == text]
+        matching = [
+            c for c in cells if isinstance(c.value, str) and as_excel_reads(c.value) == text
+        ]
         assert matching, text
         assert all(c.data_type == "s" for c in matching), text
 
@@ -151,7 +160,9 @@ def test_rekap_writes_unit_text_and_file_names_as_text(tmp_path: Path) -> None:
     ws = openpyxl.load_workbook(path)["Per Sub Kegiatan"]
     header = [c.value for c in ws[4]]
     kendala = header.index("Kendala/Permasalahan") + 1
-    values = {ws.cell(row=r, column=kendala).value for r in range(5, 5 + len(detail))}
+    values = {
+        as_excel_reads(ws.cell(row=r, column=kendala).value) for r in range(5, 5 + len(detail))
+    }
     assert values == set(detail["kendala"])
 
 
