@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.browser import browser  # noqa: F401
 from tests.postgres import postgres_url  # noqa: F401
 from tests.smtp_server import smtp_server  # noqa: F401
 

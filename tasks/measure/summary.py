@@ -11,7 +11,7 @@ import pandas as pd
 
 from triwulan.tasks.core.fmt import WIB, plain
 from triwulan.tasks.core.period import ROMAN, Period
-from triwulan.tasks.core.reference import Reference
+from triwulan.tasks.core.reference import Reference, plan_for_quarter
 from triwulan.tasks.measure.compute import totals, unit_totals
 
 
@@ -82,7 +82,16 @@ def build_summary(
         "units": units,
         "unreadable_files": file_problems,
         "totals": totals(detail, ref.predikat),
+        # the pagu of every unit of the reference in force this quarter: the percentages above
+        # are of the units counted, and a reader must see what a left-out unit takes away
+        "pagu_semua_unit": full_pagu(ref, period),
     }
+
+
+def full_pagu(ref: Reference, period: Period) -> int:
+    """The pagu of all units (anggaran in force in the quarter), exact rupiah."""
+    pagu = plan_for_quarter(ref, period.triwulan)["pagu"].dropna()
+    return int(pagu.astype("int64").sum())
 
 
 def write_detail(folder: Path, detail: pd.DataFrame) -> Path:

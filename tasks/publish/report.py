@@ -69,6 +69,10 @@ def mark_of(summary: Mapping[str, Any]) -> tuple[str, str]:
 
 
 REASON_MAX = 140
+# The first screen of the mail and the laporan names the units left out of the figures with their
+# whole first reason (rule messages are under 300 characters; only typed text could be longer).
+FIRST_SCREEN_UNITS = 5
+WHOLE_REASON_MAX = 400
 ERRORS_TITLE = "Kesalahan yang harus diperbaiki"
 WARNINGS_TITLE = "Peringatan (tidak menyebabkan penolakan)"
 # How many problems a mail or report lists, whatever the input, so a mail stays well under 2 MB.
@@ -237,21 +241,22 @@ def status_text(unit: Mapping[str, Any]) -> str:
     return f"{label} — {note}" if note else label
 
 
-def _first_problem(problems: list[dict[str, Any]]) -> str:
+def _first_problem(problems: list[dict[str, Any]], limit: int = REASON_MAX) -> str:
     """'baris 5: message' (no trailing full stop, so it can be followed by '; …')."""
     first = problems[0]
-    message = _shorten(str(first.get("message") or "")).strip()
+    message = _shorten(str(first.get("message") or ""), limit).strip()
     if message.endswith(".") and not message.endswith(".."):
         message = message[:-1]
     row = _baris(first.get("row"))
     return f"baris {row}: {message}" if row != "-" else message
 
 
-def unit_reason(unit: Mapping[str, Any]) -> str:
+def unit_reason(unit: Mapping[str, Any], limit: int = REASON_MAX) -> str:
     """Short Indonesian detail of a unit's status ('' when there is nothing to add).
 
     Rejected: its errors ('2 kesalahan pada berkas X, antara lain baris 5: …'); any unit: the
-    number of warnings. The status itself comes from status_text.
+    number of warnings. The status itself comes from status_text. `limit`: characters kept of
+    the first error's message (WHOLE_REASON_MAX on the first screen).
     """
     errors, warnings = split_problems(unit.get("problems"))
     parts: list[str] = []
@@ -261,11 +266,13 @@ def unit_reason(unit: Mapping[str, Any]) -> str:
         if not errors:
             parts.append(f"Berkas {file} ditolak" if file else "Berkas ditolak")
         elif len(errors) == 1:
-            first = _first_problem(errors)
+            first = _first_problem(errors, limit)
             sep = ", " if first.startswith("baris ") else ": "
             parts.append(f"1 kesalahan{where}{sep}{first}")
         else:
-            parts.append(f"{len(errors)} kesalahan{where}, antara lain {_first_problem(errors)}")
+            parts.append(
+                f"{len(errors)} kesalahan{where}, antara lain {_first_problem(errors, limit)}"
+            )
     if warnings:
         parts.append(f"{len(warnings)} peringatan (tidak menyebabkan penolakan)")
     return "; ".join(parts)
@@ -277,6 +284,22 @@ def scope_note(units: Iterable[Mapping[str, Any]]) -> str:
     if any(previous_data_note(u) for u in units):
         note += " (dan data yang diterima sebelumnya untuk unit yang berkas barunya ditolak)"
     return note
+
+
+def pagu_note(summary: Mapping[str, Any]) -> str:
+    """Which pagu the percentages use when units are left out ('' when all of it is counted).
+
+    A rejected or missing unit takes its pagu out of the figures, so serapan and capaian are of
+    a smaller pagu than the kecamatan's; a reader comparing with the DPA must see both.
+    """
+    full = fmt.plain(summary.get("pagu_semua_unit"))
+    counted = fmt.plain((summary.get("totals") or {}).get("pagu"))
+    if full is None or counted is None or int(counted) >= int(full):
+        return ""
+    return (
+        f"Persentase memakai pagu unit yang masuk perhitungan, {_rupiah(counted)}, "
+        f"dari pagu seluruh unit {_rupiah(full)}."
+    )
 
 
 def email_subject(summary: Mapping[str, Any]) -> str:
@@ -341,6 +364,7 @@ def base_context(summary: Mapping[str, Any]) -> dict[str, Any]:
     period = parse_period(summary["period"])
     units = list(summary.get("units") or [])
     counts = summary.get("counts") or {}
+    not_accepted = [u for u in units if u.get("status") != "accepted"]
     has_data = bool(counts.get("accepted")) or any(
         u.get("status") == "accepted" or previous_data_note(u) for u in units
     )
@@ -360,7 +384,13 @@ def base_context(summary: Mapping[str, Any]) -> dict[str, Any]:
         "completeness": completeness_line(counts),
         "scope": scope_note(units),
         "units": units,
-        "not_accepted": [u for u in units if u.get("status") != "accepted"],
+        "not_accepted": not_accepted,
+        # the first screen: who is not in the figures, by name, with the whole first reason
+        "first_units": not_accepted[:FIRST_SCREEN_UNITS],
+        "first_units_more": max(len(not_accepted) - FIRST_SCREEN_UNITS, 0),
+        "whole_reason": WHOLE_REASON_MAX,
+        "reason_max": REASON_MAX,
+        "pagu_note": pagu_note(summary),
         "unreadable": unreadable,
         "unreadable_more": more_line(unreadable_more, "catatan berkas"),
         "warnings": warning_lines(summary),

@@ -8,6 +8,7 @@ processes through prefect-dask's DaskTaskRunner.
 from __future__ import annotations
 
 import shutil
+import time
 
 import pytest
 
@@ -45,6 +46,12 @@ def test_batches_on_a_dask_cluster_give_the_same_report(tmp_path, monkeypatch, p
         (u["unit"], u["status"], len(u["problems"])) for u in once["units"]
     ]
     assert batched["counts"]["rejected"] == 1  # the sample's faulty TW I file, found in a batch
+    # Task runs reach the server as events, written a moment after the run: wait for them.
+    deadline = time.monotonic() + 60
     with get_client(sync_client=True) as client:
-        names = [r.name for r in client.read_task_runs() if r.name.startswith("baca ")]
+        while True:
+            names = [r.name for r in client.read_task_runs() if r.name.startswith("baca ")]
+            if len(names) >= 3 or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
     assert len(names) == 3  # three batches of at most three files: never one task per file

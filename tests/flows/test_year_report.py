@@ -277,3 +277,55 @@ def test_final_renders_the_same_e81_again(year, tmp_path):
     e81 = read_e81(tmp_path / "v2")
     assert e81 is not None
     assert int(e81.loc[e81["tingkat"] == "jumlah", "rp_sd"].iloc[0]) == 44_704_453_656
+
+
+# --- issue 17: the first screen -------------------------------------------------------------
+
+
+def leadership_html(folder: Path, tmp_path: Path) -> Path:
+    """The leadership mail's HTML part as a page (its cid: charts do not load; they come later)."""
+    path = next(p for p in (folder / "outbox").glob("*.eml") if "pimpinan" in p.name)
+    message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+    page = tmp_path / f"{folder.parent.name}-{folder.name}-pimpinan.html"
+    page.write_text(message.get_body(("html",)).get_content(), encoding="utf-8")
+    return page
+
+
+def left_out(folder: Path) -> list[str]:
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    return [u["nama"] for u in summary["units"] if u["status"] != "accepted"]
+
+
+@pytest.mark.parametrize("quarter", ["TW2", "TW4"])
+def test_a_phone_shows_every_unit_left_out_on_the_first_screen(year, browser, tmp_path, quarter):
+    """TW II v1: Harapan Baru sent nothing; TW IV v1: one file rejected. Both the mail and
+    laporan.html name them within the first 844 px of a 390 px phone."""
+    from tests.browser import PHONE, open_page, text_bottoms
+
+    folder = year["out"] / "2024" / quarter / "v1"
+    names = left_out(folder)
+    assert names, "the sample's story has a unit left out in v1"
+    for page in (leadership_html(folder, tmp_path), folder / "laporan.html"):
+        open_page(browser, page, PHONE)
+        bottoms = text_bottoms(browser, [*names, "Realisasi keuangan s.d."])
+        for name in names:
+            assert bottoms[name] is not None and bottoms[name] <= PHONE[1], (page.name, bottoms)
+            assert bottoms[name] < bottoms["Realisasi keuangan s.d."], (page.name, bottoms)
+
+
+def test_tw4_says_which_pagu_the_percentages_use(year):
+    """A rejected unit takes its pagu out: 44.775.846.320 of the kecamatan's 46.754.089.520."""
+    folder = year["out"] / "2024" / "TW4" / "v1"
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    assert summary["pagu_semua_unit"] == 46_754_089_520
+    assert summary["totals"]["pagu"] < summary["pagu_semua_unit"]
+    counted = f"{summary['totals']['pagu']:,}".replace(",", ".")
+    line = (
+        f"Persentase memakai pagu unit yang masuk perhitungan, Rp {counted}, "
+        "dari pagu seluruh unit Rp 46.754.089.520."
+    )
+    html = (folder / "laporan.html").read_text(encoding="utf-8")
+    assert line in BeautifulSoup(html, "html.parser").get_text(" ", strip=True)
+    path = next(p for p in (folder / "outbox").glob("*.eml") if "pimpinan" in p.name)
+    message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+    assert line in message.get_body(("plain",)).get_content()

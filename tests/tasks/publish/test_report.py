@@ -476,7 +476,8 @@ def test_scope_note_unchanged_without_data_sebelumnya(data: dict) -> None:
     for unit in summary["units"]:
         unit["data_sebelumnya"] = None
     html = render_email_summary(summary)
-    assert "Angka di bawah hanya mencakup unit yang diterima. </div>" in html
+    assert "Angka di bawah hanya mencakup unit yang diterima. " in html
+    assert "yang diterima (dan data" not in html
     assert "diterima sebelumnya" not in html and "Memakai data" not in html
 
 
