@@ -24,6 +24,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator
 from triwulan.tasks.core.fmt import LOCALE, is_missing
 from triwulan.tasks.core.period import ROMAN, parse_period
 from triwulan.tasks.measure.compute import percent
+from triwulan.tasks.publish.sections import iku_statements
 
 WIDTH_IN = 5.4  # x DPI = 810 px
 DPI = 150
@@ -35,6 +36,13 @@ NO_TARGET = "tanpa target TW"
 PLAN_COLOR = "#94A3B8"
 REAL_COLOR = "#1D4ED8"
 STATUS_COLOR = {"tercapai": "#15803D", "belum tercapai": "#C2410C"}
+# sections.iku_statements' tones: the quarter behind its own target while the year is on track is
+# grey, not orange
+TONE_COLOR = {
+    "good": STATUS_COLOR["tercapai"],
+    "bad": STATUS_COLOR["belum tercapai"],
+    "neutral": "#94A3B8",
+}
 MUTED = "#6B7280"
 REFERENCE_COLOR = "#B91C1C"
 # File names under which the report and the mail embed the charts.
@@ -331,61 +339,94 @@ def _iku_value(value: float, satuan: str) -> str:
     return format_decimal(round(value, 2), format="#,##0.00", locale=LOCALE)
 
 
-def _iku_heading(row: Mapping[str, Any], status: str | None) -> tuple[str, str]:
-    """(short name, 'capaian 109,05% · tercapai') of one IKU; the second part may be empty."""
-    capaian = _number(row.get("capaian_persen"))
-    parts = ([f"capaian {persen_singkat(capaian)}"] if capaian is not None else []) + (
-        [status] if status else []
-    )
-    return short_iku_name(row), " · ".join(parts)
+def _iku_heading(row: Mapping[str, Any], tw: str) -> tuple[str, str]:
+    """(short name, 's.d. TW IV 84,84 dari 81,00 · tercapai'): the year's figure in its own
+    unit (nilai, %) when it exists, else the quarter's; the second part may be empty."""
+    satuan = str(row.get("satuan") or "")
+    for label, value, target, status in (
+        (
+            f"s.d. {tw}",
+            row.get("realisasi_sd_tw"),
+            row.get("target_sd_tw"),
+            row.get("status_sd_tw"),
+        ),
+        (tw, row.get("realisasi_tw"), row.get("target_tw"), row.get("status")),
+    ):
+        number = _number(value)
+        if number is None:
+            continue
+        goal = _number(target)
+        of = f" dari {_iku_value(goal, satuan)}" if goal is not None else ""
+        verdict = f" · {status}" if status in STATUS_COLOR else ""
+        return short_iku_name(row), f"{label} {_iku_value(number, satuan)}{of}{verdict}"
+    return short_iku_name(row), ""
 
 
 HEADING_CHARS = 40  # a bold 13 pt line this long still fits the 810 px chart
+LABEL_CHAR_SHARE = 0.0185  # of the axis width, one character of a bold bar label (measured)
+
+
+def _label_share(words: str) -> float:
+    """The share of the axis a bar label takes, with a margin."""
+    return len(words) * LABEL_CHAR_SHARE + 0.03
 
 
 def iku_figure(rows: Sequence[Mapping[str, Any]], triwulan: int | None = None) -> Figure:
-    """IKU target vs realisation of the quarter: under each IKU's name a target and a
-    realisation bar, each labelled in words (no legend to look up on a phone).
+    """Capaian (%) of each IKU, the year's (s.d. TW) first, then the quarter's alone.
 
-    No target for the quarter: no target bar, the words 'tanpa target TW'. No realisation: the
-    words 'belum ada data'. The realisation bar's colour is its status (tercapai / belum).
+    Capaian is the one quantity the three IKU share (an index, a score and a percentage would not
+    share an axis); the heading gives the figure itself in its own unit. Each bar is labelled in
+    words (no legend to look up on a phone); 100% is the dashed target line. A missing figure is
+    said ('belum ada data', 'tanpa target'). Colours follow sections.iku_statements: the year's
+    status, and the quarter's in grey when the year is on track.
     """
-    statuses = [row.get("status") if row.get("status") in STATUS_COLOR else None for row in rows]
-    headings = [_iku_heading(row, status) for row, status in zip(rows, statuses, strict=True)]
+    tw = f"TW {ROMAN[triwulan]}" if triwulan else "TW"
+    headings = [_iku_heading(row, tw) for row in rows]
     two_lines = any(len(name) + len(rest) + 3 > HEADING_CHARS for name, rest in headings if rest)
     step = 1.25 if two_lines else 1.0  # data units per IKU
     count = max(len(rows), 1)
     fig, ax = _figure(0.9 + 1.2 * step * count)
     bar = 0.28
-    values = [
-        v
-        for row in rows
-        for v in (_number(row.get("target_tw")), _number(row.get("realisasi_tw")))
-        if v is not None
-    ]
-    right = max([*values, 1.0]) * 1.08
-    tw = f"TW {ROMAN[triwulan]}" if triwulan else "TW"
-    for index, (row, status, (name, rest)) in enumerate(zip(rows, statuses, headings, strict=True)):
+    drawn: list[tuple[float, float | None, str, str]] = []  # (y, capaian, words, colour)
+    leads = []
+    for index, row in enumerate(rows):
         y = (count - 1 - index) * step  # first IKU on top
-        satuan = str(row.get("satuan") or "")
-        bars = (
-            (y, _number(row.get("target_tw")), PLAN_COLOR, "Target", NO_TARGET),
-            (
-                y - bar - 0.04,
-                _number(row.get("realisasi_tw")),
-                STATUS_COLOR.get(status or "", REAL_COLOR),
-                "Realisasi",
-                NO_DATA,
-            ),
-        )
-        for position, value, color, word, missing in bars:
-            if value is None:
-                _no_data(ax, position, missing if word == "Target" else f"{word}: {missing}", right)
-                continue
-            ax.barh(position, value, height=bar, color=color)
-            _bar_label(
-                ax, value, position, f"{word} {_iku_value(value, satuan)}", right, inside_from=0.5
+        verdicts = {v["kind"]: v for v in iku_statements(row, tw)}
+        order = ("tahun", "triwulan")
+        if _number(row.get("realisasi_sd_tw")) is None:
+            order = ("triwulan", "tahun")
+        leads.append(verdicts[order[0]])
+        for offset, kind in enumerate(order):
+            verdict = verdicts[kind]
+            label = f"s.d. {tw}" if kind == "tahun" else f"{tw} saja"
+            value = _number(
+                row.get("capaian_sd_tw_persen" if kind == "tahun" else "capaian_persen")
             )
+            if value is None:
+                missing = NO_DATA if NO_DATA in verdict["figure"] else "tanpa target"
+                words = f"{label}: {missing}"
+            else:
+                words = f"{label} {persen_singkat(value)}"  # its status: colour, 100% line
+            drawn.append((y - offset * (bar + 0.04), value, words, TONE_COLOR[verdict["tone"]]))
+    # room for every label: inside its bar when it fits, else after it within the axis
+    right = 100.0 * 1.12
+    for _ in range(4):  # a wider axis can push a label out of its bar: settle it
+        wanted = 100.0 * 1.12
+        for _, value, words, _ in drawn:
+            if value is None:
+                continue
+            share = _label_share(words)
+            outside = value < share * right
+            wanted = max(wanted, value * 1.05, value / (1 - share) if outside else 0.0)
+        right = wanted
+    for position, value, words, color in drawn:
+        if value is None:
+            _no_data(ax, position, words, right)
+            continue
+        ax.barh(position, value, height=bar, color=color)
+        _bar_label(ax, value, position, words, right, inside_from=_label_share(words))
+    for index, ((name, rest), lead) in enumerate(zip(headings, leads, strict=True)):
+        y = (count - 1 - index) * step
         heading = name if not rest else f"{name}\n{rest}" if two_lines else f"{name} · {rest}"
         ax.text(
             0,
@@ -395,17 +436,18 @@ def iku_figure(rows: Sequence[Mapping[str, Any]], triwulan: int | None = None) -
             ha="left",
             fontsize=FONT,
             fontweight="bold",
-            color=STATUS_COLOR.get(status or "", "black"),
+            color=TONE_COLOR[lead["tone"]] if lead["tone"] != "neutral" else "black",
             linespacing=1.3,
         ).set_in_layout(False)
+    ax.axvline(100, color=REFERENCE_COLOR, linestyle="--", linewidth=1.2)
     ax.set_yticks([])
-    ax.set_ylim(-bar - 0.3, (count - 1) * step + bar / 2 + (0.55 if two_lines else 0.4))
+    ax.set_ylim(-2 * bar - 0.3, (count - 1) * step + bar / 2 + (0.55 if two_lines else 0.4))
     ax.set_xlim(0, right)
     ax.xaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: angka_singkat(v)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{angka_singkat(v)}%"))
     ax.grid(axis="x", color="#E5E7EB")
     ax.set_axisbelow(True)
-    _title(fig, f"IKU {tw}: target dan realisasi")
+    _title(fig, f"IKU {tw}: capaian (target = 100%)")
     return fig
 
 

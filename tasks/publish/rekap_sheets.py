@@ -53,8 +53,8 @@ def iku_sheet(
     base: str,
     iku: Sequence[Mapping[str, Any]],
 ) -> None:
-    """Seed Tabel 3.1 (IKU, satuan, target, realisasi, capaian, keterangan) with the quarter's
-    target and realisation next to the cumulative ones."""
+    """Seed Tabel 3.1 (IKU, satuan, target, realisasi, capaian, keterangan): the year's (s.d.
+    TW) columns first, then the quarter's alone."""
     tw = period.roman
     title = f"Capaian Indikator Kinerja Utama (IKU) — {base}"
     columns: list[Column] = [
@@ -62,14 +62,15 @@ def iku_sheet(
         ("nama", "Indikator Kinerja Utama", "longtext"),
         ("satuan", "Satuan", "text"),
         ("target_tahunan", "Target Tahunan", "number"),
-        ("target_tw", f"Target {tw}", "number"),
-        ("realisasi_tw", f"Realisasi {tw}", "number"),
-        ("capaian_persen", f"Capaian {tw} (%)", "percent"),
-        ("status", f"Status {tw}", "text"),
+        # the year's result first, as LKIP Tabel 3.1 reports it; then the quarter's alone
         ("target_sd_tw", f"Target s.d. {tw}", "number"),
         ("realisasi_sd_tw", f"Realisasi s.d. {tw}", "number"),
         ("capaian_sd_tw_persen", f"Capaian s.d. {tw} (%)", "percent"),
         ("status_sd_tw", f"Status s.d. {tw}", "text"),
+        ("target_tw", f"Target {tw} saja", "number"),
+        ("realisasi_tw", f"Realisasi {tw} saja", "number"),
+        ("capaian_persen", f"Capaian {tw} saja (%)", "percent"),
+        ("status", f"Status {tw} saja", "text"),
         ("keterangan", "Keterangan", "longtext"),
     ]
     if not iku:

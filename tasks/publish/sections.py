@@ -69,6 +69,72 @@ def iku_note(row: Mapping[str, Any]) -> str:
     return "; ".join(parts) if parts else "-"
 
 
+def iku_angka(value: Any, satuan: Any) -> str:
+    """An IKU figure with its unit where the number alone would mislead: '60,00%' for Persen."""
+    if is_missing(value):
+        return "-"
+    return fmt.persen(float(value)) if str(satuan or "").lower() == "persen" else desimal(value)
+
+
+def iku_statements(row: Mapping[str, Any], roman: str) -> list[dict[str, str]]:
+    """The IKU's verdicts in reading order: the year's (s.d. TW) first whenever it exists.
+
+    Each is {"figure": 's.d. TW IV: 84,84 dari target 81,00', "status", "capaian", "tone", "kind"};
+    tone is 'good', 'bad' or 'neutral', kind 'tahun' or 'triwulan'. The year's result is what LKIP Tabel 3.1 reports, so it leads;
+    a quarter below its quarter-only target while the year is on track is said in a neutral
+    tone, not in red.
+    """
+    satuan = row.get("satuan")
+    year = _statement(
+        f"s.d. {roman}",
+        row.get("realisasi_sd_tw"),
+        row.get("target_sd_tw"),
+        row.get("status_sd_tw"),
+        row.get("capaian_sd_tw_persen"),
+        satuan,
+    )
+    quarter = _statement(
+        roman,
+        row.get("realisasi_tw"),
+        row.get("target_tw"),
+        row.get("status"),
+        row.get("capaian_persen"),
+        satuan,
+    )
+    year, quarter = {**year, "kind": "tahun"}, {**quarter, "kind": "triwulan"}
+    if is_missing(row.get("realisasi_sd_tw")):
+        return [quarter, year]
+    if row.get("status_sd_tw") == "tercapai" and quarter["tone"] == "bad":
+        quarter = {**quarter, "tone": "neutral"}
+    return [year, quarter]
+
+
+def _statement(
+    label: str, value: Any, target: Any, status: Any, capaian: Any, satuan: Any
+) -> dict[str, str]:
+    if is_missing(value):
+        figure = f"{label}: belum ada data"
+        if not is_missing(target):
+            figure += f" (target {iku_angka(target, satuan)})"
+        return {"figure": figure, "status": "", "capaian": "", "tone": "neutral"}
+    figure = f"{label}: {iku_angka(value, satuan)}"
+    if is_missing(target):
+        return {
+            "figure": f"{figure} (tanpa target {label})",
+            "status": "",
+            "capaian": "",
+            "tone": "neutral",
+        }
+    figure += f" dari target {iku_angka(target, satuan)}"
+    tone = {"tercapai": "good", "belum tercapai": "bad"}.get(str(status), "neutral")
+    return {
+        "figure": figure,
+        "status": "" if is_missing(status) else str(status),
+        "capaian": fmt.persen(None if is_missing(capaian) else float(capaian)),
+        "tone": tone,
+    }
+
+
 def change_value(change: Mapping[str, Any], side: str) -> str:
     value = change.get(side)
     if is_missing(value):
@@ -89,4 +155,5 @@ def register(env: Environment) -> None:
         persen_kosong=persen_kosong,
         status_class=status_class,
     )
-    env.globals.update(iku_note=iku_note, change_value=change_value)
+    env.filters.update(iku_angka=iku_angka)
+    env.globals.update(iku_note=iku_note, iku_statements=iku_statements, change_value=change_value)

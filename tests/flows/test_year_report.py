@@ -126,8 +126,11 @@ def test_iku_of_the_year_reproduce_tabel_3_1(year):
     table = soup.select_one("table.iku")
     cells = [[td.get_text(" ", strip=True) for td in tr.find_all("td")] for tr in table.tbody("tr")]
     assert [c[1] for c in cells] == [r["nama"] for r in summary["iku"]]
-    assert cells[0][9:12] == ["84,84", "104,74%", "tercapai"]
-    assert cells[1][4:8] == ["-", "-", "-", "-"]  # no AKIP target in TW IV: no capaian, not 0%
+    # the year's columns (s.d. TW IV) come first, then the quarter's
+    assert cells[0][4:8] == ["81,00", "84,84", "104,74%", "tercapai"]
+    assert cells[0][8:12] == ["89,71", "89,16", "99,39%", "belum tercapai"]
+    assert cells[1][8:12] == ["-", "-", "-", "-"]  # no AKIP target in TW IV: no capaian, not 0%
+    assert cells[2][3:6] == ["57,00%", "57,00%", "60,00%"]  # wilayah tertib is a percentage
     book = openpyxl.load_workbook(version(year, 2) / "rekap.xlsx", data_only=True)
     values = [c for row in book["IKU"].iter_rows(values_only=True) for c in row]
     assert 84.84 in values and 72.74 in values and 105.26 in values
@@ -329,3 +332,21 @@ def test_tw4_says_which_pagu_the_percentages_use(year):
     path = next(p for p in (folder / "outbox").glob("*.eml") if "pimpinan" in p.name)
     message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
     assert line in message.get_body(("plain",)).get_content()
+
+
+def test_tw4_mail_leads_each_iku_with_the_year(year):
+    """LKIP Tabel 3.1 reports the year: IKM 84,84 of 81,00 (104,74%, tercapai) comes before the
+    quarter's 99,39%, which is not shouted in red while the year is on track."""
+    path = next(p for p in (version(year, 2) / "outbox").glob("*.eml") if "pimpinan" in p.name)
+    message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+    soup = BeautifulSoup(message.get_body(("html",)).get_content(), "html.parser")
+    text = soup.get_text(" ", strip=True)
+    assert "s.d. TW IV: 84,84 dari target 81,00 · tercapai (104,74%)" in text
+    assert text.index("104,74%") < text.index("99,39%")
+    quarter = next(s for s in soup.find_all("strong") if s.get_text() == "belum tercapai")
+    assert "b91c1c" not in quarter.get("style", "")  # neutral grey, not red
+    assert "s.d. TW IV: 60,00% dari target 57,00%" in text
+    plain = message.get_body(("plain",)).get_content().replace("\r\n", "\n")  # .eml: CRLF
+    assert "s.d. TW IV: 72,74 dari target 70,00, tercapai (103,91%); TW IV: belum ada data" in plain
+    assert "TW IV - (target -)" not in plain
+    assert "belum tercapai (99,39%)\n- Nilai AKIP" in plain  # one line per indicator

@@ -9,6 +9,7 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from tests.tasks.publish.test_sections import IKM_TW4
 from triwulan.tasks.publish import charts
 
 PLAN = [10_842_934_000, 23_093_000_000, 33_472_000_000, 46_754_089_520]
@@ -249,33 +250,65 @@ def test_keuangan_unit_chart_bounded_at_province_scale() -> None:
 # --- IKU -----------------------------------------------------------------------------------------
 
 
-def test_iku_target_and_realisation_bars() -> None:
-    fig = charts.iku_figure(IKU, 2)
-    drawn = bars(fig)
-    # IKM: target + realisation; AKIP: realisation only; Wilayah tertib: target only
-    assert sorted(round(b.get_width(), 2) for b in drawn) == [20.0, 72.74, 77.8, 84.84]
-    colour = {round(b.get_width(), 2): to_hex(b.get_facecolor()) for b in drawn}
-    assert colour[84.84] == charts.STATUS_COLOR["tercapai"].lower()
-    assert colour[72.74] == charts.REAL_COLOR.lower()  # no status: plain realisation colour
-    assert colour[77.8] == colour[20.0] == charts.PLAN_COLOR.lower()
+def test_iku_capaian_bars_the_year_first() -> None:
+    """Issue 17: one quantity for all (capaian %), the year's bar before the quarter's, AKIP
+    from its latest evaluation, the figure itself in its own unit in the heading."""
+    rows = [
+        IKU[0] | IKM_TW4,
+        IKU[1]
+        | {
+            "realisasi_tw": None,
+            "target_sd_tw": 70.0,
+            "realisasi_sd_tw": 72.74,
+            "capaian_sd_tw_persen": 103.91,
+            "status_sd_tw": "tercapai",
+        },
+        IKU[2]
+        | {
+            "target_tw": 17.0,
+            "realisasi_tw": 20.0,
+            "capaian_persen": 117.65,
+            "status": "tercapai",
+            "target_sd_tw": 57.0,
+            "realisasi_sd_tw": 60.0,
+            "capaian_sd_tw_persen": 105.26,
+            "status_sd_tw": "tercapai",
+        },
+    ]
+    fig = charts.iku_figure(rows, 4)
+    drawn = sorted(bars(fig), key=lambda b: -b.get_y())  # top first
+    assert [round(b.get_width(), 2) for b in drawn] == [104.74, 99.39, 103.91, 105.26, 117.65]
+    colour = [to_hex(b.get_facecolor()) for b in drawn]
+    good = charts.STATUS_COLOR["tercapai"].lower()
+    # the quarter below its own target while the year is on track: grey, not orange
+    assert colour == [good, charts.TONE_COLOR["neutral"].lower(), good, good, good]
     shown = texts(fig)
-    assert "tanpa target TW" in shown
-    assert "Realisasi: belum ada data" in shown
-    assert "IKM · capaian 109,05% · tercapai" in shown
-    assert "Realisasi 84,84" in shown and "Target 20%" in shown
-    assert "IKU TW II: target dan realisasi" in shown
+    assert "IKM\ns.d. TW IV 84,84 dari 81,00 · tercapai" in shown
+    assert "s.d. TW IV 104,74%" in shown and "TW IV saja 99,39%" in shown
+    assert "TW IV saja: belum ada data" in shown  # AKIP: no quarter figure, the year's stands
+    assert "Wilayah tertib\ns.d. TW IV 60% dari 57% · tercapai" in shown
+    assert "IKU TW IV: capaian (target = 100%)" in shown
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert labels and all(label.endswith("%") for label in labels if label)
 
 
-def test_iku_long_heading_on_two_lines() -> None:
+def test_iku_without_the_years_figure_leads_with_the_quarter() -> None:
     row = {
         **IKU[2],
         "nama_singkat": None,
         "realisasi_tw": 13.33,
+        "target_tw": 20.0,
         "capaian_persen": 66.65,
         "status": "belum tercapai",
     }
-    shown = texts(charts.iku_figure([row]))
-    assert "Persentase Peningkatan Wilayah yang Tertib\ncapaian 66,65% · belum tercapai" in shown
+    fig = charts.iku_figure([row], 2)
+    shown = texts(fig)
+    assert (
+        "Persentase Peningkatan Wilayah yang Tertib\nTW II 13,33% dari 20% · belum tercapai"
+        in shown
+    )
+    assert shown.index("TW II saja 66,65%") < shown.index("s.d. TW II: belum ada data")
+    assert to_hex(bars(fig)[0].get_facecolor()) == charts.STATUS_COLOR["belum tercapai"].lower()
 
 
 # --- charts_for ----------------------------------------------------------------------------------
