@@ -31,7 +31,7 @@ DPI = 150
 FONT = 13  # tick labels, value labels, legend
 TITLE_FONT = 14
 NO_DATA = "belum ada data"
-NO_TARGET = "tanpa target TW"
+NO_TARGET = "tanpa target"
 # Colours: plan/target grey-blue, realisation blue; IKU realisation by status.
 PLAN_COLOR = "#94A3B8"
 REAL_COLOR = "#1D4ED8"
@@ -41,7 +41,7 @@ STATUS_COLOR = {"tercapai": "#15803D", "belum tercapai": "#C2410C"}
 TONE_COLOR = {
     "good": STATUS_COLOR["tercapai"],
     "bad": STATUS_COLOR["belum tercapai"],
-    "neutral": "#94A3B8",
+    "neutral": PLAN_COLOR,
 }
 MUTED = "#6B7280"
 REFERENCE_COLOR = "#B91C1C"
@@ -403,7 +403,7 @@ def iku_figure(rows: Sequence[Mapping[str, Any]], triwulan: int | None = None) -
                 row.get("capaian_sd_tw_persen" if kind == "tahun" else "capaian_persen")
             )
             if value is None:
-                missing = NO_DATA if NO_DATA in verdict["figure"] else "tanpa target"
+                missing = NO_DATA if NO_DATA in verdict["figure"] else NO_TARGET
                 words = f"{label}: {missing}"
             else:
                 words = f"{label} {persen_singkat(value)}"  # its status: colour, 100% line

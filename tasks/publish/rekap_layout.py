@@ -41,7 +41,6 @@ class Font(NamedTuple):
 
 BODY_FONT = Font()
 BOLD_FONT = Font(bold=True)
-HEADER_FONT = BOLD_FONT
 TITLE_FONT = Font(size=13, bold=True, color="#B91C1C")
 NOTE_FONT = Font(size=9, italic=True, color="#6B7280")
 HEADER_FILL = "#E5E7EB"

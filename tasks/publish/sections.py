@@ -15,8 +15,6 @@ from jinja2 import Environment
 from triwulan.tasks.core import fmt
 from triwulan.tasks.core.fmt import is_missing
 
-MONEY_COLUMNS = {"realisasi_keuangan_tw", "realisasi_keuangan_sd_tw", "rupiah"}
-
 
 def desimal(value: Any) -> str:
     """'84,84'; '-' when there is none (no target, no data)."""
