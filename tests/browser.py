@@ -85,3 +85,40 @@ def text_bottoms(driver: Any, needles: list[str]) -> dict[str, float | None]:
         """,
         needles,
     )
+
+
+def overflowing(driver: Any, limit: int = 20) -> dict[str, Any]:
+    """What breaks a phone layout: elements reaching past the viewport, and sideways scrollers.
+
+    `wide`: visible elements whose box ends right of the viewport (or starts left of it), as
+    'tag.class "text…" right=N'; `scrollers`: elements whose content is wider than their box
+    and that would scroll (overflow auto/scroll), and the page itself.
+    """
+    return driver.execute_script(
+        """
+        const view = document.documentElement.clientWidth;
+        const wide = [], scrollers = [];
+        const name = (el) => el.tagName.toLowerCase() + (el.className && typeof el.className
+          === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '') + ' "' +
+          (el.textContent || '').trim().slice(0, 40) + '"';
+        for (const el of document.body.querySelectorAll('*')) {
+          const r = el.getBoundingClientRect();
+          if (r.width === 0 || r.height === 0) continue;
+          const style = getComputedStyle(el);
+          if (style.visibility === 'hidden') continue;
+          if (r.right > view + 0.5 || r.left < -0.5) {
+            if (wide.length < arguments[0]) wide.push(name(el) + ' right=' + Math.round(r.right));
+          }
+          const scrolls = ['auto', 'scroll'].includes(style.overflowX);
+          if (scrolls && el.scrollWidth > el.clientWidth + 1 && scrollers.length < arguments[0]) {
+            scrollers.push(name(el) + ' ' + el.scrollWidth + '>' + el.clientWidth);
+          }
+        }
+        const page = document.scrollingElement;
+        if (page.scrollWidth > page.clientWidth + 1) {
+          scrollers.push('page ' + page.scrollWidth + '>' + page.clientWidth);
+        }
+        return {view: view, wide: wide, scrollers: scrollers};
+        """,
+        limit,
+    )

@@ -10,6 +10,7 @@ import dataclasses
 import json
 import sys
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -21,10 +22,11 @@ from triwulan.tasks.check.attribution import attach_file_problems
 from triwulan.tasks.check.iku import validate_received
 from triwulan.tasks.collect.ingest import check_inbox, collect_without_keeping, find_submissions
 from triwulan.tasks.core.errors import TriwulanError
-from triwulan.tasks.core.period import Period, parse_period
+from triwulan.tasks.core.period import WIB, Period, parse_period
 from triwulan.tasks.core.reference import load_reference, plan_for_quarter
 from triwulan.tasks.core.smtp_settings import SmtpConfig
 from triwulan.tasks.measure import compute
+from triwulan.tasks.measure.e81_form import pengesahan
 from triwulan.tasks.measure.report_data import previous_version, read_e81, summarise_version
 from triwulan.tasks.measure.summary import (
     counted_units,
@@ -202,6 +204,9 @@ def finalize(
         source = Path(chosen["folder"])
         detail = read_detail(source)
         summary["status_laporan"] = "FINAL"
+        # signed by whoever holds the office when it is made final, not when it was drafted
+        summary["pengesahan"] = pengesahan(ref)
+        summary["tanggal_pengesahan"] = datetime.now(WIB).date().isoformat()
         folder = source / "final"
         attachments = write_version_files(
             folder, summary, detail, ref.predikat, e81=read_e81(source)

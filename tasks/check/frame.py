@@ -211,7 +211,8 @@ def prepare_frame(
     """The typed working frame of a quarter: one row per raw row, index = `_idx` = position.
 
     Columns: `_idx`, `_file`, `_row`; `unit` (owner of the row's file: its majority known unit,
-    None if none), `unit_teks` (cell), `unit_baris` (cell if a known unit), `unit_dikenal`;
+    None if none), `unit_teks` (cell), `unit_baris` (cell if a known unit), `unit_dikenal`,
+    `unit_nama` and `unit_baris_nama` (the units' names, for messages);
     `tahun`/`triwulan`/`pagu`/`target_keuangan` (int where the cell is one, else its text) with
     `*_ref` beside them; `kode_milik_unit` (None when the row has no unit); for each input column
     `<col>_teks` (None if empty), `<col>_ok` (parse flag, None if empty) and typed `<col>`;
@@ -248,6 +249,10 @@ def prepare_frame(
     work["unit_dikenal"] = work["unit_baris"].notna()
     owners = file_owners(work["unit_baris"], work["_file"])
     work["unit"] = pd.Series([owners[f] for f in work["_file"]], dtype=object)
+    # what messages show of a unit: its name, never its code (the code is a file-name word)
+    names = {u: ref.unit_name(u) for u in known}
+    work["unit_baris_nama"] = pd.Series([names.get(u) for u in work["unit_baris"]], dtype=object)
+    work["unit_nama"] = pd.Series([names.get(u) for u in work["unit"]], dtype=object)
 
     units_in = _distinct(work["_file"], work["unit_baris"])
     work["jumlah_unit_berkas"] = pd.array(

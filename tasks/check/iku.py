@@ -228,11 +228,21 @@ def _expected(rule: str, row: dict[str, Any], ref: Reference, period: Period, sh
     return ""
 
 
+def _titles(ref: Reference) -> dict[tuple[str, str], str]:
+    """(sheet, column) -> its label in kolom_iku.csv, as the template's header note shows it."""
+    spec = ref.kolom_iku
+    return {
+        (str(sheet), str(key)): str(judul)
+        for sheet, key, judul in zip(spec["lembar"], spec["kolom"], spec["judul"], strict=True)
+    }
+
+
 def problems_of(
     results: dict[str, Any], works: dict[str, pd.DataFrame], ref: Reference, period: Period
 ) -> list[dict[str, Any]]:
     """Problem records from the GX results (matched by meta, whatever order GX returns)."""
     out = []
+    titles = _titles(ref)
     for sheet, result in results.items():
         work = works[sheet]
         failed = [item for item in result.results if not item.success]
@@ -265,6 +275,7 @@ def problems_of(
                             unit=ref.unit_name(str(row["unit"])),
                             komponen=row.get("komponen", ""),
                             zona_unit=row.get("zona_unit", ""),
+                            judul=titles.get((sheet, meta["column"]), meta["column"]),
                         ),
                     }
                 )
@@ -277,6 +288,7 @@ def problems_of(
 def _missing_columns(ref: Reference, frame: pd.DataFrame, sheet: str) -> list[dict[str, Any]]:
     """A sheet without one of its contract columns: one problem per file."""
     wanted = [c for c in sheet_columns(ref, sheet) if c != "catatan"]
+    titles = _titles(ref)
     lacking_of: dict[str, list[str]] = {}  # per distinct header line: a province has few
     out = []
     for name, kolom in frame.groupby("_file")["_kolom"].first().items():
@@ -295,8 +307,9 @@ def _missing_columns(ref: Reference, frame: pd.DataFrame, sheet: str) -> list[di
             "rule": "iku_kolom_wajib",
             "severity": "error",
             "_kolom": lacking,
-            "message": f"Sheet {sheet} tidak punya kolom {', '.join(lacking)}. Gunakan templat "
-            "triwulan ini.",
+            "message": f"Sheet {sheet} tidak punya kolom "
+            + ", ".join(f"{titles.get((sheet, c), c)} (judul kolom '{c}')" for c in lacking)
+            + ". Gunakan templat triwulan ini.",
         }
         for name, lacking in out
     ]

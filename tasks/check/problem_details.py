@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from triwulan.tasks.check.columns import ColumnLabels, labelled, shared_labels
 from triwulan.tasks.check.suite import EMPTY, Rule, Suite
 from triwulan.tasks.core import fmt
 
@@ -143,17 +144,21 @@ def with_details(
     problems: Iterable[Mapping[str, Any]],
     suite: Suite,
     accepts: Mapping[str, str] | None = None,
+    labels: ColumnLabels | None = None,
 ) -> list[dict[str, Any]]:
-    """Copies of the problems with 'isian' (value found) and 'diterima' (what is accepted).
+    """Copies of the problems with 'isian' (value found), 'diterima' (what is accepted) and
+    'kolom' (the column as the unit finds it in the template, see tasks.check.columns).
 
     '' when it cannot be derived (a message not rendered from a suite rule, e.g. the line
     counting further rows, or a rule whose message quotes no cell); the message still says it.
-    `accepts`: column -> what it accepts (column_accepts of Reference.kolom).
+    `accepts`: column -> what it accepts (column_accepts of Reference.kolom); `labels`: default
+    those of the reference root in use.
     """
     entries = suite_entries(suite)
+    labels = labels or shared_labels()
     out = []
     for problem in problems:
-        row = dict(problem)
+        row = labelled(problem, labels)
         try:
             entry, fields = entry_of(row, entries)
         except LookupError:

@@ -61,7 +61,7 @@ def _problem(
         "judul": run.judul.get(column or "", column or ""),
         "row": "-" if row is None else row,
         "file": file or "-",
-        "unit": unit or "(tidak dikenal)",
+        "unit": run.ref.unit_name(unit) if unit else "(tidak dikenal)",  # a name, never a code
         "tw": run.period.roman,
         "jumlah": angka(len(rows)),
         "baris": row_ranges(rows),

@@ -54,6 +54,11 @@ PLACEHOLDERS = frozenset(
     | {"mirip"}  # kolom_wajib: the header a missing column was probably typed as
     | {f"ambang_{name}" for name in AMBANG}
 )
+# What a rule's plain description (meta.uraian) may name: thresholds and the numbers the
+# expectation itself states, so no number is typed twice.
+DESCRIPTION_PLACEHOLDERS = frozenset(
+    {"min_value", "max_value"} | {f"ambang_{name}" for name in AMBANG}
+)
 INDEX_COLUMNS = ["_idx", "_file", "_row"]  # _idx = position in the working frame
 EMPTY = "(kosong)"
 SHOW_MAX = 120  # characters of one cell's text in a message (a CSV cell can be megabytes)
@@ -113,6 +118,7 @@ class Rule:
     expected: str | None = None
     level: str = "row"
     fields: tuple[tuple[str, str], ...] = ()  # more placeholders: (name, "<column>|<format>")
+    uraian: str = ""  # what the rule checks, in plain Indonesian (validasi.html)
 
     @classmethod
     def from_meta(cls, meta: Mapping[str, Any], where: str = "") -> Rule:
@@ -127,6 +133,7 @@ class Rule:
             expected=meta.get("expected"),
             level=meta.get("level", "row"),
             fields=tuple(fields.items()) if isinstance(fields, Mapping) else (),
+            uraian=str(meta.get("uraian") or ""),
         )
         problems = []
         if not isinstance(fields, Mapping):
@@ -147,6 +154,15 @@ class Rule:
         known = PLACEHOLDERS | {name for name, _ in rule.fields}
         if names - known:
             problems.append(f"placeholder tidak dikenal: {', '.join(sorted(names - known))}")
+        try:
+            said = {name for _, name, _, _ in string.Formatter().parse(rule.uraian) if name}
+        except ValueError as exc:
+            said = set()
+            problems.append(f"meta.uraian tidak sah ({exc})")
+        if said - DESCRIPTION_PLACEHOLDERS:
+            problems.append(
+                f"placeholder uraian tidak dikenal: {', '.join(sorted(said - DESCRIPTION_PLACEHOLDERS))}"
+            )
         for spec in (rule.value, rule.expected, *(spec for _, spec in rule.fields)):
             if spec and "|" in spec and spec.split("|", 1)[1] not in FORMATS:
                 problems.append(f"format '{spec}' harus salah satu dari {', '.join(FORMATS)}")
@@ -174,6 +190,7 @@ class Suite:
     checks: list[Check]
     expectations: list[dict[str, Any]]
     ambang: Mapping[str, float] = field(default_factory=lambda: dict(AMBANG))
+    uraian_lain: Mapping[str, str] = field(default_factory=dict)  # rules reported by code
 
     @property
     def rule_order(self) -> dict[str, int]:
@@ -213,9 +230,13 @@ def load_suite(path: Path = SUITE_PATH) -> Suite:
                 f"{', '.join(AMBANG)} dengan nilai angka."
             )
         ambang[name] = float(value)
+    others = data.get("uraian_lain") or {}
+    if not isinstance(others, Mapping) or not all(isinstance(v, str) for v in others.values()):
+        raise ValueError(f"{Path(path).name} uraian_lain: harus objek {{aturan: 'uraian'}}.")
     return Suite(
         name=str(data.get("name") or Path(path).stem),
         checks=checks,
         expectations=expectations,
         ambang=ambang,
+        uraian_lain=dict(others),
     )

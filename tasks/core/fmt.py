@@ -74,10 +74,14 @@ def tanggal(day: dt.date) -> str:
 
 
 def problem_line(problem: dict) -> str:
-    """'baris 6, kolom realisasi_fisik: …' — one problem as people read it in text."""
+    """'baris 6, kolom Realisasi Fisik Kumulatif (%) (L): …' — one problem as people read it.
+
+    The column as labelled by tasks.check.columns ('kolom') when the caller added it; else the
+    key with spaces: a reader never has to decode a snake_case key.
+    """
     row = problem.get("row")
     row_text = "-" if is_missing(row) else str(int(row))
-    column = problem.get("column") or "-"
+    column = problem.get("kolom") or str(problem.get("column") or "-").replace("_", " ")
     return f"baris {row_text}, kolom {column}: {problem.get('message')}"
 
 

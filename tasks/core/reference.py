@@ -27,6 +27,12 @@ from triwulan.tasks.core.reference_checks import (
     check_frames,
     check_shared,
 )
+from triwulan.tasks.core.reference_form import (
+    OPTIONAL_FILES,
+    check_form_files,
+    empty,
+    typed_form_frames,
+)
 
 # Tables shared by every year, beside the year folders.
 SHARED_REFERENCE = (
@@ -58,6 +64,12 @@ class Reference:
     akip_predikat: pd.DataFrame  # predikat, keterangan, lebih_dari (float, NaN = lowest band)
     akip_komponen: pd.DataFrame  # komponen, judul, bobot (float), in file order
     kolom_iku: pd.DataFrame  # lembar, kolom, tipe, wajib, judul, penjelasan (text)
+    # the optional form files (reference_form): empty frames when a year has none
+    sasaran: pd.DataFrame = field(default_factory=lambda: _optional("sasaran.csv"))
+    renstra: pd.DataFrame = field(default_factory=lambda: _optional("renstra.csv"))
+    iku_tahunan: pd.DataFrame = field(default_factory=lambda: _optional("iku_tahunan.csv"))
+    pejabat: pd.DataFrame = field(default_factory=lambda: _optional("pejabat.csv"))
+    catatan_e81: pd.DataFrame = field(default_factory=lambda: _optional("catatan_e81.csv"))
     # plan_for_quarter's results: every step of a run asks for the same quarter's plan
     _plans: dict[int, pd.DataFrame] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -139,7 +151,13 @@ def _typed(
         ),
         akip_komponen=akip_komponen.reset_index(drop=True),
         kolom_iku=shared["kolom_iku.csv"].drop(columns="_baris").reset_index(drop=True),
+        **typed_form_frames(frames),
     )
+
+
+def _optional(name: str) -> pd.DataFrame:
+    """A Reference built by hand (tests) without the optional form files."""
+    return typed_form_frames({n: empty(n) for n in OPTIONAL_FILES})[name.removesuffix(".csv")]
 
 
 # The stat of each file a load reads: (path, (size, mtime_ns, ctime_ns, inode) or None if absent).
@@ -182,7 +200,9 @@ def load_reference(tahun: int) -> Reference:
     changed since: a corrected CSV is read again on the next call.
     """
     root, folder = reference_root(), reference_dir(tahun)
-    paths = [folder / name for name in FILES] + [root / name for name in SHARED_REFERENCE]
+    paths = [folder / name for name in [*FILES, *OPTIONAL_FILES]] + [
+        root / name for name in SHARED_REFERENCE
+    ]
     key = (root.resolve(), tahun)
     with _CACHE_LOCK:
         read_at = time.time_ns()
@@ -213,6 +233,9 @@ def _load(tahun: int, root: Path, folder: Path) -> Reference:
             problems.append(f"{tahun}/{name}: berkas tidak ada.")
             continue
         frames[name] = _read_csv(path)
+    for name in OPTIONAL_FILES:
+        path = folder / name
+        frames[name] = _read_csv(path) if path.is_file() else empty(name)
     shared: dict[str, pd.DataFrame] = {}
     for name in SHARED_REFERENCE:
         path = root / name
@@ -225,6 +248,14 @@ def _load(tahun: int, root: Path, folder: Path) -> Reference:
             f"{tahun}/{p}" if not p.startswith(f"{tahun}/") else p
             for p in check_frames(tahun, frames)
         ] + check_shared(shared)
+    if not problems:
+        # the Renstra plans programs and kegiatan; sub-kegiatan are the Renja's
+        codes = set(frames["programs.csv"]["kode_program"])
+        codes |= set(frames["kegiatan.csv"]["kode_kegiatan"])
+        problems = [
+            f"{tahun}/{p}"
+            for p in check_form_files(frames, frames["iku.csv"], frames["programs.csv"], codes)
+        ]
     if problems:
         raise ReferenceDataError(problems)
     return _typed(frames, tahun, shared)

@@ -192,6 +192,13 @@ def aggregate(detail: pd.DataFrame, level: str, bands: pd.DataFrame) -> pd.DataF
     )
 
 
+def plain_mean_fisik(frame: pd.DataFrame) -> float | None:
+    """Mean fisik of the rows that report it, unweighted (the seed's 97,34 beside our weighted
+    97,61): printed beside the weighted figure so a reader sees why the two differ."""
+    fisik = frame["realisasi_fisik_persen"].dropna().astype(float)
+    return round(float(fisik.mean()), 2) if len(fisik) else None
+
+
 def totals(detail: pd.DataFrame, bands: pd.DataFrame) -> dict[str, object]:
     """The summary.json totals block: ints for rupiah, 2-decimal floats (None when undefined)."""
     if detail.empty:

@@ -5,8 +5,9 @@ realised cumulative share. A sub-kegiatan is flagged when
 
 - it has no cumulative realisation at all while its cumulative target is above zero
   (alasan "tanpa realisasi"), or
-- its deviasi is MORE than the threshold (alasan "deviasi di atas ambang"); a deviasi equal to
-  the threshold is not flagged.
+- its deviasi is MORE than the threshold (alasan "tertinggal dari rencana lebih dari 10% pagu",
+  see `behind_plan`: the number is the threshold in force); a deviasi equal to the threshold is
+  not flagged.
 
 deviasi_persen = (target_keuangan_sd_tw - realisasi_keuangan_sd_tw) / pagu x 100, exactly as
 compute.add_rates prints it in the report (integer-exact, half-up to 2 decimals), and the
@@ -37,7 +38,9 @@ from triwulan.tasks.measure.compute import percent
 THRESHOLD_FILE = "peringatan.toml"
 ENV_DEVIASI = "TRIWULAN_PERINGATAN_DEVIASI"
 NO_REALISATION = "tanpa realisasi"
-ABOVE_THRESHOLD = "deviasi di atas ambang"
+# The reason a reader sees for a deviasi above the threshold: words, not "deviasi di atas ambang".
+# The number is the threshold of peringatan.toml (or its override), never typed here.
+BEHIND_PLAN = "tertinggal dari rencana lebih dari {ambang}% pagu"
 COLUMNS = [
     "unit",
     "nama_unit",
@@ -94,6 +97,13 @@ def load_thresholds(env: Mapping[str, str] = os.environ) -> dict[str, float | in
     return {"deviasi_persen": deviasi, "baris_maks": rows}
 
 
+def behind_plan(threshold: float) -> str:
+    """'tertinggal dari rencana lebih dari 10% pagu' (7.5 -> '7,5%'): the alasan of a deviasi
+    above `threshold`, in the words and number format of the report."""
+    number = f"{float(threshold):.2f}".rstrip("0").rstrip(".").replace(".", ",")
+    return BEHIND_PLAN.format(ambang=number)
+
+
 def all_warnings(detail: pd.DataFrame, threshold: float) -> pd.DataFrame:
     """Every flagged row of a detail frame (compute.quarter_detail), most rupiah at stake first."""
     if detail.empty:
@@ -109,7 +119,9 @@ def all_warnings(detail: pd.DataFrame, threshold: float) -> pd.DataFrame:
         realisasi_keuangan_sd_tw=done,
         selisih_rupiah=gap,
         deviasi_persen=deviasi,
-        alasan=pd.Series(ABOVE_THRESHOLD, index=detail.index).mask(no_realisation, NO_REALISATION),
+        alasan=pd.Series(behind_plan(threshold), index=detail.index).mask(
+            no_realisation, NO_REALISATION
+        ),
     )[no_realisation | above]
     for text in ("kendala", "tindak_lanjut"):
         flagged[text] = flagged[text].fillna("").astype(str)

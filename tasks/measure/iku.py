@@ -13,7 +13,14 @@ import pandas as pd
 
 from triwulan.tasks.core.period import ROMAN
 from triwulan.tasks.core.reference import Reference
-from triwulan.tasks.measure.iku_values import akip_evaluasi, exact, half_up, ikm, wilayah_tertib
+from triwulan.tasks.measure.iku_values import (
+    UNSUR,
+    akip_evaluasi,
+    exact,
+    half_up,
+    ikm,
+    wilayah_tertib,
+)
 
 BELUM_ADA_DATA = "belum ada data"
 TERCAPAI = "tercapai"
@@ -79,6 +86,8 @@ def _ikm_row(ref: Reference, iku: pd.Series, q: int, inputs: dict) -> Built:
         "nrr_sd_tw": year["nrr"] if year else None,
         "per_layanan": quarter["per_layanan"] if quarter else [],
         "per_layanan_sd_tw": year["per_layanan"] if year else [],
+        # each unsur's name as the survey sheet heads it ("U8 Penanganan Pengaduan")
+        "unsur": _unsur_names(ref),
     }
     return (
         quarter["ikm"] if quarter else None,
@@ -87,6 +96,12 @@ def _ikm_row(ref: Reference, iku: pd.Series, q: int, inputs: dict) -> Built:
         extra,
         [],
     )
+
+
+def _unsur_names(ref: Reference) -> dict[str, str]:
+    sheet = ref.kolom_iku[ref.kolom_iku["lembar"] == "skm"]
+    names = dict(zip(sheet["kolom"], sheet["judul"], strict=True))
+    return {u: names.get(u, u.upper()) for u in UNSUR}
 
 
 def _akip_row(ref: Reference, iku: pd.Series, q: int, inputs: dict) -> Built:
@@ -138,7 +153,11 @@ def _wilayah_row(ref: Reference, iku: pd.Series, q: int, inputs: dict) -> Built:
         )
     if result["ada_data"] and not result["dilaporkan_tw_ini"]:
         notes.append(f"s.d. TW {ROMAN[q]} memakai status zona terakhir yang dilaporkan")
+    zona = [
+        {**z, "nama_kelurahan": names.get(z["kelurahan"], z["kelurahan"])} for z in result["zona"]
+    ]
     extra = {
+        "zona": zona if result["ada_data"] else [],
         "zona_tertib": now["zona_tertib"],
         "zona_total": result["zona_total"],
         "zona_belum_dilaporkan": missing,

@@ -211,4 +211,17 @@ def wilayah_tertib(zona: pd.DataFrame | None, zona_k3: pd.DataFrame, triwulan: i
             {"no_zona": int(no), "nama_zona": str(z.nama_zona), "kelurahan": str(z.kelurahan)}
             for no, z in unreported.iterrows()
         ],
+        # each zone's status at TW n (1 tertib, 0 not, None never reported), for the table of
+        # zones per kelurahan (LKIP Tabel 3.8-3.10)
+        "zona": [
+            {
+                "no_zona": int(no),
+                "nama_zona": str(z.nama_zona),
+                "kelurahan": str(z.kelurahan),
+                "tertib": None
+                if pd.isna(status.at[no, triwulan])
+                else int(status.at[no, triwulan]),
+            }
+            for no, z in zones.iterrows()
+        ],
     }

@@ -21,6 +21,7 @@ from triwulan.tasks.core.period import Period
 from triwulan.tasks.core.reference import QUARTERS, Reference, plan_for_quarter
 from triwulan.tasks.measure.changes import changes_since
 from triwulan.tasks.measure.e81 import e81_rows
+from triwulan.tasks.measure.e81_form import e81_closing, e81_form_rows, e81_header, pengesahan
 from triwulan.tasks.measure.early_warning import early_warnings, load_thresholds
 from triwulan.tasks.measure.iku import iku_rows
 from triwulan.tasks.measure.summary import build_summary, read_detail
@@ -37,6 +38,8 @@ class Extras:
     peringatan: dict[str, Any]
     perubahan: dict[str, Any] | None
     kumulatif: dict[str, list[int | None]]
+    e81_form: dict[str, Any]
+    pengesahan: dict[str, Any]
 
     def into(self, summary: dict[str, Any]) -> dict[str, Any]:
         """The summary with the JSON parts added (keys iku, peringatan_dini, perubahan, ...)."""
@@ -46,6 +49,8 @@ class Extras:
             "peringatan_dini": self.peringatan,
             "perubahan": self.perubahan,
             "kumulatif": self.kumulatif,
+            "e81_form": self.e81_form,
+            "pengesahan": self.pengesahan,
         }
 
 
@@ -88,7 +93,7 @@ def quarter_extras(
     realisasi: accepted rows of quarters 1..n; iku_inputs: accepted IKU rows per sheet (tasks.
     tasks.record.iku.load_iku); previous: (summary, detail) of the last version, for "what changed".
     """
-    e81 = e81_rows(ref, realisasi, period.triwulan, counted)
+    core = e81_rows(ref, realisasi, period.triwulan, counted)
     thresholds = load_thresholds()
     warnings = early_warnings(
         detail, float(thresholds["deviasi_persen"]), int(thresholds["baris_maks"])
@@ -99,19 +104,29 @@ def quarter_extras(
         "jumlah": int(warnings.attrs.get("jumlah", len(warnings))),
         "lainnya": int(warnings.attrs.get("lainnya", 0)),
     }
-    iku = iku_rows(
-        ref,
-        period.triwulan,
-        iku_inputs.get(SKM),
-        iku_inputs.get(AKIP),
-        iku_inputs.get(ZONA),
-    )
+    # every quarter's IKU for the form's TW I-IV columns; three indicators each
+    by_quarter = {
+        q: iku_rows(ref, q, iku_inputs.get(SKM), iku_inputs.get(AKIP), iku_inputs.get(ZONA))
+        for q in range(1, period.triwulan + 1)
+    }
+    iku = by_quarter[period.triwulan]
+    e81 = e81_form_rows(ref, core, by_quarter, period.triwulan)
+    form = {
+        "kepala": e81_header(ref, period.triwulan),
+        "penutup": e81_closing(ref, e81, period.triwulan),
+    }
     perubahan = None
     if previous is not None:
         before_summary, before_detail = previous
         perubahan = changes_since(before_summary, before_detail, {**summary, "iku": iku}, detail)
     return Extras(
-        iku, e81, peringatan, perubahan, cumulative_series(ref, e81, period.triwulan, counted)
+        iku,
+        e81,
+        peringatan,
+        perubahan,
+        cumulative_series(ref, e81, period.triwulan, counted),
+        form,
+        pengesahan(ref),
     )
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 from triwulan.tasks.core.fmt import WIB, plain
 from triwulan.tasks.core.period import ROMAN, Period
 from triwulan.tasks.core.reference import Reference, plan_for_quarter
-from triwulan.tasks.measure.compute import totals, unit_totals
+from triwulan.tasks.measure.compute import plain_mean_fisik, totals, unit_totals
 
 
 def problem_records(problems: pd.DataFrame) -> list[dict[str, object]]:
@@ -85,6 +85,7 @@ def build_summary(
         # the pagu of every unit of the reference in force this quarter: the percentages above
         # are of the units counted, and a reader must see what a left-out unit takes away
         "pagu_semua_unit": full_pagu(ref, period),
+        "fisik_rata_biasa_persen": plain_mean_fisik(detail) if len(detail) else None,
     }
 
 

@@ -2,8 +2,9 @@
 
 Written with XlsxWriter (rekap_grid): every string from data is written with write_string after
 xlsx_safe.cell_text, in a workbook whose options keep strings text (never a formula, link or
-number). Looks and size estimates live in rekap_layout; the IKU, E.81, early-warning and change
-sheets in rekap_sheets.
+number). Looks and size estimates live in rekap_layout and rekap_metrics; the IKU, early-warning
+and change sheets in rekap_sheets, the E.81 form in rekap_e81, signature blocks in rekap_sign.
+Every sheet prints one page wide (A4 or F4 landscape, never in left and right halves).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import pandas as pd
 
 from triwulan.tasks.core.period import Period, parse_period
 from triwulan.tasks.measure.compute import MONEY
-from triwulan.tasks.publish import rekap_sheets
-from triwulan.tasks.publish.rekap_grid import Book, Sheet, print_setup, table_sheet, title_rows
+from triwulan.tasks.publish import rekap_e81, rekap_sheets
+from triwulan.tasks.publish.rekap_grid import Book, Sheet
 from triwulan.tasks.publish.rekap_layout import (
     HEADER_ROW,
     MONEY_FORMAT,
@@ -26,6 +27,8 @@ from triwulan.tasks.publish.rekap_layout import (
     SUB_KEGIATAN_COLUMNS,
     Column,
 )
+from triwulan.tasks.publish.rekap_page import keep_together, print_setup, table_sheet, title_rows
+from triwulan.tasks.publish.rekap_sign import signature_block
 from triwulan.tasks.publish.report import (
     UNREADABLE_LISTED,
     capped,
@@ -39,9 +42,9 @@ from triwulan.tasks.publish.report_full import code_and_name
 
 __all__ = ["HEADER_ROW", "MONEY", "MONEY_FORMAT", "PERCENT_FORMAT", "write_rekap_xlsx"]
 
+SIGNERS = ("penyusun", "camat")  # Disusun oleh, Mengetahui
 KEY_HEADERS = {
-    "unit": "Kode Unit",
-    "nama_unit": "Nama Unit",
+    "nama_unit": "Unit",
     "kode_program": "Kode Program",
     "nama_program": "Nama Program",
     "kode_kegiatan": "Kode Kegiatan",
@@ -104,7 +107,9 @@ def write_rekap_xlsx(
 
     sheets = [("Per Unit", "unit"), ("Per Program", "program"), ("Per Kegiatan", "kegiatan")]
     for sheet_name, level in sheets:
-        keys = [(key, KEY_HEADERS[key], _key_kind(key)) for key in code_and_name(level)]
+        # units by name only: their ids are for the machine, not for a reader
+        names = code_and_name(level)[1:] if level == "unit" else code_and_name(level)
+        keys = [(key, KEY_HEADERS[key], _key_kind(key)) for key in names]
         extra = [("predikat_keuangan_sd_tw", f"Predikat Keuangan s.d. {period.roman}", "text")]
         frame = levels.get(level)
         has_predikat = frame is not None and "predikat_keuangan_sd_tw" in frame.columns
@@ -118,7 +123,7 @@ def write_rekap_xlsx(
         )
     _sub_kegiatan(book.sheet("Per Sub Kegiatan"), summary, period, base, detail, total_row)
     if e81 is not None:
-        rekap_sheets.e81_sheet(book.sheet("E.81"), summary, period, base, e81)
+        rekap_e81.e81_sheet(book.sheet("E.81"), summary, period, base, e81)
     book.close()
 
 
@@ -132,10 +137,9 @@ def _sub_kegiatan(
 ) -> None:
     """One row per unit and sub-kegiatan (the RFK table with kendala and tindak lanjut).
 
-    26 columns do not fit one A4 width at a readable size, so the sheet prints in two page
-    columns, money then output and kendala, each with unit, code and name repeated. The program
-    and kegiatan columns (the sub-kegiatan code contains both codes) are for filtering and come
-    last, outside the print area.
+    The whole row prints on one page width (F4 when A4 would be below 60%): identity, money,
+    outputs and notes. The program and kegiatan columns (the sub-kegiatan code contains both
+    codes) are for filtering and come last, outside the print area.
     """
     tw = period.roman
     identity = SUB_KEGIATAN_COLUMNS
@@ -163,18 +167,25 @@ def _sub_kegiatan(
         if detail is not None and not detail.empty
         else detail
     )
-    first = len(identity) + 1
-    middle = first + len(keuangan)
+    printed = identity + keuangan + keluaran
+    at = {key: col for col, (key, _, _) in enumerate(printed, start=1)}
     table_sheet(
         sheet,
         f"Realisasi Fisik dan Keuangan per Sub Kegiatan — {base}",
         summary,
-        identity + keuangan + keluaran + hierarchy,
+        printed + hierarchy,
         detail_sorted,
         total_row,
-        blocks=[(first, middle - 1), (middle, middle + len(keluaran) - 1)],
-        repeat_cols=(1, len(identity)),
-        widths={1: 16, 2: 18, 3: 26, middle - 1: 11, middle: 26, middle + 6: 26, middle + 7: 26},
+        printed=len(printed),
+        highs={
+            at["nama_unit"]: 10,  # 'Kelurahan' whole
+            at["nama_sub_kegiatan"]: 20,
+            at["predikat_keuangan_sd_tw"]: 8,  # 'Predikat' whole
+            at["indikator_keluaran"]: 14,
+            at["satuan"]: 8,  # 'Pokmas/' over 'Ormas'
+            at["kendala"]: 14,
+            at["tindak_lanjut"]: 14,
+        },
     )
 
 
@@ -193,7 +204,7 @@ def _ringkasan(sheet: Sheet, summary: Mapping[str, Any], period: Period, base: s
     sheet.row(row, [("Kelengkapan", "text"), (completeness_line(summary["counts"]), "text")])
 
     row += 2
-    headers = ["Unit", "Nama Unit", "Status", "Berkas", "Kesalahan", "Peringatan", "Keterangan"]
+    headers = ["Unit", "Status", "Berkas", "Kesalahan", "Peringatan", "Keterangan"]
     sheet.header(row, headers)
     header_rows = [HEADER_ROW, row]
     units = summary.get("units") or []
@@ -201,7 +212,6 @@ def _ringkasan(sheet: Sheet, summary: Mapping[str, Any], period: Period, base: s
     row = sheet.table(
         row + 1,
         [
-            [unit.get("unit") for unit in units],
             [unit.get("nama") for unit in units],
             [status_text(unit) for unit in units],
             [unit.get("file") for unit in units],
@@ -209,7 +219,7 @@ def _ringkasan(sheet: Sheet, summary: Mapping[str, Any], period: Period, base: s
             [count["warnings"] for count in counts],
             [unit_reason(unit) or None for unit in units],
         ],
-        ["text", "text", "longtext", "longtext", "count", "count", "longtext"],
+        ["text", "longtext", "longtext", "count", "count", "longtext"],
     )
     unreadable, more = capped(summary.get("unreadable_files") or [], UNREADABLE_LISTED)
     if unreadable:
@@ -235,7 +245,10 @@ def _ringkasan(sheet: Sheet, summary: Mapping[str, Any], period: Period, base: s
     for header in header_rows:
         sheet.header_height(header)
     sheet.fit_row_heights(HEADER_ROW + 1)
+    signed = signature_block(sheet, row + 2, summary, SIGNERS, 7)
     title = f"Ringkasan Realisasi Fisik dan Keuangan {base}"
     title_rows(sheet, title, summary, 7)
     sheet.ws.freeze_panes(HEADER_ROW, 0)
-    print_setup(sheet, summary, title, (1, 2))
+    print_setup(sheet, summary, title, (1, 3))  # title, note and the blank row under them
+    if signed > row + 1:
+        keep_together(sheet, row + 2, signed, (1, 3))

@@ -1,4 +1,4 @@
-"""Writing rekap.xlsx with XlsxWriter: shared formats, tables a column at a time, sizes, printing.
+"""Writing rekap.xlsx with XlsxWriter: shared formats, tables a column at a time, their sizes.
 
 A Sheet writes its cells as they come and keeps what sizes the columns and rows (headers, table
 columns, sentences), because XlsxWriter cannot read a cell back: `set_widths`, `header_height`
@@ -6,8 +6,9 @@ and `fit_row_heights` then estimate from that, in pandas over whole columns. Eve
 data is written with write_string after xlsx_safe.cell_text, in a workbook made with
 xlsx_safe.SAFE_WORKBOOK_OPTIONS: text, never a formula, link or number.
 
-The workbook is written in XlsxWriter's normal mode, not constant_memory: the E.81's two header
-rows are merged down in several columns, and constant_memory can merge down only once per row.
+The workbook is written in XlsxWriter's normal mode, not constant_memory: the E.81's header rows
+are merged down in several columns, and constant_memory can merge down only once per row. Title
+rows, page setup and whole table sheets are in rekap_page.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.format import Format
@@ -29,38 +29,27 @@ from triwulan.tasks.core.xlsx_safe import SAFE_WORKBOOK_OPTIONS, write_value
 from triwulan.tasks.publish.rekap_layout import (
     A4,
     BODY_FONT,
-    BOLD_CHARS_PER_UNIT,
-    CHARS_PER_UNIT,
     DEFAULT_FONT,
     DEFAULT_WIDTH,
-    FONT_NAME,
-    FOOTER_MARGIN,
     HEADER_LOOK,
-    HEADER_MARGIN,
-    HEADER_ROW,
+    INDENT_UNITS,
     LINE_POINTS,
-    MARGINS,
-    NOTE_FONT,
-    PAGE_WIDTH_UNITS,
     PIXELS_PER_UNIT,
-    TITLE_FONT,
+    ROW_PADDING,
     WIDTHS,
     WRAPPED_KINDS,
-    Column,
     Font,
     Look,
     column_lines,
     font_properties,
-    header_text,
-    header_width,
+    header_units,
     lines_of,
     stored,
-    table_values,
-    values_width,
+    values_units,
+    words_units,
 )
-from triwulan.tasks.publish.report import completeness_line, mark_of, waktu
 
-HEADER_FOOTER_MAX = 255  # characters Excel keeps of a page header (XlsxWriter drops a longer one)
+WORD_MAX = 30  # units: a longer word (a file name) is cut rather than widen its column further
 
 
 class Book:
@@ -107,6 +96,7 @@ class _Table:
     kinds: list[str]
     columns: list[list[Any]]
     bold: np.ndarray | None
+    indents: dict[int, np.ndarray] = field(default_factory=dict)  # column -> indent per row
 
 
 @dataclass
@@ -127,6 +117,8 @@ class Sheet:
     widths: dict[int, float] = field(default_factory=dict)
     heights: dict[int, float] = field(default_factory=dict)
     last_row: int = 0
+    paper: int = A4  # as print_setup chose it
+    scale: int = 100  # percent LibreOffice prints the sheet at, as estimated here
     _headers: list[_Header] = field(default_factory=list)
     _tables: list[_Table] = field(default_factory=list)
     _lines: dict[int, tuple[str, int, Font]] = field(default_factory=dict)
@@ -199,6 +191,7 @@ class Sheet:
                 list(kinds),
                 columns,
                 None if bold is None else np.asarray(bold, dtype=bool),
+                {col: np.asarray(steps, dtype=np.int64) for col, steps in (indents or {}).items()},
             )
         )
         self.last_row = max(self.last_row, first_row + count - 1)
@@ -238,18 +231,29 @@ class Sheet:
             out.append(formats)
         return out
 
-    def line(self, row: int, text: str, span: int, font: Font = BODY_FONT) -> None:
-        """A sentence across `span` columns (merged, wrapped), e.g. 'Belum ada data IKU', as
-        high as its lines at the columns' current widths."""
-        fmt = self.book.font(font)
-        if span > 1:
-            self.ws.merge_range(row - 1, 0, row - 1, span - 1, "", fmt)
-        write_value(self.ws, row - 1, 0, text, fmt)
-        width = sum(self.width(c) for c in range(1, span + 1))
-        per_unit = CHARS_PER_UNIT * 10 / font.size * (0.9 if font.bold else 1)
-        self.set_height(row, lines_of(text, width, per_unit) * font.size * 1.3 + 3)
-        self._lines[row] = (text, span, font)
+    def line(
+        self, row: int, text: str, span: int, font: Font = BODY_FONT, first_col: int = 1
+    ) -> None:
+        """A sentence across columns first_col..span (merged, wrapped), e.g. 'Belum ada data
+        IKU', as high as its lines at the columns' current widths."""
+        self.set_height(row, self.sentence(row, first_col, span, text, font))
         self.last_row = max(self.last_row, row)
+
+    def sentence(self, row: int, first_col: int, last_col: int, text: str, font: Font) -> float:
+        """Write a merged, wrapped sentence; returns the row height its lines need."""
+        fmt = self.book.font(font)
+        if last_col > first_col:
+            self.ws.merge_range(row - 1, first_col - 1, row - 1, last_col - 1, "", fmt)
+        write_value(self.ws, row - 1, first_col - 1, text, fmt)
+        self._lines[row] = (text, last_col - first_col + 1 if first_col == 1 else 0, font)
+        self.last_row = max(self.last_row, row)
+        return self.text_height(text, first_col, last_col, font)
+
+    def text_height(self, text: str, first_col: int, last_col: int, font: Font) -> float:
+        """Points a text in `font` needs, wrapped across the columns' widths."""
+        width = sum(self.width(c) for c in range(first_col, last_col + 1))
+        lines = lines_of(text, width, font.bold, font.size) if text else 1
+        return lines * font.size * 1.275 + ROW_PADDING + 1
 
     # --- sizes ------------------------------------------------------------------------------
 
@@ -266,49 +270,71 @@ class Sheet:
         self.ws.set_row(row - 1, height)
 
     def set_widths(
-        self, kinds: Sequence[str], first_row: int, overrides: Mapping[int, float] | None = None
+        self,
+        kinds: Sequence[str],
+        first_row: int,
+        overrides: Mapping[int, float] | None = None,
+        highs: Mapping[int, float] | None = None,
     ) -> None:
         """Column widths from the content at or below `first_row`, within the bounds of each
-        column's kind (WIDTHS). A header counts with its longest word (headers wrap between
-        words); a header or sentence merged across columns does not count."""
+        column's kind (WIDTHS; `highs` overrides an upper bound), never narrower than the widest
+        word of a header or wrapped cell (LibreOffice would cut it in two). A header across
+        columns widens the last of them if its widest word needs it; a sentence does not count."""
         overrides = overrides or {}
-        highs = [WIDTHS[kind][1] for kind in kinds]
-        longest = [WIDTHS[kind][0] for kind in kinds]
+        highs_of = [
+            (highs or {}).get(col, WIDTHS[kind][1]) for col, kind in enumerate(kinds, start=1)
+        ]
+        widest = [float(WIDTHS[kind][0]) for kind in kinds]
+        floor = [0.0] * len(kinds)
 
-        def count(col: int, length: int) -> None:
+        def count(col: int, units: float, into: list[float]) -> None:
             if 1 <= col <= len(kinds):
-                longest[col - 1] = max(longest[col - 1], length + 1)
+                into[col - 1] = max(into[col - 1], units)
 
         for header in self._headers:
             if header.row >= first_row and header.last_col == header.col:
-                count(header.col, header_width(header.text, highs[header.col - 1]))
+                count(header.col, header_units(header.text, WORD_MAX), floor)
         for table in self._tables:
             if table.first_row < first_row:
                 continue
+            bold = table.bold if table.bold is not None and table.bold.any() else None
             for col, (values, kind) in enumerate(
                 zip(table.columns, table.kinds, strict=True), start=table.first_col
             ):
-                count(col, values_width(values, kind == "percent"))
+                steps = table.indents.get(col)
+                indent = INDENT_UNITS * int(steps.max()) if steps is not None and len(steps) else 0
+                count(col, values_units(values, kind) + indent, widest)
+                if kind in WRAPPED_KINDS:
+                    count(col, min(words_units(values, bold) + indent, WORD_MAX), floor)
         for row, (text, span, _) in self._lines.items():
             if span == 1 and row >= first_row:
-                count(1, values_width([text], False))
-        for col, (most, high) in enumerate(zip(longest, highs, strict=True), start=1):
-            self.set_width(col, overrides.get(col, min(most, high)))
+                count(1, values_units([text], "text"), widest)
+        for col, (most, high, least) in enumerate(zip(widest, highs_of, floor, strict=True), 1):
+            self.set_width(col, overrides.get(col, max(min(most, high), least)))
+        for header in self._headers:
+            if header.row >= first_row and header.last_col > header.col:
+                cols = range(header.col, header.last_col + 1)
+                short = header_units(header.text, WORD_MAX) - sum(self.width(c) for c in cols)
+                if short > 0 and header.last_col not in overrides:
+                    self.set_width(header.last_col, self.width(header.last_col) + short)
 
     def header_height(self, row: int) -> None:
-        """Height of a wrapped header row: its tallest header (a merged header counts its span)."""
+        """Height of a wrapped header row: its tallest header, a header merged down over several
+        rows counting its share of its lines in each of them."""
         lines = 1
         for header in self._headers:
-            if header.row != row:
+            if not header.row <= row <= header.last_row:
                 continue
             width = sum(self.width(c) for c in range(header.col, header.last_col + 1))
             rows = header.last_row - header.row + 1
-            wrapped = lines_of(header.text, width, BOLD_CHARS_PER_UNIT)
+            wrapped = lines_of(header.text, width, bold=True)
             lines = max(lines, math.ceil(wrapped / rows))
-        self.set_height(row, lines * LINE_POINTS + 4)
+        self.set_height(row, lines * LINE_POINTS + 2 * ROW_PADDING)
 
-    def fit_row_heights(self, first_row: int) -> None:
-        """Heights of the table rows from `first_row` down, from their wrapped text.
+    def fit_row_heights(self, first_row: int, last_col: int | None = None) -> None:
+        """Heights of the table rows from `first_row` down, from the wrapped text of their
+        columns up to `last_col` (the printed ones: a column outside the print area must not
+        make a printed row taller).
 
         LibreOffice does not recompute row heights of an xlsx on opening (nor does Excel
         reliably), so a wrapped kendala would print over the next row. A row given a height
@@ -320,110 +346,23 @@ class Sheet:
             for col, (values, kind) in enumerate(
                 zip(table.columns, table.kinds, strict=True), start=table.first_col
             ):
-                if kind in WRAPPED_KINDS:
+                if kind not in WRAPPED_KINDS or (last_col is not None and col > last_col):
+                    continue
+                steps = table.indents.get(col)
+                if steps is None or not steps.any():
                     lines = np.maximum(lines, column_lines(values, self.width(col), table.bold))
+                    continue
+                for step in np.unique(steps).tolist():  # an indent narrows the text
+                    rows = steps == step
+                    width = self.width(col) - INDENT_UNITS * step
+                    picked = [v for v, keep in zip(values, rows, strict=True) if keep]
+                    bold = None if table.bold is None else table.bold[rows]
+                    lines[rows] = np.maximum(lines[rows], column_lines(picked, width, bold))
             for index in np.flatnonzero(lines > 1).tolist():
                 row = table.first_row + index
                 if row not in self.heights:
-                    self.set_height(row, int(lines[index]) * LINE_POINTS + 2)
+                    self.set_height(row, int(lines[index]) * LINE_POINTS + ROW_PADDING)
 
-
-def title_rows(
-    sheet: Sheet, title: str, summary: Mapping[str, Any], span: int, note: str | None = None
-) -> None:
-    """Rows 1-2: 'DRAF — <title>' and the note (version, time, completeness), each merged across
-    `span` columns and wrapped so nothing is cut off on paper. Call after the column widths."""
-    word, mark_note = mark_of(summary)
-    sheet.line(1, f"{word} — {title}", span, TITLE_FONT)
-    if note is None:
-        note = (
-            f"{mark_note.split(' — ', 1)[1].capitalize()}. Versi {summary.get('version', '-')}, "
-            f"disusun {waktu(summary.get('generated_at'))}. "
-            f"{completeness_line(summary.get('counts') or {})}."
-        )
-    sheet.line(2, note, span, NOTE_FONT)
-
-
-def print_setup(
-    sheet: Sheet,
-    summary: Mapping[str, Any],
-    title: str,
-    repeat_rows: tuple[int, int] | None,
-    blocks: Sequence[tuple[int, int]] | None = None,
-    repeat_cols: tuple[int, int] | None = None,
-) -> None:
-    """A4 landscape, header rows repeated, the mark in the page header, 'Halaman &P dari &N'.
-
-    Without `blocks` a sheet is fitted to one page wide (pages only run downwards). A table too
-    wide for that at a readable size gives `blocks`: column ranges each printed one page wide,
-    with the identifying `repeat_cols` repeated on every page, at one scale that fits the widest
-    block (Excel ignores manual page breaks when fitting to pages). Call after the widths.
-    """
-    ws = sheet.ws
-    ws.set_landscape()
-    ws.set_paper(A4)
-    ws.set_margins(**MARGINS)
-    if repeat_rows:
-        ws.repeat_rows(repeat_rows[0] - 1, repeat_rows[1] - 1)
-    if blocks:
-        repeated = (
-            sum(sheet.width(c) for c in range(repeat_cols[0], repeat_cols[1] + 1))
-            if repeat_cols
-            else 0
-        )
-        widest = max(
-            repeated + sum(sheet.width(c) for c in range(start, end + 1)) for start, end in blocks
-        )
-        ws.set_print_scale(max(10, min(100, math.floor(PAGE_WIDTH_UNITS * 100 / widest))))
-        ws.set_v_pagebreaks([end for _, end in blocks[:-1]])
-        if repeat_cols:
-            ws.repeat_columns(repeat_cols[0] - 1, repeat_cols[1] - 1)
-        ws.print_area(0, 0, max(sheet.last_row, 1) - 1, blocks[-1][1] - 1)
-    else:
-        ws.fit_to_pages(1, 0)
-    word, _ = mark_of(summary)
-    version = header_text(f"Versi {summary.get('version', '-')}")
-    left, right = f'&L&"{FONT_NAME},Bold"&11 &KB91C1C{header_text(word)}', f"&R&9 {version}"
-    room = HEADER_FOOTER_MAX - len(left) - len(right) - len("&C&9 ")
-    cut = title
-    while len(header_text(cut)) + (cut != title) > room:  # whole: half a '&&' starts a code
-        cut = cut[: min(len(cut) - 1, room)]
-    center = header_text(cut) + ("…" if cut != title else "")
-    ws.set_header(f"{left}&C&9 {center}{right}", {"margin": HEADER_MARGIN})
-    footer = header_text(f"Disusun {waktu(summary.get('generated_at'))}")
-    ws.set_footer(
-        f"&L&8 {footer}&C&9 Halaman &P dari &N&R&8 &A",  # &A: the sheet's name
-        {"margin": FOOTER_MARGIN},
-    )
-
-
-def table_sheet(
-    sheet: Sheet,
-    title: str,
-    summary: Mapping[str, Any],
-    columns: Sequence[Column],
-    data: pd.DataFrame | Sequence[Mapping[str, Any]] | None,
-    total: Mapping[str, Any] | None,
-    blocks: Sequence[tuple[int, int]] | None = None,
-    repeat_cols: tuple[int, int] | None = None,
-    widths: Mapping[int, float] | None = None,
-) -> None:
-    """Title rows, a frozen bold header, one row per record (of a frame or a list) and an
-    optional bold 'Jumlah' row; printed landscape (see print_setup for `blocks`)."""
-    kinds = [kind for _, _, kind in columns]
-    sheet.header(HEADER_ROW, [header for _, header, _ in columns])
-    row_no = sheet.table(HEADER_ROW + 1, table_values(data, columns), kinds, raw=False)
-    if row_no > HEADER_ROW:
-        sheet.ws.autofilter(HEADER_ROW - 1, 0, row_no - 1, len(columns) - 1)
-        if total is not None:
-            values = [total.get(key) for key, _, _ in columns]
-            values[0], kinds_total = "Jumlah", ["text", *kinds[1:]]
-            sheet.table(row_no + 1, [[v] for v in values], kinds_total, bold=[True])
-    sheet.set_widths(kinds, HEADER_ROW, widths)
-    sheet.header_height(HEADER_ROW)
-    sheet.fit_row_heights(HEADER_ROW + 1)
-    # a sheet printed in page columns keeps its title within the repeated columns, so the title
-    # is whole on the first page of each page column
-    title_rows(sheet, title, summary, repeat_cols[1] if blocks and repeat_cols else len(columns))
-    sheet.ws.freeze_panes(HEADER_ROW, 0)
-    print_setup(sheet, summary, title, (HEADER_ROW, HEADER_ROW), blocks, repeat_cols)
+    def printed_width(self, last_col: int) -> float:
+        """Units of the columns 1..last_col."""
+        return sum(self.width(c) for c in range(1, last_col + 1))

@@ -1,18 +1,17 @@
 """How rekap.xlsx looks on screen and on paper: fonts, cell formats, value types, size estimates.
 
-The rekap is printed by the secretariat (LibreOffice or Excel) and filed with the report, so every
-sheet prints landscape on A4 with its header row repeated on each page (rekap_grid.print_setup).
-This module holds what that needs without a worksheet: the looks of cells as XlsxWriter format
-properties, the value a cell stores, and estimates of column widths and wrapped lines, computed a
-column at a time (a province's quarter has about 24,000 rows in each of its two big sheets).
+The rekap is printed by the secretariat (LibreOffice or Excel) and filed with the report: every
+sheet prints landscape, one page wide (A4, or F4 when A4 would print it below MIN_SCALE), with
+its header rows repeated on each page (rekap_grid.print_setup). This module holds what that needs
+without a worksheet: the looks of cells as XlsxWriter format properties, the value a cell stores,
+and estimates of column widths and wrapped lines from the font's metrics (rekap_metrics),
+computed a column at a time (a province's quarter has about 24,000 rows in each big sheet).
 """
 
 from __future__ import annotations
 
 import math
-import textwrap
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -21,9 +20,23 @@ from pandas.api.types import is_bool_dtype, is_integer_dtype, is_numeric_dtype
 
 from triwulan.tasks.core.fmt import plain
 from triwulan.tasks.core.xlsx_safe import cell_text
+from triwulan.tasks.publish.rekap_metrics import (
+    WORD_GAPS,
+    line_count,
+    longest_word_points,
+    number_units,
+    room,
+    text_points,
+    units_for,
+)
 
-MONEY_FORMAT = "#,##0"
-PERCENT_FORMAT = "0.00"
+# [$-421] is Indonesian: LibreOffice then prints 46.754.089.520 and 96,03 whatever the PC's
+# locale (tested under en_US, C and de_DE); Excel keeps the separators of Windows' regional
+# settings (docs/rekap-cetak.md).
+LOCALE_TAG = "[$-421]"
+MONEY_FORMAT = f"{LOCALE_TAG}#,##0"
+PERCENT_FORMAT = f"{LOCALE_TAG}0.00"
+NUMBER_FORMAT = f"{LOCALE_TAG}General"  # volumes such as 554,5: as many decimals as they have
 # Arial is on every Windows, and LibreOffice maps it to the metric-compatible Liberation Sans:
 # widths and page breaks come out the same in Excel and LibreOffice (Calibri has no such twin on
 # a plain Linux, where LibreOffice fell back to a wider serif font).
@@ -31,12 +44,14 @@ FONT_NAME = "Arial"
 
 
 class Font(NamedTuple):
-    """A font of the rekap (always Arial)."""
+    """A font of the rekap (always Arial), with the alignment of the sentence written in it."""
 
     size: float = 10
     bold: bool = False
     italic: bool = False
     color: str | None = None
+    align: str | None = None  # 'center' for signature blocks and the E.81 form title
+    underline: bool = False
 
 
 BODY_FONT = Font()
@@ -55,13 +70,16 @@ NUMBER_FORMATS = {  # kind of column -> number format (None: General)
     "money": MONEY_FORMAT,
     "percent": PERCENT_FORMAT,
     "count": "0",
-    "number": None,
-    "auto": None,
+    "number": NUMBER_FORMAT,
+    "auto": NUMBER_FORMAT,
     "auto_money": MONEY_FORMAT,  # a figure of mixed kind that is rupiah (Perubahan)
     "text": None,
     "longtext": None,
 }
 WRAPPED_KINDS = {"text", "longtext"}
+# Column width one indent step takes from wrapped text: about 10 px in Excel (LibreOffice draws
+# the xlsx indent narrower)
+INDENT_UNITS = 1.5
 Column = tuple[str, str, str]  # (key, header, kind)
 # Columns naming a sub-kegiatan row and its unit's notes, the same in every sheet that lists them
 SUB_KEGIATAN_COLUMNS: list[Column] = [
@@ -74,31 +92,35 @@ NOTE_COLUMNS: list[Column] = [
     ("tindak_lanjut", "Tindak Lanjut", "longtext"),
 ]
 
-# Column width bounds (characters) per kind of column: long text wraps inside its bound, so a
-# row is a few lines high and the table fits a landscape page.
+# Column width bounds (units: digits of Arial 10) per kind of column: the content and the longest
+# header word decide within them; long text wraps inside the upper bound, so a row is a few
+# lines high and the table fits a landscape page.
 WIDTHS = {
-    "money": (12, 16),
-    "percent": (8, 11),
-    "number": (7, 10),
-    "text": (6, 22),
-    "longtext": (14, 30),
-    "count": (4, 8),
-    "auto": (8, 16),
+    "money": (3, 16),
+    "percent": (3, 11),
+    "number": (4, 10),
+    "text": (4, 22),
+    "longtext": (10, 30),
+    "count": (3, 8),
+    "auto": (6, 16),
 }
 DEFAULT_WIDTH = 8.43  # Excel's width of a column nobody sized
 PIXELS_PER_UNIT = 7  # of Arial 10's digits: a width of n units is stored as exactly n
-LINE_POINTS = 12.75  # height of one line of 10 pt text
-# Characters of wrapped 10 pt Arial text per column width unit, a little below what LibreOffice
-# fits (long words wrap early), so estimated heights never cut a line off. Bold text is wider.
-CHARS_PER_UNIT = 1.1
-BOLD_CHARS_PER_UNIT = 0.95
-HEADER_CHARS_PER_UNIT = 0.85  # a header word must fit whole: LibreOffice breaks it otherwise
-# Printable width of A4 landscape between the margins below, in Excel width units
-# (297 mm - 2 x 0.4 in = 276.7 mm = 1046 px at 96 dpi, about 7 px per width unit).
-MARGINS = {"left": 0.4, "right": 0.4, "top": 0.75, "bottom": 0.6}
+# Height of one line of 10 pt text: Excel draws Arial 10 lines 17 px (12.75 pt) apart and cuts
+# a row that is lower; LibreOffice needs 11.2 pt, so its multi-line rows keep a little air.
+LINE_POINTS = 12.75
+ROW_PADDING = 2  # points above and below the text of a row sized here
+# Printable width of landscape paper between the margins below, in column width units, as
+# LibreOffice fits them (measured with 0.4 in margins: 200 units print at 70% on A4, 280 at
+# 56% on F4; 0.3 in margins leave 142 and 158).
+MARGINS = {"left": 0.3, "right": 0.3, "top": 0.75, "bottom": 0.6}
 HEADER_MARGIN = FOOTER_MARGIN = 0.3
-PAGE_WIDTH_UNITS = 140
-A4 = 9  # paper size code of Excel's page setup
+A4 = 9  # paper size codes of Excel's page setup
+F4 = 14  # "Folio" 8.5 x 13 in (216 x 330 mm), the F4 of Indonesian offices
+PAGE_WIDTH_UNITS = 142  # A4
+PAPER_WIDTH_UNITS = {A4: PAGE_WIDTH_UNITS, F4: 158}
+PAPER_HEIGHT_POINTS = {A4: 595.3, F4: 612.0}  # landscape: the short side
+MIN_SCALE = 60  # percent: below it 10 pt prints under 6 pt; a wider sheet goes on F4
 
 
 class Look(NamedTuple):
@@ -149,6 +171,10 @@ def font_properties(font: Font) -> dict[str, Any]:
         props["italic"] = True
     if font.color:
         props["font_color"] = font.color
+    if font.align:
+        props["align"] = font.align
+    if font.underline:
+        props["underline"] = 1
     return props
 
 
@@ -233,31 +259,26 @@ def table_values(
 # --- sizes ---------------------------------------------------------------------------------------
 
 
-def lines_of(text: str, width: float, per_unit: float = CHARS_PER_UNIT) -> int:
-    """Lines a wrapped text takes in a column `width` units wide."""
-    chars = max(int(width * per_unit) - 1, 4)
-    return sum(_wrapped_lines(part, chars) for part in str(text).split("\n"))
+def lines_of(text: str, width: float, bold: bool = False, size: float = 10) -> int:
+    """Lines a wrapped text takes in a column `width` units wide (rekap_metrics.line_count)."""
+    return line_count(str(text), float(width), bold, size)
 
 
-@lru_cache(maxsize=16384)
-def _wrapped_lines(line: str, chars: int) -> int:
-    """Cached: the same sub-kegiatan and unit names recur on thousands of rows."""
-    if len(line) <= chars and "\t" not in line:  # fits (textwrap widens only tabs)
-        return 1
-    return max(len(textwrap.wrap(line, chars, break_on_hyphens=False)), 1)
+# An upper bound of any character's width (em): a text this many characters long fits for sure
+_WIDEST_CHAR = 1.015
 
 
 def column_lines(values: Sequence[Any], width: float, bold: np.ndarray | None) -> np.ndarray:
     """Lines each text of a wrapped column takes (1 for an empty or number cell); `bold`: which
     rows are bold (wider letters), None for none.
 
-    A text that fits one line even in bold is not wrapped at all; the others are wrapped once
-    per distinct text (and boldness).
+    A text short enough to fit whatever its letters is not measured; the others are measured
+    once per distinct text (and boldness).
     """
     texts = pd.Series(values, dtype=object)
     lengths = texts.str.len()  # NaN for None and numbers
-    fits = max(int(width * BOLD_CHARS_PER_UNIT) - 1, 4)
-    longer = lengths.ge(fits) | texts.str.contains("[\n\t]", na=False, regex=True)
+    fits = int(room(width) / (10 * _WIDEST_CHAR))
+    longer = lengths.gt(fits) | texts.str.contains("\n", na=False, regex=False)
     lines = np.ones(len(texts), dtype=np.int64)
     if not longer.any():
         return lines
@@ -266,47 +287,80 @@ def column_lines(values: Sequence[Any], width: float, bold: np.ndarray | None) -
         rows = longer.to_numpy() & (bolds == is_bold)
         if not rows.any():
             continue
-        per_unit = BOLD_CHARS_PER_UNIT if is_bold else CHARS_PER_UNIT
         picked = texts[rows]
-        counts = {text: lines_of(text, width, per_unit) for text in picked.unique()}
+        counts = {text: lines_of(text, width, is_bold) for text in picked.unique()}
         lines[rows] = picked.map(counts).to_numpy(dtype=np.int64)
     return lines
 
 
-def text_width(texts: Sequence[str]) -> int:
-    """Characters of the longest line among the texts (0 for none)."""
-    return max(map(len, "\n".join(texts).split("\n"))) if texts else 0
+_MEASURED_TEXTS = 64  # the longest distinct texts of a column measured for its width
 
 
-def header_width(text: str, high: float) -> int:
-    """Width a header needs: its longest word whole (headers wrap between words, in bold)."""
-    words = text.split() or [""]
-    return min(math.ceil(max(len(w) for w in words) / HEADER_CHARS_PER_UNIT), high)
+def texts_units(texts: Sequence[str], bold: bool = False) -> float:
+    """Width (units) the longest line among the texts needs on one line (0 for none)."""
+    if not texts:
+        return 0.0
+    lines = {line for text in set(texts) for line in text.split("\n")}
+    longest = sorted(lines, key=len, reverse=True)[:_MEASURED_TEXTS]
+    return units_for(max(text_points(line, bold) for line in longest))
 
 
-def numbers_width(numbers: Sequence[float], percent: bool) -> int:
-    """Characters of the widest number as shown: '1,234,567' (#,##0 and General), '12.34' (0.00).
+def words_units(texts: Sequence[Any], bold: np.ndarray | None = None) -> float:
+    """Width (units) of the widest word among the texts, those of `bold` rows measured in bold
+    (each distinct word measured once)."""
+    widest = 0.0
+    for is_bold in (False, True):
+        if bold is None:
+            picked = texts if not is_bold else []
+        else:
+            picked = [t for t, b in zip(texts, bold, strict=True) if b == is_bold]
+        distinct = {t for t in picked if type(t) is str}
+        if not distinct:
+            continue
+        words = set(WORD_GAPS.split("\n".join(distinct)))
+        longest = sorted(words, key=len, reverse=True)[:_MEASURED_TEXTS]
+        widest = max(widest, units_for(max(text_points(w, is_bold) for w in longest)))
+    return widest
+
+
+def header_units(text: str, high: float) -> float:
+    """Width a header needs: its widest word whole (headers wrap between words, in bold)."""
+    return min(units_for(longest_word_points(text, bold=True)), high)
+
+
+def shown(value: float, kind: str) -> str:
+    """A number as its cell shows it (for its width): 46.754.089.520, 96,03, 554,5."""
+    if kind in {"money", "auto_money"}:
+        return f"{round(value):,}"
+    if kind == "percent":
+        return f"{value:.2f}"
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.10g}"  # General: up to 10 significant digits
+
+
+def numbers_units(numbers: Sequence[float], kind: str) -> float:
+    """Width (units) of the widest number as shown (0 for none).
 
     Integers and 0.00 percentages are as wide as the largest or the smallest of them; other
     fractions are measured one by one."""
     if not numbers:
-        return 0
-    if percent:
-        return max(len(f"{v:.2f}") for v in (max(numbers), min(numbers)))
-    integers = [v for v in numbers if type(v) is int or float(v).is_integer()]
-    fractions = {v for v in numbers if not (type(v) is int or float(v).is_integer())}
-    ends = (max(integers), min(integers)) if integers else ()
-    return max(
-        [len(f"{v:,.0f}") for v in ends] + [len(f"{v:,}") for v in fractions],
-        default=0,
-    )
+        return 0.0
+    if kind == "percent":
+        texts = [shown(v, kind) for v in (max(numbers), min(numbers))]
+    else:
+        integers = [v for v in numbers if type(v) is int or float(v).is_integer()]
+        fractions = {v for v in numbers if not (type(v) is int or float(v).is_integer())}
+        ends = (max(integers), min(integers)) if integers else ()
+        texts = [shown(v, kind) for v in (*ends, *fractions)]
+    return max(number_units(t) for t in texts)
 
 
-def values_width(values: Sequence[Any], percent: bool) -> int:
-    """Characters of the widest cell of a column as shown (text: its longest line)."""
+def values_units(values: Sequence[Any], kind: str) -> float:
+    """Width (units) the widest cell of a column needs (text: its longest line)."""
     texts = [v for v in values if type(v) is str]
     numbers = [v for v in values if v is not None and type(v) is not str]
-    return max(text_width(texts), numbers_width(numbers, percent))
+    return max(texts_units(texts), numbers_units(numbers, kind))
 
 
 def header_text(text: str) -> str:

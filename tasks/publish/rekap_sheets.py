@@ -1,4 +1,4 @@
-"""The rekap's sheets beyond the realisation tables: IKU, E.81, early warning and changes.
+"""The rekap's sheets beyond the realisation tables: IKU, early warning, changes (E.81: rekap_e81).
 
 Each is written only when the caller passes its data. A quarter a unit has not reported yet is
 an empty cell, never 0 (0 would read as 'reported nothing spent'). Text is written through
@@ -14,22 +14,21 @@ from typing import Any
 import pandas as pd
 
 from triwulan.tasks.core.fmt import STATUS_LABEL, plain, rupiah
-from triwulan.tasks.core.period import ROMAN, Period
+from triwulan.tasks.core.period import Period
 from triwulan.tasks.measure.compute import MONEY
-from triwulan.tasks.publish.rekap_grid import Sheet, print_setup, table_sheet, title_rows
+from triwulan.tasks.publish.rekap_grid import Sheet
 from triwulan.tasks.publish.rekap_layout import (
     BOLD_FONT,
     HEADER_ROW,
     NOTE_COLUMNS,
     SUB_KEGIATAN_COLUMNS,
     Column,
-    table_values,
 )
+from triwulan.tasks.publish.rekap_page import print_setup, table_sheet, title_rows
 from triwulan.tasks.publish.report import more_line
 from triwulan.tasks.publish.sections import iku_note
 
 NO_IKU = "Belum ada data IKU."
-NO_E81 = "Belum ada data evaluasi Renja (E.81)."
 NO_WARNING = "Tidak ada sub kegiatan yang masuk peringatan dini pada triwulan ini."
 
 
@@ -74,7 +73,7 @@ def iku_sheet(
         ("keterangan", "Keterangan", "longtext"),
     ]
     if not iku:
-        _empty(sheet, summary, title, NO_IKU, len(columns))
+        empty_sheet(sheet, summary, title, NO_IKU, len(columns))
         return
     rows = [
         {
@@ -109,12 +108,12 @@ def peringatan_sheet(
         *NOTE_COLUMNS,
     ]
     if peringatan is None or peringatan.empty:
-        _empty(sheet, summary, title, NO_WARNING, len(columns))
+        empty_sheet(sheet, summary, title, NO_WARNING, len(columns))
         return
     table_sheet(sheet, title, summary, columns, peringatan, None)
 
 
-def _empty(sheet: Sheet, summary: Mapping[str, Any], title: str, line: str, span: int) -> None:
+def empty_sheet(sheet: Sheet, summary: Mapping[str, Any], title: str, line: str, span: int) -> None:
     """A sheet that says it has no data (rather than a sheet that is missing)."""
     for col in range(1, span + 1):
         sheet.set_width(col, 12)
@@ -177,8 +176,7 @@ def perubahan_sheet(
         sheet.header(
             row,
             [
-                "Kode Unit",
-                "Nama Unit",
+                "Unit",
                 "Sebelum",
                 "Sesudah",
                 "Realisasi Dihitung Sebelum (Rp)",
@@ -189,14 +187,13 @@ def perubahan_sheet(
         row = sheet.table(
             row + 1,
             [
-                [item.get("unit") for item in units],
-                [item.get("nama") for item in units],
+                [item.get("nama") or item.get("unit") for item in units],
                 [_change_value(item.get("sebelum")) for item in units],
                 [_change_value(item.get("sesudah")) for item in units],
                 [item.get("rupiah_sebelum") for item in units],
                 [item.get("rupiah_sesudah") for item in units],
             ],
-            ["text", "text", "longtext", "text", "money", "money"],
+            ["text", "longtext", "text", "money", "money"],
         )
         row += 2
     if figures:
@@ -242,112 +239,3 @@ def perubahan_sheet(
     sheet.fit_row_heights(HEADER_ROW + 1)
     title_rows(sheet, title, summary, span)
     print_setup(sheet, summary, title, (1, 2))
-
-
-# --- E.81 ----------------------------------------------------------------------------------------
-
-E81_FIRST_ROW = HEADER_ROW + 2  # two header rows, like the printed form
-BOLD_LEVELS = {"program", "kegiatan", "jumlah"}
-GROUP_LEVELS = {"program", "jumlah"}  # grey rows
-INDENT = {"program": 0, "kegiatan": 1, "sub_kegiatan": 2}
-
-
-def _e81_layout(period: Period) -> tuple[list[tuple[str, list[Column]]], list[Column]]:
-    """(groups of the two-row header, flat columns): a group with one column spans both rows."""
-    tw = period.roman
-
-    def pair(label: str, k: str, rp: str) -> tuple[str, list[Column]]:
-        return label, [(k, "K", "number"), (rp, "Rp", "money")]
-
-    groups: list[tuple[str, list[Column]]] = [
-        ("Kode", [("kode", "Kode", "text")]),
-        ("Program / Kegiatan / Sub Kegiatan", [("uraian", "", "longtext")]),
-        ("Indikator Kinerja", [("indikator", "", "longtext")]),
-        ("Satuan", [("satuan", "", "text")]),
-        pair(f"Target Tahun {period.tahun}", "target_k", "target_rp"),
-        *(pair(f"Realisasi TW {ROMAN[q]}", f"k_tw{q}", f"rp_tw{q}") for q in range(1, 5)),
-        pair(f"Realisasi s.d. {tw}", "k_sd", "rp_sd"),
-        (
-            "Capaian (%)",
-            [("capaian_k_persen", "K", "percent"), ("capaian_rp_persen", "Rp", "percent")],
-        ),
-        ("Predikat", [("predikat_k", "K", "text"), ("predikat_rp", "Rp", "text")]),
-        ("Unit Penanggung Jawab", [("nama_unit", "", "text")]),
-        ("Kendala", [("kendala", "", "longtext")]),
-        ("Tindak Lanjut", [("tindak_lanjut", "", "longtext")]),
-    ]
-    return groups, [column for _, columns in groups for column in columns]
-
-
-def _e81_header(sheet: Sheet, groups: list[tuple[str, list[Column]]]) -> None:
-    """Row 4: group titles (merged over K and Rp); row 5: K / Rp; single columns span both."""
-    col = 1
-    top, bottom = HEADER_ROW, HEADER_ROW + 1
-    for label, columns in groups:
-        if len(columns) == 1:
-            sheet.header_span(top, col, label, bottom, col)
-        else:
-            sheet.header_span(top, col, label, top, col + len(columns) - 1)
-            sheet.header(bottom, [header for _, header, _ in columns], first_col=col)
-        col += len(columns)
-
-
-def _plain_list(series: pd.Series) -> list[Any]:
-    """The column's values with NaN/NA as None."""
-    missing = series.isna().to_numpy()
-    return [
-        None if gone else value
-        for value, gone in zip(series.to_numpy(dtype=object), missing, strict=True)
-    ]
-
-
-def e81_sheet(
-    sheet: Sheet, summary: Mapping[str, Any], period: Period, base: str, e81: pd.DataFrame
-) -> None:
-    """Renja evaluation form E.81 (Permendagri 86/2017): program, kegiatan and sub-kegiatan rows
-    with target K/Rp, realisation per quarter, to date, capaian, predikat and notes.
-
-    Printed in two page columns (the indicators and quarters, then to-date, capaian and notes),
-    with code and uraian repeated: the 23 columns at one A4 width would be unreadably small.
-    """
-    title = f"Evaluasi Hasil Renja (Form E.81) s.d. {period.roman} — {base}"
-    groups, columns = _e81_layout(period)
-    if e81 is None or e81.empty:
-        _empty(sheet, summary, title, NO_E81, 12)
-        return
-    _e81_header(sheet, groups)
-    levels = [str(t or "") for t in _plain_list(e81["tingkat"])]
-    units = _plain_list(e81["nama_unit"]) if "nama_unit" in e81.columns else [None] * len(e81)
-    uraian = _plain_list(e81["uraian"]) if "uraian" in e81.columns else [None] * len(e81)
-    # the same sub-kegiatan runs in several units: name the unit where the row is read
-    uraian = [
-        f"{text}\n({unit})" if level == "sub_kegiatan" and unit else text
-        for text, unit, level in zip(uraian, units, levels, strict=True)
-    ]
-    frame = e81.assign(uraian=pd.Series(uraian, index=e81.index, dtype=object))
-    kinds = [kind for _, _, kind in columns]
-    row_no = sheet.table(
-        E81_FIRST_ROW,
-        table_values(frame, columns),
-        kinds,
-        bold=[level in BOLD_LEVELS for level in levels],
-        group=[level in GROUP_LEVELS for level in levels],
-        indents={2: [INDENT.get(level, 0) for level in levels]},  # the uraian
-        raw=False,
-    )
-    sheet.set_widths(kinds, HEADER_ROW, overrides={1: 18, 2: 28, 3: 24})
-    for row in (HEADER_ROW, HEADER_ROW + 1):
-        sheet.header_height(row)
-    sheet.fit_row_heights(E81_FIRST_ROW)
-    sheet.ws.autofilter(HEADER_ROW, 0, row_no - 1, len(columns) - 1)
-    first_block_end = 4 + 2 * 5  # kode..satuan, target and four quarters (K, Rp)
-    title_rows(sheet, title, summary, 2)  # within the repeated columns: whole on every page column
-    sheet.ws.freeze_panes(E81_FIRST_ROW - 1, 2)
-    print_setup(
-        sheet,
-        summary,
-        title,
-        (HEADER_ROW, HEADER_ROW + 1),
-        blocks=[(3, first_block_end), (first_block_end + 1, len(columns))],
-        repeat_cols=(1, 2),
-    )

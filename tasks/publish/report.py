@@ -22,7 +22,18 @@ from triwulan.paths import TEMPLATES_DIR
 from triwulan.tasks.core import fmt
 from triwulan.tasks.core.fmt import strip_newlines
 from triwulan.tasks.core.period import ROMAN, Period, parse_period
+from triwulan.tasks.core.signature import signature_blocks
 from triwulan.tasks.publish import sections as report_sections
+from triwulan.tasks.publish.headline import (
+    capaian_is_serapan,
+    column_label,
+    deviasi_keterangan,
+    fisik_note,
+    pagu_note,
+    predikat_color,
+)
+from triwulan.tasks.publish.headline import persen as _persen
+from triwulan.tasks.publish.headline import rupiah as _rupiah
 
 DRAF_NOTE = "DRAF — dibuat otomatis, belum final, mohon diperiksa"
 # What a version is, as its reports say it: a draft, the final version, or a preview (--coba).
@@ -86,16 +97,6 @@ UNREADABLE_LISTED = 50  # entries of 'Berkas yang tidak dapat diproses' in mails
 # --- value helpers -------------------------------------------------------------------------------
 
 
-def _rupiah(value: Any) -> str:
-    value = fmt.plain(value)
-    return fmt.rupiah(None if value is None else int(value))
-
-
-def _persen(value: Any) -> str:
-    value = fmt.plain(value)
-    return fmt.persen(None if value is None else float(value))
-
-
 def _ribuan(value: Any) -> str:
     """Rupiah amount without the 'Rp' prefix, for wide tables whose header says '(Rp)'."""
     value = fmt.plain(value)
@@ -146,37 +147,6 @@ def _bar_width(value: Any) -> int:
     if value is None:
         return 0
     return max(0, min(100, round(float(value))))
-
-
-def deviasi_keterangan(value: Any, subject: str = "") -> str:
-    """Deviasi (planned minus realised, in % of pagu; positive = behind plan) in words.
-
-    'tertinggal 1,05% dari pagu dibanding rencana'; with subject 'Realisasi keuangan' the phrase
-    becomes a sentence. '-' when undefined (the subject is then left out too).
-    """
-    value = fmt.plain(value)
-    if value is None:
-        return "-"
-    value = float(value)
-    if value > 0:
-        phrase = f"tertinggal {_persen(value)} dari pagu dibanding rencana"
-    elif value < 0:
-        phrase = f"lebih cepat {_persen(-value)} dari pagu dibanding rencana"
-    else:
-        phrase = "sesuai rencana"
-    return f"{subject} {phrase}" if subject else phrase
-
-
-def predikat_color(predikat: Any) -> str:
-    """Text colour for a predikat (green good, amber middling, red low)."""
-    text = str(fmt.plain(predikat) or "").strip().lower()
-    if text in {"sangat tinggi", "tinggi"}:
-        return "#166534"
-    if text == "sedang":
-        return "#92400e"
-    if text in {"rendah", "sangat rendah"}:
-        return "#b91c1c"
-    return "#374151"
 
 
 def _shorten(text: str, limit: int = REASON_MAX) -> str:
@@ -278,30 +248,6 @@ def unit_reason(unit: Mapping[str, Any], limit: int = REASON_MAX) -> str:
     return "; ".join(parts)
 
 
-def scope_note(units: Iterable[Mapping[str, Any]]) -> str:
-    """What the figures cover when not every unit is accepted ('hanya mencakup …')."""
-    note = "hanya mencakup unit yang diterima"
-    if any(previous_data_note(u) for u in units):
-        note += " (dan data yang diterima sebelumnya untuk unit yang berkas barunya ditolak)"
-    return note
-
-
-def pagu_note(summary: Mapping[str, Any]) -> str:
-    """Which pagu the percentages use when units are left out ('' when all of it is counted).
-
-    A rejected or missing unit takes its pagu out of the figures, so serapan and capaian are of
-    a smaller pagu than the kecamatan's; a reader comparing with the DPA must see both.
-    """
-    full = fmt.plain(summary.get("pagu_semua_unit"))
-    counted = fmt.plain((summary.get("totals") or {}).get("pagu"))
-    if full is None or counted is None or int(counted) >= int(full):
-        return ""
-    return (
-        f"Persentase memakai pagu unit yang masuk perhitungan, {_rupiah(counted)}, "
-        f"dari pagu seluruh unit {_rupiah(full)}."
-    )
-
-
 def email_subject(summary: Mapping[str, Any]) -> str:
     """'[DRAF] Realisasi Fisik dan Keuangan TW II 2024 — Kecamatan X (6 dari 7 unit diterima)'."""
     period = parse_period(summary["period"])
@@ -314,6 +260,14 @@ def email_subject(summary: Mapping[str, Any]) -> str:
 def records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
     """DataFrame -> list of plain dicts, NaN/NA as None (templates show '-')."""
     return fmt.plain_records(frame)
+
+
+def scope_note(units: Iterable[Mapping[str, Any]]) -> str:
+    """What the figures cover when not every unit is accepted ('hanya mencakup …')."""
+    note = "hanya mencakup unit yang diterima"
+    if any(previous_data_note(u) for u in units):
+        note += " (dan data yang diterima sebelumnya untuk unit yang berkas barunya ditolak)"
+    return note
 
 
 # --- Jinja environment ---------------------------------------------------------------------------
@@ -331,6 +285,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        extensions=["jinja2.ext.do"],
     )
     env.filters.update(
         rupiah=_rupiah,
@@ -355,6 +310,8 @@ def environment() -> Environment:
         draf_note=DRAF_NOTE,
         errors_title=ERRORS_TITLE,
         warnings_title=WARNINGS_TITLE,
+        signature_blocks=signature_blocks,
+        column_label=column_label,
     )
     return env
 
@@ -379,6 +336,8 @@ def base_context(summary: Mapping[str, Any]) -> dict[str, Any]:
         "summary": summary,
         "period": period,
         "totals": summary.get("totals") or {},
+        "fisik_note": fisik_note(summary),
+        "capaian_is_serapan": capaian_is_serapan(summary.get("totals") or {}),
         "counts": counts,
         "complete": bool(summary.get("complete", counts.get("accepted") == counts.get("total"))),
         "completeness": completeness_line(counts),

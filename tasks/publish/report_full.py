@@ -30,7 +30,7 @@ REPORT_PROBLEMS = 100  # per unit and section in laporan.html
 # a province's 41,700 rows made a 140 MB page no browser or mail reader opens. A kecamatan
 # (about 10 units) or a kabupaten's kecamatan stay whole.
 DETAIL_UNITS_MAX = 100
-E81_SUMMARY_LEVELS = ("program", "kegiatan", "jumlah")
+E81_SUMMARY_LEVELS = ("sasaran", "program", "kegiatan", "jumlah")
 
 
 def code_and_name(level: str) -> tuple[str, str]:

@@ -145,6 +145,55 @@ def change_value(change: Mapping[str, Any], side: str) -> str:
     return volume(value)
 
 
+def akip_components(row: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """AKIP components against their bobot (LKIP Tabel 3.5), with the share of the bobot won."""
+    out = []
+    for part in row.get("komponen") or []:
+        bobot, nilai = part.get("bobot"), part.get("nilai")
+        share = None
+        if not is_missing(bobot) and not is_missing(nilai) and float(bobot):
+            share = float(nilai) / float(bobot) * 100
+        out.append({**part, "persen_bobot": share})
+    return out
+
+
+def zones_by_kelurahan(row: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The zona K3 grouped by kelurahan in reference order (LKIP Tabel 3.8-3.10), with counts."""
+    groups: dict[str, dict[str, Any]] = {}
+    for zone in row.get("zona") or []:
+        key = str(zone.get("kelurahan"))
+        group = groups.setdefault(
+            key,
+            {"nama": zone.get("nama_kelurahan") or key, "zona": [], "tertib": 0},
+        )
+        status = zone.get("tertib")
+        word = "belum dilaporkan" if status is None else ("tertib" if status else "belum tertib")
+        group["zona"].append({**zone, "status": word})
+        group["tertib"] += 1 if status else 0
+    return list(groups.values())
+
+
+def ikm_unsur(row: Mapping[str, Any]) -> dict[str, Any]:
+    """NRR per unsur for the quarter and the year, and the weakest unsur of the year (or quarter).
+
+    NRR is 1-4 (PermenPAN-RB 14/2017); the weakest is the one to improve first, as LKIP names U8.
+    """
+    names = row.get("unsur") or {}
+    quarter, year = row.get("nrr") or {}, row.get("nrr_sd_tw") or {}
+    basis = year or quarter
+    rows = [
+        {"kode": u, "judul": names.get(u, u.upper()), "nrr": quarter.get(u), "nrr_sd": year.get(u)}
+        for u in (names or basis)
+    ]
+    known = [(float(v), u) for u, v in basis.items() if not is_missing(v)]
+    weakest = min(known)[1] if known else None
+    return {
+        "baris": rows,
+        "terlemah": next((r for r in rows if r["kode"] == weakest), None),
+        "dasar": "tahun ini" if year else "triwulan ini",
+    }
+
+
 def register(env: Environment) -> None:
     env.filters.update(
         desimal=desimal,
@@ -154,4 +203,11 @@ def register(env: Environment) -> None:
         status_class=status_class,
     )
     env.filters.update(iku_angka=iku_angka)
-    env.globals.update(iku_note=iku_note, iku_statements=iku_statements, change_value=change_value)
+    env.globals.update(
+        iku_note=iku_note,
+        iku_statements=iku_statements,
+        change_value=change_value,
+        akip_components=akip_components,
+        zones_by_kelurahan=zones_by_kelurahan,
+        ikm_unsur=ikm_unsur,
+    )

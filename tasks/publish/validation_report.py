@@ -18,11 +18,13 @@ from typing import Any
 import pandas as pd
 
 from triwulan.tasks.check.attribution import RULE as UNREADABLE_RULE
+from triwulan.tasks.check.columns import ColumnLabels, labelled, shared_labels
 from triwulan.tasks.check.problem_details import (  # noqa: F401  (message_fields: used via this module)
     entry_of,
     message_fields,
     suite_entries,
 )
+from triwulan.tasks.check.rule_text import rule_descriptions
 from triwulan.tasks.check.suite import Suite, load_suite
 from triwulan.tasks.core import fmt
 from triwulan.tasks.core.period import parse_period
@@ -32,6 +34,7 @@ from triwulan.tasks.publish.data_docs import (  # noqa: F401  (write_data_docs: 
 )
 from triwulan.tasks.publish.report import capped, environment, mark_of, more_line, split_problems
 
+UNKNOWN_RULE = "Pemeriksaan lain"  # a rule no suite file describes (never shown by its id)
 RULE_ROWS_LISTED = 50  # failing rows listed per rule in validasi.html; the rest is counted
 REPORT_NAME = "validasi.html"
 # validate.bound_rows: the line that counts the rows of a rule left out of the list
@@ -135,14 +138,19 @@ def rule_summaries(
     problems: Any = None,
     rows_per_file: Mapping[str, int] | None = None,
     listed: int | None = None,
+    labels: ColumnLabels | None = None,
 ) -> list[dict[str, Any]]:
     """One entry per rule id of the suite (file order), then problems of no suite rule.
 
-    Per rule: files checked, failed and passed; failing rows and, with `rows_per_file`, rows
-    checked and passed (rules of level file/unit count files only); the failing problems, at
-    most `listed` (RULE_ROWS_LISTED) of them, and a line counting the rest.
+    Per rule: its plain description ('uraian', tasks.check.rule_text); files checked, failed
+    and passed; failing rows and, with `rows_per_file`, rows checked and passed (rules of level
+    file/unit count files only); the failing problems, at most `listed` (RULE_ROWS_LISTED) of
+    them, each with its column as labelled in the template ('kolom', default `labels`: those of
+    the reference root in use), and a line counting the rest.
     """
     listed = RULE_ROWS_LISTED if listed is None else listed
+    labels = labels or shared_labels()
+    descriptions = rule_descriptions(suite)
     rows = problem_rows(summary, problems)
     files = checked_files(summary, rows)
     names = {u.get("unit"): u.get("nama") or u.get("unit") for u in summary.get("units") or []}
@@ -218,7 +226,7 @@ def rule_summaries(
         errors, warnings = split_problems(item["problems"])
         shown, more = capped(
             [
-                {**p, "nama": names.get(p.get("unit")) or p.get("unit") or "(tidak dikenal)"}
+                labelled(p, labels) | {"nama": names.get(p.get("unit")) or "(tidak dikenal)"}
                 for p in errors + warnings
             ],
             listed,
@@ -228,6 +236,7 @@ def rule_summaries(
         out.append(
             item
             | {
+                "uraian": descriptions.get(item["rule"]) or UNKNOWN_RULE,
                 "files_checked": checked,
                 "files_failed": failed,
                 "files_passed": max(checked - failed, 0) if item["in_suite"] else None,
@@ -258,15 +267,16 @@ def render_validation_report(
     problems: Any = None,
     rows_per_file: Mapping[str, int] | None = None,
     data_docs: str | None = None,
+    labels: ColumnLabels | None = None,
 ) -> str:
     """validasi.html: per rule of the suite, files and rows passed or failed, failing rows.
 
     `problems`: validation's problem records (default: those in summary['units']);
     `rows_per_file`: data rows per file, for row counts; `data_docs`: relative link to the
-    GX Data Docs index.
+    GX Data Docs index; `labels`: column labels (default those of the reference root in use).
     """
     suite = suite or load_suite()
-    rules = rule_summaries(summary, suite, problems, rows_per_file)
+    rules = rule_summaries(summary, suite, problems, rows_per_file, labels=labels)
     rows = problem_rows(summary, problems)
     files = checked_files(summary, rows)
     units = list(summary.get("units") or [])
@@ -274,7 +284,6 @@ def render_validation_report(
         "summary": summary,
         "period": parse_period(summary["period"]),
         "mark": mark_of(summary)[0],
-        "suite_name": suite.name,
         "rules": rules,
         "rule_count": sum(1 for r in rules if r["in_suite"]),
         "files": files,

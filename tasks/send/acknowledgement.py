@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from triwulan.tasks.check.columns import reference_labels
 from triwulan.tasks.core.fmt import persen, rupiah
 from triwulan.tasks.core.period import Period
 from triwulan.tasks.core.reference import Reference
@@ -51,6 +52,7 @@ def acknowledgement_mails(
     """
     contacts = dict(zip(ref.units["unit"], ref.units["email"], strict=True))
     signed = sign_off(ref)  # once: the kecamatan's name is looked up in the whole unit table
+    labels = reference_labels(ref)
     mails = []
     for unit in summary["units"]:
         if unit.get("status") != "accepted":
@@ -69,7 +71,9 @@ def acknowledgement_mails(
             "period_short": f"{period.roman} {period.tahun}",
             "file": unit.get("file"),
             "figures": figures(unit.get("totals"), period),
-            "warnings": [problem_item(p) for p in shown],
+            "warnings": [
+                problem_item(p) | {"kolom": labels.text(p.get("column")) or "-"} for p in shown
+            ],
             "warning_count": len(warnings),
             "warnings_more": more_line(more, "peringatan"),
             "sign_off": signed,

@@ -21,6 +21,8 @@ from typing import Any
 
 import pandas as pd
 
+from triwulan.tasks.check.columns import ColumnLabels, labelled, reference_labels
+from triwulan.tasks.collect.tables import column_letter
 from triwulan.tasks.core.fmt import WIB, problem_line, tanggal
 from triwulan.tasks.core.period import Period
 from triwulan.tasks.core.reference import Reference
@@ -35,6 +37,11 @@ from triwulan.tasks.send.notice_parts import addresses, problem_item, render_htm
 REMINDER_PROBLEMS = 10  # errors listed in a reminder; the feedback mail has them all
 SECRETARIAT_FILES = 10  # unattributed inbox files listed in the secretariat's mail
 _FILL_PREFIX = re.compile(r"^DIISI UNIT(?:\s*\(([^)]*)\))?\s*:\s*", re.IGNORECASE)
+
+
+def labelled_item(problem: Mapping[str, Any], labels: ColumnLabels) -> dict[str, str]:
+    """problem_item with the column as the unit finds it in the template, not its key."""
+    return problem_item(problem) | {"kolom": labels.text(problem.get("column")) or "-"}
 
 
 # --- the deadline -------------------------------------------------------------------------------
@@ -135,8 +142,12 @@ def _text(value: object) -> str | None:
 
 
 def fill_columns(ref: Reference) -> list[dict[str, str]]:
-    """The columns a unit fills in: name, title and what to write (from kolom_pengajuan.csv)."""
+    """The columns a unit fills in: key, letter in the template, title and what to write.
+
+    From kolom_pengajuan.csv; a mail shows the letter and the title, the key stays data.
+    """
     rows = ref.kolom.set_index("kolom")
+    letters = {str(k): column_letter(i) for i, k in enumerate(ref.kolom["kolom"])}
     out = []
     for name in input_columns(ref):
         explanation = str(rows.at[name, "penjelasan"])
@@ -145,6 +156,7 @@ def fill_columns(ref: Reference) -> list[dict[str, str]]:
         out.append(
             {
                 "kolom": name,
+                "letak": letters[name],
                 "judul": str(rows.at[name, "judul"]) + (" (boleh kosong)" if optional else ""),
                 "penjelasan": explanation[match.end() :] if match else explanation,
             }
@@ -168,13 +180,14 @@ def reminder_mail(
     (a manual run after it), which the mail says instead of counting down.
     """
     errors, more = capped(state.errors, REMINDER_PROBLEMS)
+    labels = reference_labels(ref)
     context = {
         "unit_name": state.nama,
         "period_long": period.long,
         "period_short": f"{period.roman} {period.tahun}",
         "rejected": state.status == "rejected",
         "file": state.file,
-        "errors": [problem_item(p) for p in errors],
+        "errors": [labelled_item(p, labels) for p in errors],
         "error_count": len(state.errors),
         "errors_more": more_line(more, "kesalahan"),
         "warning_count": len(state.warnings),
@@ -245,7 +258,9 @@ def _reminder_text(c: Mapping[str, Any]) -> str:
     else:
         lines.append("1. Siapkan berkas isian realisasi unit Bapak/Ibu.")
     lines.append("2. Isi hanya kolom berwarna kuning:")
-    lines += [f"   - {col['kolom']} — {col['judul']}: {col['penjelasan']}" for col in c["columns"]]
+    lines += [
+        f"   - Kolom {col['letak']} — {col['judul']}: {col['penjelasan']}" for col in c["columns"]
+    ]
     lines.append(
         f"3. Kirim berkas lengkap (.xlsx) sebagai lampiran email ke {_where(c['send_to'])}."
     )
@@ -278,7 +293,8 @@ def secretariat_mail(
     `unattributed`: inbox files no unit could be found for ({"file", "message"}): someone sent
     them, and only the secretariat can tell who.
     """
-    rows = [_secretariat_row(s) for s in states]
+    labels = reference_labels(ref)
+    rows = [_secretariat_row(s, labels) for s in states]
     counts = {
         k: sum(1 for s in states if s.status == k) for k in ("missing", "rejected", "accepted")
     }
@@ -329,7 +345,7 @@ def secretariat_mail(
     )
 
 
-def _secretariat_row(state: UnitState) -> dict[str, Any]:
+def _secretariat_row(state: UnitState, labels: ColumnLabels) -> dict[str, Any]:
     if state.status == "accepted":
         note = (
             f"berkas {state.file or '-'} sudah diolah"
@@ -340,7 +356,7 @@ def _secretariat_row(state: UnitState) -> dict[str, Any]:
         errors = state.errors
         note = f"berkas {state.file or '-'} ditolak"
         if errors:
-            note += f": {len(errors)} kesalahan, antara lain {problem_line(errors[0])}"
+            note += f": {len(errors)} kesalahan, antara lain {problem_line(labelled(errors[0], labels))}"
     else:
         note = "belum ada berkas"
     if state.reminded:

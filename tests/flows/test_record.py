@@ -175,6 +175,11 @@ def test_final_refuses_reruns_until_reopened_with_a_reason(office):
     assert "ditetapkan FINAL" in printed
     final_html = (out / "2024" / "TW1" / "v1" / "final" / "laporan.html").read_text()
     assert "FINAL" in final_html and "DRAF —" not in final_html
+    # FINAL is signed by the Camat of pejabat.csv; the draft beside it keeps the block empty
+    assert "SUMPONO BRAMA, S.STP., M.Si" in final_html
+    assert "NIP. 19800825 199912 1 001" in final_html and "Pembina Tk.I" in final_html
+    draft_html = (out / "2024" / "TW1" / "v1" / "laporan.html").read_text()
+    assert "CAMAT BEKASI UTARA," in draft_html and "SUMPONO" not in draft_html
     last = leader_mails(server)[-1].parse()
     assert last["Subject"].startswith("[FINAL]")
     correct_tw1(office["root"])

@@ -137,12 +137,21 @@ def test_iku_of_the_year_reproduce_tabel_3_1(year):
 
 
 def _html_e81(path: Path) -> dict[tuple[str, str], dict[str, int | None]]:
+    """The E.81 table's rupiah: target (7), each quarter (8-11) and to date (12), by row."""
     soup = BeautifulSoup(path.read_text(), "html.parser")
     out = {}
+
+    def rp(cell) -> int | None:
+        found = cell.select_one(".rp") if cell is not None else None
+        return number(found.get_text()) if found is not None else None
+
     for tr in soup.select("table.e81 tbody tr"):
-        cells = [td.get_text("\n", strip=True) for td in tr.find_all("td")]
-        kode, uraian = cells[0], cells[1].split("\n")
+        cells = tr.find_all("td", recursive=False)
         classes = tr.get("class") or []
+        if "sasaran" in classes:
+            continue
+        code = cells[1].select_one("span.kode")
+        kode = code.get_text(strip=True) if code is not None else ""
         if "total" in classes:
             key = ("jumlah", "")
         elif "program" in classes:
@@ -150,11 +159,12 @@ def _html_e81(path: Path) -> dict[tuple[str, str], dict[str, int | None]]:
         elif "kegiatan" in classes:
             key = ("kegiatan", kode)
         else:
-            key = ("sub", f"{uraian[-1]}|{kode}")  # the unit's name is under the uraian
+            key = ("sub", f"{cells[12].get_text(strip=True)}|{kode}")  # (15) the unit
+        quarters = {int(s["data-q"]): s for s in cells[6].select("span.tw")}
         out[key] = {
-            "target_rp": number(cells[4]),
-            **{f"rp_tw{q}": number(cells[4 + 2 * q]) for q in (1, 2, 3, 4)},
-            "rp_sd": number(cells[14]),
+            "target_rp": rp(cells[5]),
+            **{f"rp_tw{q}": rp(quarters.get(q)) for q in (1, 2, 3, 4)},
+            "rp_sd": rp(cells[7]),
         }
     return out
 
@@ -182,16 +192,20 @@ def test_e81_rows_equal_sums_recomputed_from_the_sample_files(year):
     # the rekap's E.81 sheet: same rows, read with openpyxl
     sheet = openpyxl.load_workbook(version(year, 2) / "rekap.xlsx", data_only=True)["E.81"]
     grid = [list(r) for r in sheet.iter_rows(values_only=True)]
-    top = next(i for i, r in enumerate(grid) if "Kode" in r)
+    top = next(i for i, r in enumerate(grid) if r[0] == "No")
     tw1 = grid[top].index("Realisasi TW I")
     rp = [tw1 + 1 + 2 * (q - 1) for q in (1, 2, 3, 4)]  # K then Rp under each quarter
-    assert [grid[top + 1][c] for c in rp] == ["Rp"] * 4
-    body = [r for r in grid[top + 2 :] if any(v is not None for v in r)]
-    programs = {str(r[0]): r for r in body if r[0] and len(str(r[0])) == 7}
+    assert [grid[top + 2][c] for c in rp] == ["Rp"] * 4
+    body = [r for r in grid[top + 4 :] if any(v is not None for v in r)]
+    programs = {
+        str(r[2]).split()[0]: r
+        for r in body
+        if r[2] and str(r[2])[0].isdigit() and len(str(r[2]).split()[0]) == 7
+    }
     assert set(programs) == {c for level, c in truth if level == "program"}
     for code, row in programs.items():
         assert [row[c] for c in rp] == [truth[("program", code)][f"rp_tw{q}"] for q in (1, 2, 3, 4)]
-    total = next(r for r in body if r[1] == "Jumlah")
+    total = next(r for r in body if r[2] == "Jumlah")
     assert [total[c] for c in rp] == [truth[("jumlah", "")][f"rp_tw{q}"] for q in (1, 2, 3, 4)]
 
 
@@ -350,3 +364,162 @@ def test_tw4_mail_leads_each_iku_with_the_year(year):
     assert "s.d. TW IV: 72,74 dari target 70,00, tercapai (103,91%); TW IV: belum ada data" in plain
     assert "TW IV - (target -)" not in plain
     assert "belum tercapai (99,39%)\n- Nilai AKIP" in plain  # one line per indicator
+
+
+# --- issue 17: a page for a phone and a desk, the whole form, what is computed, plain words -----
+
+
+def visible_text(html: str) -> str:
+    soup = BeautifulSoup(html, "html.parser")
+    for hidden in soup(["style", "script", "head"]):
+        hidden.decompose()
+    return soup.get_text(" ", strip=True)
+
+
+def mail_texts(path: Path) -> list[str]:
+    """Subject, plain text and the visible text of the HTML part of an archived mail."""
+    message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+    texts = [str(message["Subject"])]
+    for part in message.walk():
+        if part.get_filename():
+            continue
+        if part.get_content_type() == "text/html":
+            texts.append(visible_text(part.get_content()))
+        elif part.get_content_type() == "text/plain":
+            texts.append(part.get_content())
+    return texts
+
+
+@pytest.mark.parametrize("quarter,v", [("TW1", "v1"), ("TW2", "v1"), ("TW4", "v1"), ("TW4", "v2")])
+def test_laporan_and_every_mail_fit_a_phone(year, browser, tmp_path, quarter, v):
+    """At 390 px nothing reaches past the screen and nothing scrolls sideways: the laporan's wide
+    tables become cards, the mails are one column (units' mails included)."""
+    from tests.browser import PHONE, open_page, overflowing
+
+    folder = year["out"] / "2024" / quarter / v
+    pages = [folder / "laporan.html"]
+    for path in sorted((folder / "outbox").glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        page = tmp_path / f"{path.stem}.html"
+        page.write_text(message.get_body(("html",)).get_content(), encoding="utf-8")
+        pages.append(page)
+    assert len(pages) > 2
+    for page in pages:
+        open_page(browser, page, PHONE)
+        found = overflowing(browser)
+        assert found["wide"] == [] and found["scrollers"] == [], (page.name, found)
+
+
+def test_e81_fits_a_desk(year, browser):
+    """At 1280 px the whole E.81 (16 columns of the form) is on the screen, no sideways scroll."""
+    from tests.browser import DESK, open_page, overflowing
+
+    open_page(browser, version(year, 2) / "laporan.html", DESK)
+    found = overflowing(browser)
+    assert found["wide"] == [] and found["scrollers"] == [], found
+    right = browser.execute_script(
+        "return document.querySelector('table.e81').getBoundingClientRect().right"
+    )
+    assert 1000 < right <= DESK[0]
+
+
+def test_no_unit_id_in_any_text_a_person_reads(year):
+    """Every laporan, validasi page, rekap and mail of the year names units, never their ids."""
+    import re
+
+    slugs = [u for u in REF.units["unit"] if u != "kecamatan"]  # 'kecamatan' is also a word
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, slugs)) + r")(?![\w-])")
+    seen, hits = 0, []
+    for path in sorted((year["out"] / "2024").rglob("*")):
+        if "data-docs" in path.parts:
+            continue  # GX's own pages, no longer linked from the report
+        if path.suffix == ".html":
+            texts = [visible_text(path.read_text(encoding="utf-8"))]
+        elif path.suffix == ".xlsx" and path.name == "rekap.xlsx":
+            book = openpyxl.load_workbook(path, read_only=True)
+            texts = [
+                str(value)
+                for sheet in book.worksheets
+                for row in sheet.iter_rows(values_only=True)
+                for value in row
+                if isinstance(value, str)
+            ]
+        elif path.suffix == ".eml":
+            texts = mail_texts(path)
+        else:
+            continue
+        seen += 1
+        hits += [(path.name, m.group(0)) for t in texts for m in pattern.finditer(t)]
+    assert seen > 40 and hits == []
+
+
+def test_tw4_laporan_shows_what_it_computes(year):
+    """LKIP Tabel 3.5 (AKIP components against bobot), 3.8-3.10 (the 15 zones per kelurahan, with
+    status) and the IKM's nine NRR with the weakest named: on the page, not only in summary.json."""
+    text = visible_text((version(year, 2) / "laporan.html").read_text(encoding="utf-8"))
+    for komponen, bobot, nilai in [
+        ("Perencanaan Kinerja", "30,00", "23,62"),
+        ("Pengukuran Kinerja", "30,00", "20,64"),
+        ("Pelaporan Kinerja", "15,00", "11,11"),
+        ("Evaluasi Akuntabilitas Kinerja Internal", "25,00", "17,37"),
+    ]:
+        assert f"{komponen} {bobot} {nilai}" in text
+    assert "Nilai Hasil Evaluasi 100,00 72,74" in text
+    for no, zona in zip(REF.zona_k3["no"], REF.zona_k3["nama_zona"], strict=True):
+        assert f"{no} {zona} tertib" in text or f"{no} {zona} belum tertib" in text, zona
+    assert "9 dari 15 zona tertib" in text
+    summary = json.loads((version(year, 2) / "summary.json").read_text())
+    ikm = next(r for r in summary["iku"] if r["kode"] == "ikm")
+    table = text[text.index("IKM per unsur") :]
+    for unsur, value in ikm["nrr_sd_tw"].items():
+        shown = f"{value:.2f}".replace(".", ",")
+        assert shown in table, unsur
+    weakest = text[text.index("Unsur terlemah") :][:80]
+    assert (
+        weakest.startswith("Unsur terlemah tahun ini: U8 Penanganan Pengaduan")
+        and "NRR 3,18" in weakest
+    )
+
+
+def test_tw4_e81_is_the_whole_form(year):
+    """Header block, No and Sasaran, the Renstra columns (5, 6, 13, 14), closing rows and the
+    signature blocks, empty on a DRAF."""
+    html = (version(year, 2) / "laporan.html").read_text(encoding="utf-8")
+    soup = BeautifulSoup(html, "html.parser")
+    section = visible_text(html[html.index('id="e81"') : html.index('id="rfk"')])
+    for header in (
+        "Perangkat Daerah : Kecamatan Bekasi Utara",
+        "Periode pelaksanaan : Triwulan IV Tahun 2024",
+        "Sasaran RKPD yang diacu",
+    ):
+        assert header in section
+    heads = [th.get_text(" ", strip=True) for th in soup.select("table.e81 thead th")]
+    assert heads[0] == "No" and heads[1].startswith("Sasaran / Program")
+    for wanted in ("Target Renstra 2026", "Realisasi Renstra s.d. 2023", "Capaian Renstra"):
+        assert wanted in heads
+    numbers = ["(1)", "(2)/(3)", "(4)", "(5)", "(6)", "(7)", "(8)–(11)", "(12)", "(13)", "(14)"]
+    assert all(n in heads for n in [*numbers, "(15)", "(16)"]), heads
+    sasaran = soup.select("table.e81 tr.sasaran")
+    assert len(sasaran) == 3
+    first = [td.get_text(" ", strip=True) for td in sasaran[0].find_all("td", recursive=False)]
+    assert first[0] == "1" and "Indeks Kepuasan Masyarakat" in first[2]
+    assert "K 100" in first[3] and "K 83,17" in first[4] and "K 104,74%" in first[8]
+    for closing in (
+        "Rata-rata capaian kinerja (%)",
+        "Predikat kinerja",
+        "Faktor pendorong keberhasilan pencapaian",
+        "Faktor penghambat pencapaian kinerja",
+        "Tindak lanjut yang diperlukan pada tahun berikutnya",
+        "Tindak lanjut yang diperlukan dalam Renja Perangkat Daerah berikutnya",
+    ):
+        assert closing in section
+    for block in ("Disusun oleh,", "Mengetahui,", "Dievaluasi oleh,", "CAMAT BEKASI UTARA,"):
+        assert block in section
+    assert "SUMPONO" not in html and "19800825" not in html  # a DRAF is not signed
+    # predikat rates kinerja (K); rupiah beside it
+    coordination = next(
+        tr
+        for tr in soup.select("table.e81 tr.sub")
+        if "Koordinasi dan Penyusunan Laporan Capaian Kinerja" in tr.get_text()
+    )
+    assert "Sangat Tinggi (Rp: Sangat Rendah)" in coordination.get_text(" ", strip=True)

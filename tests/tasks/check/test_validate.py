@@ -236,7 +236,8 @@ def one(result: v.Validation, rule: str, **where: object) -> pd.Series:
             "marga-mulya.xlsx",
             6,
             "unit",
-            "Baris ini milik unit perwira, padahal berkas ini milik unit marga-mulya.",
+            "Baris ini milik unit Kelurahan Perwira, padahal berkas ini milik unit "
+            "Kelurahan Marga Mulya.",
         ),
         (
             "unit_dikenal",
@@ -260,7 +261,7 @@ def one(result: v.Validation, rule: str, **where: object) -> pd.Series:
             "harapan-baru.xlsx",
             6,
             "kode_sub_kegiatan",
-            f"Kode sub kegiatan {KEC_CODE} bukan milik unit harapan-baru.",
+            f"Kode sub kegiatan {KEC_CODE} bukan milik unit Kelurahan Harapan Baru.",
         ),
         (
             "unit_dikenal",
@@ -352,7 +353,7 @@ def test_two_files_for_one_unit_reject_it_once_naming_both(faulty: v.Validation)
 def test_emptied_column_reported_once_per_file(faulty: v.Validation) -> None:
     p = one(faulty, "kolom_wajib", unit="kaliabang-tengah")
     assert (p["column"], p["row"], p["file"]) == ("realisasi_fisik", None, "kaliabang-tengah.xlsx")
-    assert "'realisasi_fisik' (Realisasi Fisik Kumulatif (%))" in p["message"]
+    assert "Kolom Realisasi Fisik Kumulatif (%) (judul kolom 'realisasi_fisik')" in p["message"]
     assert problems_of(faulty, "isian_wajib", unit="kaliabang-tengah").empty
 
 

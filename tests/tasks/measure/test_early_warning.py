@@ -17,6 +17,7 @@ from triwulan.tasks.measure.compute import quarter_detail
 from triwulan.tasks.measure.early_warning import (
     COLUMNS,
     all_warnings,
+    behind_plan,
     early_warnings,
     load_thresholds,
 )
@@ -59,10 +60,26 @@ def test_threshold_is_exclusive_and_zero_realisation_is_flagged():
     assert got.values.tolist() == [
         ["A.0003", 3_000_000, 3.0, "tanpa realisasi"],
         ["A.0008", 600_000, 60.0, "tanpa realisasi"],
-        ["A.0005", 500_000, 25.0, "deviasi di atas ambang"],
-        ["A.0002", 100_100, 10.01, "deviasi di atas ambang"],
+        ["A.0005", 500_000, 25.0, "tertinggal dari rencana lebih dari 10% pagu"],
+        ["A.0002", 100_100, 10.01, "tertinggal dari rencana lebih dari 10% pagu"],
     ]  # sorted by rupiah at stake; A.0001 (10,00) and A.0006 (10,00 printed) not flagged
     assert flagged["selisih_rupiah"].dtype == "int64"
+
+
+def test_the_reason_says_the_threshold_in_force_in_plain_words():
+    assert behind_plan(10) == "tertinggal dari rencana lebih dari 10% pagu"
+    assert behind_plan(7.5) == "tertinggal dari rencana lebih dari 7,5% pagu"
+    reasons = set(all_warnings(detail_rows(), 7.5)["alasan"])
+    assert reasons == {"tanpa realisasi", "tertinggal dari rencana lebih dari 7,5% pagu"}
+    assert not any("ambang" in r or "deviasi" in r for r in reasons)
+
+
+def test_the_reason_takes_its_number_from_peringatan_toml(tmp_path, monkeypatch):
+    (tmp_path / "peringatan.toml").write_text("deviasi_persen = 12.5\n", encoding="utf-8")
+    monkeypatch.setenv("TRIWULAN_REFERENCE", str(tmp_path))
+    threshold = load_thresholds({})["deviasi_persen"]
+    reasons = set(all_warnings(detail_rows(), threshold)["alasan"])
+    assert "tertinggal dari rencana lebih dari 12,5% pagu" in reasons
 
 
 def test_kendala_and_tindak_lanjut_are_carried():
@@ -122,7 +139,7 @@ def test_sample_quarter_matches_the_rule_row_by_row():
         if done == 0 and target > 0:
             expected[(r["unit"], r["kode_sub_kegiatan"])] = "tanpa realisasi"
         elif printed > 10:
-            expected[(r["unit"], r["kode_sub_kegiatan"])] = "deviasi di atas ambang"
+            expected[(r["unit"], r["kode_sub_kegiatan"])] = behind_plan(10)
     assert dict(flagged["alasan"]) == expected
     assert len(expected) >= 3  # the sample lags somewhere at TW II
     assert flagged["selisih_rupiah"].is_monotonic_decreasing

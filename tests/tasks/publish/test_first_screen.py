@@ -11,11 +11,8 @@ import pytest
 
 from tests.tasks.publish.test_report import make_detail, make_levels, make_summary
 from triwulan.tasks.publish import report
-from triwulan.tasks.publish.report import (
-    pagu_note,
-    render_email_summary,
-    render_email_text,
-)
+from triwulan.tasks.publish.headline import pagu_note
+from triwulan.tasks.publish.report import render_email_summary, render_email_text
 from triwulan.tasks.publish.report_full import render_full_report
 
 LONG = (

@@ -16,7 +16,7 @@ from triwulan.tasks.core import fmt
 from triwulan.tasks.measure import compute
 from triwulan.tasks.measure.compute import LEVEL_KEYS, MONEY, TOTAL_KEYS
 from triwulan.tasks.measure.early_warning import early_warnings
-from triwulan.tasks.publish import rekap, report, report_full
+from triwulan.tasks.publish import headline, rekap, report, report_full
 from triwulan.tasks.publish.rekap import write_rekap_xlsx
 from triwulan.tasks.publish.report import (
     render_email_summary,
@@ -523,7 +523,8 @@ def test_problems_email(data: dict) -> None:
     assert "perbaiki berkas lalu kirim ulang ke sekretariat" in html
     for header in ("Baris", "Kolom", "Pesan"):
         assert f">{header}</th>" in html
-    assert "realisasi_keuangan_tw" in html and "bukan &#39;lima juta&#39;" in html
+    assert "realisasi keuangan tw" in html and "bukan &#39;lima juta&#39;" in html
+    assert "realisasi_keuangan_tw" not in html  # the column as the template heads it, not its key
     assert "&lt;realisasi&gt;" in html
     assert "<td" in html and html.count("<tr>") >= 6
 
@@ -609,7 +610,7 @@ def test_full_report(data: dict) -> None:
         assert name in html
     assert "Rp 2.490.000.000" in html  # total pagu
     assert ">8.770.028<" in html and ">21,93%<" in html  # early warning: rupiah, deviasi
-    assert "Realisasi keuangan tertinggal" in html
+    assert "realisasi tertinggal" in html
     assert "Lelang ulang" in html and "Percepatan pengadaan" in html
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert not re.search(r"\bnan\b", _visible(html), re.IGNORECASE)
@@ -668,7 +669,9 @@ def test_full_report_leaves_sub_kegiatan_rows_to_the_rekap_above_the_threshold(
     whole = render_full_report(*args, e81=e81_frame())
     monkeypatch.setattr(report_full, "DETAIL_UNITS_MAX", 3)  # the fixture has rows of 3 units
     assert render_full_report(*args, e81=e81_frame()) == whole  # at the threshold: unchanged
-    assert '<table class="data rfk">' in whole and "rekap.xlsx" not in whole
+    assert '<table class="data rfk cards">' in whole and "rekap.xlsx" not in whole.replace(
+        "pada tampilan komputer dan rekap.xlsx", ""
+    )
     monkeypatch.setattr(report_full, "DETAIL_UNITS_MAX", 2)
     html = render_full_report(*args, e81=e81_frame())
     shown = _visible(html)
@@ -677,14 +680,14 @@ def test_full_report_leaves_sub_kegiatan_rows_to_the_rekap_above_the_threshold(
         and "rekap.xlsx (sheet Per Sub Kegiatan" in shown
         and "rincian.json" in shown
     )
-    assert '<table class="data rfk">' not in html
+    assert '<table class="data rfk cards' not in html  # the RFK table; E.81 stays
     assert "7.01.01.2.02.0001" not in html  # no sub-kegiatan row, neither RFK nor E.81
     assert "Penyediaan Administrasi Pelaksanaan Tugas ASN" not in html
     assert "Baris sub kegiatan per unit ada di sheet E.81 pada rekap.xlsx" in shown
     e81 = html[html.index('id="e81"') :]
     assert "Program Penunjang" in e81 and "Administrasi Keuangan" in e81 and "Jumlah" in e81
     # the per-unit, per-program and per-kegiatan summaries stay
-    units = html[html.index("<h2>Realisasi per Unit") : html.index("<h2>Realisasi per Program")]
+    units = html[html.index("Realisasi per Unit</h2>") : html.index("Realisasi per Program</h2>")]
     for name in ("Kecamatan Bekasi Utara", "Kelurahan Perwira", "Kelurahan Teluk Pucung"):
         assert name in units
     assert ">7.01.03<" in html and ">7.01.03.2.01<" in html and ">340.000.000<" in html
@@ -715,12 +718,16 @@ def test_rekap_xlsx(data: dict, tmp_path: Path) -> None:
 
     ws = wb["Per Unit"]
     headers = [c.value for c in ws[rekap.HEADER_ROW]]
-    assert headers[:2] == ["Kode Unit", "Nama Unit"]
+    assert headers[:2] == ["Unit", "Pagu (Rp)"]  # units by name; their ids are not for readers
     assert "Realisasi Keuangan s.d. TW II (Rp)" in headers
     data_rows = [
         r for r in ws.iter_rows(min_row=rekap.HEADER_ROW + 1) if r[0].value not in (None, "Jumlah")
     ]
-    assert [r[0].value for r in data_rows] == ["kecamatan", "perwira", "teluk-pucung"]
+    assert [r[0].value for r in data_rows] == [
+        "Kecamatan Bekasi Utara",
+        "Kelurahan Perwira",
+        "Kelurahan Teluk Pucung",
+    ]
     money_headers = {h: i for i, h in enumerate(headers) if h and h.endswith("(Rp)")}
     assert len(money_headers) == len(MONEY)
     for col in MONEY:
@@ -729,13 +736,13 @@ def test_rekap_xlsx(data: dict, tmp_path: Path) -> None:
         )
         idx = headers.index(header)
         cells = [r[idx] for r in data_rows]
-        assert all(type(c.value) is int and c.number_format == "#,##0" for c in cells)
+        assert all(type(c.value) is int and c.number_format == rekap.MONEY_FORMAT for c in cells)
         assert sum(c.value for c in cells) == int(data["detail"][col].sum())
     total = next(r for r in ws.iter_rows(min_row=rekap.HEADER_ROW + 1) if r[0].value == "Jumlah")
     assert total[headers.index("Pagu (Rp)")].value == int(data["detail"]["pagu"].sum())
     pct_idx = headers.index("Serapan Pagu (%)")
     assert all(isinstance(r[pct_idx].value, int | float) for r in data_rows)
-    assert data_rows[0][pct_idx].number_format == "0.00"
+    assert data_rows[0][pct_idx].number_format == rekap.PERCENT_FORMAT
 
     headers = [c.value for c in wb["Per Kegiatan"][rekap.HEADER_ROW]]
     assert headers[:2] == ["Kode Kegiatan", "Nama Kegiatan"]
@@ -757,7 +764,7 @@ def test_rekap_xlsx(data: dict, tmp_path: Path) -> None:
     assert "Kesalahan" in cells and "Peringatan" in cells
     assert "Berkas yang tidak dapat diproses" in cells and "kaliabang_tengah_tw2.xls" in cells
     pagu_row = next(r for r in ws.iter_rows() if r[0].value == "Pagu (Rp)")
-    assert pagu_row[1].value == 2_490_000_000 and pagu_row[1].number_format == "#,##0"
+    assert pagu_row[1].value == 2_490_000_000 and pagu_row[1].number_format == rekap.MONEY_FORMAT
 
     assert len(wb["Per Program"]["A"]) > rekap.HEADER_ROW + 2
     assert len(wb["Per Kegiatan"]["A"]) > rekap.HEADER_ROW + 2
@@ -830,15 +837,15 @@ def test_filters_handle_nan() -> None:
 
 
 def test_deviasi_words() -> None:
-    assert report.deviasi_keterangan(1.05) == "tertinggal 1,05% dari pagu dibanding rencana"
-    assert report.deviasi_keterangan(-1.2) == "lebih cepat 1,20% dari pagu dibanding rencana"
-    assert report.deviasi_keterangan(0.0) == "sesuai rencana"
-    assert report.deviasi_keterangan(math.nan) == "-"
+    assert headline.deviasi_keterangan(1.05) == "tertinggal 1,05% dari pagu dibanding rencana"
+    assert headline.deviasi_keterangan(-1.2) == "lebih cepat 1,20% dari pagu dibanding rencana"
+    assert headline.deviasi_keterangan(0.0) == "sesuai rencana"
+    assert headline.deviasi_keterangan(math.nan) == "-"
     assert (
         report.deviasi_keterangan(1.05, "Realisasi keuangan")
         == "Realisasi keuangan tertinggal 1,05% dari pagu dibanding rencana"
     )
-    assert report.deviasi_keterangan(None, "Realisasi keuangan") == "-"
+    assert headline.deviasi_keterangan(None, "Realisasi keuangan") == "-"
 
 
 def test_unit_reason_and_status_text() -> None:

@@ -214,7 +214,8 @@ def test_validation_report_html(ref: Reference, tmp_path: Path) -> None:
     assert path == tmp_path / "v2" / "validasi.html"
     html = path.read_text(encoding="utf-8")
     assert parsed(html).scripts == 0  # no script at all: nothing a unit typed runs
-    assert 'href="data-docs/index.html"' in html
+    # GX's Data Docs are English and blank offline (CDN styles): named for a technician, not linked
+    assert 'href="data-docs' not in html and "folder data-docs/" in html
     assert "Pemeriksaan Validasi Berkas Unit" in html and "Triwulan II Tahun 2024" in html
     assert f"{len(raw)} baris data" in html and "2 berkas diperiksa" in html
     assert "perwira &lt;script&gt;alert(1)&lt;/script&gt;.xlsx" in html
@@ -222,8 +223,9 @@ def test_validation_report_html(ref: Reference, tmp_path: Path) -> None:
     assert "x&lt;img src=y&gt;.xls" in html and "<img" not in html
     assert "Realisasi keuangan Rp -5 tidak boleh negatif." in html
     # the summary row of the negative-money rule: 1 of 2 files and 2 rows failed
-    at = html.index('href="#aturan-', html.index("realisasi_<wbr>keuangan_<wbr>negatif") - 80)
+    at = html.index('<tr data-aturan="realisasi_keuangan_negatif">')
     row = html[at : html.index("</tr>", at)]
+    assert "Realisasi keuangan tidak negatif." in row  # the rule in words, not its id
     assert '<span class="bad">1</span>' in row and '<span class="bad">2</span>' in row
     assert f'<span class="ok">{len(raw) - 2}</span>' in row
     assert "Semua berkas lolos aturan ini." in html
@@ -341,11 +343,12 @@ def test_report_validation_notes(data: dict[str, Any]) -> None:
     )
     parsed(html)
     start = html.index('id="catatan-validasi"')
-    notes = html[start : html.index("<h2>", start)]
+    notes = html[start : html.index("<h2", start + 1)]
     # accepted units with warnings only, each warning with its row
     assert "Kecamatan Bekasi Utara" in notes and "Kelurahan Perwira" in notes
     assert "Kendala &lt;i&gt;kosong&lt;/i&gt; padahal capaian rendah." in notes
-    assert '<td class="num">12</td>' in notes and '<td class="num">9</td>' in notes
+    assert '<td class="num" data-label="Baris">12</td>' in notes
+    assert '<td class="num" data-label="Baris">9</td>' in notes
     assert "Kendala kosong padahal capaian di bawah 50%." in notes
     assert "Tidak tampil." not in notes  # an error is not a note (and the unit is accepted)
     assert "Harapan Jaya" not in notes and "Teluk Pucung" not in notes  # rejected: elsewhere

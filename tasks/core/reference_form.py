@@ -1,0 +1,213 @@
+"""Optional reference files of a year for the printed forms: sasaran, Renstra, signatories.
+
+They complete form E.81 (Permendagri 86/2017) and the signature blocks; a year without them
+still runs, its forms then show empty Renstra columns and unsigned blocks. Each file is read as
+text and checked like the required ones, problems naming file and line.
+
+- `sasaran.csv`: no, sasaran, sasaran_rkpd, iku, kode_program: which sasaran (and its IKU) each
+  program serves, one line per program; a sasaran's lines repeat its text.
+- `renstra.csv`: kode (an IKU of iku.csv, or a program or kegiatan code: the Renstra's levels), tahun_awal,
+  tahun_akhir, target_akhir_k, target_akhir_rp, realisasi_lalu_k, realisasi_lalu_rp: the Renstra
+  columns of E.81 that no quarter's data gives.
+- `iku_tahunan.csv`: kode, tahun, target, realisasi: the IKU of earlier years (LKIP Tabel 3.3).
+- `pejabat.csv`: peran (penyusun, camat, evaluator), label, jabatan, nama, pangkat, nip, tempat.
+- `catatan_e81.csv`: triwulan, butir, teks: the closing rows the secretariat writes itself.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+OPTIONAL_FILES: dict[str, list[str]] = {
+    "sasaran.csv": ["no", "sasaran", "sasaran_rkpd", "iku", "kode_program"],
+    "renstra.csv": [
+        "kode",
+        "tahun_awal",
+        "tahun_akhir",
+        "target_akhir_k",
+        "target_akhir_rp",
+        "realisasi_lalu_k",
+        "realisasi_lalu_rp",
+    ],
+    "iku_tahunan.csv": ["kode", "tahun", "target", "realisasi"],
+    "pejabat.csv": ["peran", "label", "jabatan", "nama", "pangkat", "nip", "tempat"],
+    "catatan_e81.csv": ["triwulan", "butir", "teks"],
+}
+PERAN = ("penyusun", "camat", "evaluator")
+BUTIR = {
+    "faktor_pendorong": "Faktor pendorong keberhasilan pencapaian",
+    "faktor_penghambat": "Faktor penghambat pencapaian kinerja",
+    "tindak_lanjut_triwulan": "Tindak lanjut yang diperlukan dalam triwulan berikutnya",
+    "tindak_lanjut_renja": "Tindak lanjut yang diperlukan dalam Renja Perangkat Daerah berikutnya",
+}
+NIP_RE = re.compile(r"^\d{8} \d{6} \d \d{3}$")
+YEAR_RE = re.compile(r"^\d{4}$")
+NUMBER_RE = re.compile(r"^\d+([.,]\d+)?$")
+MONEY_RE = re.compile(r"^\d+$")
+
+
+def empty(name: str) -> pd.DataFrame:
+    """The frame of an absent optional file: its columns, no rows."""
+    return pd.DataFrame({c: pd.Series(dtype=str) for c in ["_baris", *OPTIONAL_FILES[name]]})
+
+
+def _bad(frame: pd.DataFrame, mask: np.ndarray | pd.Series, name: str, text) -> list[str]:
+    rows = frame[np.asarray(mask, dtype=bool)]
+    return [f"{name} baris {r['_baris']}: {text(r)}" for _, r in rows.iterrows()]
+
+
+def _not_matching(column: pd.Series, pattern: re.Pattern[str]) -> np.ndarray:
+    text = column.astype(str)
+    return (text != "").to_numpy() & ~text.map(lambda v: bool(pattern.match(v))).to_numpy()
+
+
+def check_form_files(
+    frames: dict[str, pd.DataFrame], iku: pd.DataFrame, programs: pd.DataFrame, codes: set[str]
+) -> list[str]:
+    """Problems of the optional files (missing columns, unknown codes, malformed numbers)."""
+    problems: list[str] = []
+    for name, columns in OPTIONAL_FILES.items():
+        missing = [c for c in columns if c not in frames[name].columns]
+        if missing:
+            problems.append(f"{name}: kolom tidak ada: {', '.join(missing)}")
+    if problems:
+        return problems
+    known_iku = set(iku["kode"])
+    sasaran, renstra = frames["sasaran.csv"], frames["renstra.csv"]
+    tahunan, pejabat = frames["iku_tahunan.csv"], frames["pejabat.csv"]
+    catatan = frames["catatan_e81.csv"]
+    problems += _bad(
+        sasaran,
+        ~sasaran["iku"].isin(known_iku),
+        "sasaran.csv",
+        lambda r: f"IKU '{r['iku']}' tidak ada di iku.csv.",
+    )
+    problems += _bad(
+        sasaran,
+        ~sasaran["kode_program"].isin(set(programs["kode_program"])),
+        "sasaran.csv",
+        lambda r: f"program '{r['kode_program']}' tidak ada di programs.csv.",
+    )
+    problems += _bad(
+        sasaran,
+        sasaran.duplicated("kode_program").to_numpy(),
+        "sasaran.csv",
+        lambda r: f"program '{r['kode_program']}' sudah masuk sasaran lain.",
+    )
+    problems += _bad(
+        renstra,
+        ~renstra["kode"].isin(known_iku | codes),
+        "renstra.csv",
+        lambda r: f"kode '{r['kode']}' bukan IKU di iku.csv maupun kode program atau kegiatan.",
+    )
+    for col in ("tahun_awal", "tahun_akhir"):
+        problems += _bad(
+            renstra,
+            ~renstra[col].map(lambda v: bool(YEAR_RE.match(str(v)))),
+            "renstra.csv",
+            lambda r, col=col: f"{col} '{r[col]}' harus tahun empat angka.",
+        )
+    if renstra[["tahun_awal", "tahun_akhir"]].drop_duplicates().shape[0] > 1:
+        problems.append("renstra.csv: semua baris harus memakai periode Renstra yang sama.")
+    for col in ("target_akhir_k", "realisasi_lalu_k"):
+        problems += _bad(
+            renstra,
+            _not_matching(renstra[col], NUMBER_RE),
+            "renstra.csv",
+            lambda r, col=col: f"{col} '{r[col]}' harus angka (desimal dengan titik).",
+        )
+    for col in ("target_akhir_rp", "realisasi_lalu_rp"):
+        problems += _bad(
+            renstra,
+            _not_matching(renstra[col], MONEY_RE),
+            "renstra.csv",
+            lambda r, col=col: f"{col} '{r[col]}' harus rupiah bilangan bulat tanpa pemisah.",
+        )
+    problems += _bad(
+        tahunan,
+        ~tahunan["kode"].isin(known_iku),
+        "iku_tahunan.csv",
+        lambda r: f"IKU '{r['kode']}' tidak ada di iku.csv.",
+    )
+    problems += _bad(
+        tahunan,
+        ~tahunan["tahun"].map(lambda v: bool(YEAR_RE.match(str(v)))),
+        "iku_tahunan.csv",
+        lambda r: f"tahun '{r['tahun']}' harus tahun empat angka.",
+    )
+    for col in ("target", "realisasi"):
+        problems += _bad(
+            tahunan,
+            _not_matching(tahunan[col], NUMBER_RE),
+            "iku_tahunan.csv",
+            lambda r, col=col: f"{col} '{r[col]}' harus angka (desimal dengan titik).",
+        )
+    problems += _bad(
+        pejabat,
+        ~pejabat["peran"].isin(PERAN),
+        "pejabat.csv",
+        lambda r: f"peran '{r['peran']}' harus salah satu dari {', '.join(PERAN)}.",
+    )
+    problems += _bad(
+        pejabat,
+        pejabat.duplicated("peran").to_numpy(),
+        "pejabat.csv",
+        lambda r: f"peran '{r['peran']}' sudah ada di baris sebelumnya: satu orang per peran.",
+    )
+    problems += _bad(
+        pejabat,
+        _not_matching(pejabat["nip"], NIP_RE),
+        "pejabat.csv",
+        lambda r: (
+            f"NIP '{r['nip']}' harus 18 angka dalam kelompok 8 6 1 3 "
+            "(misalnya 19800825 199912 1 001)."
+        ),
+    )
+    problems += _bad(
+        catatan,
+        ~catatan["butir"].isin(list(BUTIR)),
+        "catatan_e81.csv",
+        lambda r: f"butir '{r['butir']}' harus salah satu dari {', '.join(BUTIR)}.",
+    )
+    problems += _bad(
+        catatan,
+        ~catatan["triwulan"].isin(["1", "2", "3", "4"]),
+        "catatan_e81.csv",
+        lambda r: f"triwulan '{r['triwulan']}' harus 1 sampai 4.",
+    )
+    return problems
+
+
+def _numbers(column: pd.Series) -> pd.Series:
+    return pd.to_numeric(column.replace("", np.nan).str.replace(",", "."), errors="coerce")
+
+
+def _money(column: pd.Series) -> pd.Series:
+    return pd.to_numeric(column.replace("", np.nan)).astype("Int64")
+
+
+def typed_form_frames(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The checked optional frames with numbers parsed (floats, Int64 rupiah)."""
+    renstra = frames["renstra.csv"].drop(columns="_baris").copy()
+    for col in ("tahun_awal", "tahun_akhir"):
+        renstra[col] = renstra[col].astype("int64")
+    for col in ("target_akhir_k", "realisasi_lalu_k"):
+        renstra[col] = _numbers(renstra[col])
+    for col in ("target_akhir_rp", "realisasi_lalu_rp"):
+        renstra[col] = _money(renstra[col])
+    tahunan = frames["iku_tahunan.csv"].drop(columns="_baris").copy()
+    tahunan["tahun"] = tahunan["tahun"].astype("int64")
+    for col in ("target", "realisasi"):
+        tahunan[col] = _numbers(tahunan[col])
+    catatan = frames["catatan_e81.csv"].drop(columns="_baris").copy()
+    catatan["triwulan"] = catatan["triwulan"].astype("int64")
+    return {
+        "sasaran": frames["sasaran.csv"].drop(columns="_baris").reset_index(drop=True),
+        "renstra": renstra.reset_index(drop=True),
+        "iku_tahunan": tahunan.reset_index(drop=True),
+        "pejabat": frames["pejabat.csv"].drop(columns="_baris").reset_index(drop=True),
+        "catatan_e81": catatan.reset_index(drop=True),
+    }
