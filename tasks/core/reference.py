@@ -99,8 +99,28 @@ class Reference:
         return str(match.iloc[0]) if len(match) else "Kecamatan"
 
 
+class _Unreadable(Exception):
+    """A reference file that is no CSV table; its message names the file's problem."""
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except pd.errors.EmptyDataError as error:
+        raise _Unreadable("berkas kosong, tanpa baris judul kolom.") from error
+    except pd.errors.ParserError as error:
+        raise _Unreadable(
+            f"tidak dapat dibaca sebagai CSV ({error}); teks yang berisi koma harus diapit tanda "
+            'kutip, misalnya "SUMPONO BRAMA, S.STP., M.Si".'
+        ) from error
+    except UnicodeDecodeError as error:
+        raise _Unreadable("bukan teks UTF-8: simpan ulang sebagai CSV UTF-8.") from error
+    if not isinstance(frame.index, pd.RangeIndex):
+        # more fields than headings: pandas took the first column as an index, shifting a row
+        raise _Unreadable(
+            "ada baris dengan kolom lebih banyak dari judulnya; teks yang berisi koma harus diapit "
+            'tanda kutip, misalnya "SUMPONO BRAMA, S.STP., M.Si".'
+        )
     frame.columns = [c.strip() for c in frame.columns]
     frame = frame.apply(lambda col: col.str.strip())
     frame.insert(0, "_baris", range(2, len(frame) + 2))  # line number as seen in an editor
@@ -219,6 +239,16 @@ def load_reference(tahun: int) -> Reference:
         return ref
 
 
+def _read_into(
+    frames: dict[str, pd.DataFrame], name: str, path: Path, shown: str, problems: list[str]
+) -> None:
+    """frames[name] from `path`, or a problem naming the file ('2024/pejabat.csv: …')."""
+    try:
+        frames[name] = _read_csv(path)
+    except _Unreadable as error:
+        problems.append(f"{shown}: {error}")
+
+
 def _load(tahun: int, root: Path, folder: Path) -> Reference:
     """Read and check one year's reference data; raise ReferenceDataError with every problem."""
     if not folder.is_dir():
@@ -232,15 +262,17 @@ def _load(tahun: int, root: Path, folder: Path) -> Reference:
         if not path.is_file():
             problems.append(f"{tahun}/{name}: berkas tidak ada.")
             continue
-        frames[name] = _read_csv(path)
+        _read_into(frames, name, path, f"{tahun}/{name}", problems)
     for name in OPTIONAL_FILES:
         path = folder / name
-        frames[name] = _read_csv(path) if path.is_file() else empty(name)
+        frames[name] = empty(name)  # absent or empty: the forms go without it
+        if path.is_file() and path.stat().st_size:
+            _read_into(frames, name, path, f"{tahun}/{name}", problems)
     shared: dict[str, pd.DataFrame] = {}
     for name in SHARED_REFERENCE:
         path = root / name
         if path.is_file():
-            shared[name] = _read_csv(path)
+            _read_into(shared, name, path, name, problems)
         else:
             problems.append(f"{name}: berkas tidak ada.")
     if not problems:
@@ -254,7 +286,9 @@ def _load(tahun: int, root: Path, folder: Path) -> Reference:
         codes |= set(frames["kegiatan.csv"]["kode_kegiatan"])
         problems = [
             f"{tahun}/{p}"
-            for p in check_form_files(frames, frames["iku.csv"], frames["programs.csv"], codes)
+            for p in check_form_files(
+                tahun, frames, frames["iku.csv"], frames["programs.csv"], codes
+            )
         ]
     if problems:
         raise ReferenceDataError(problems)

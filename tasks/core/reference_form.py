@@ -43,10 +43,11 @@ BUTIR = {
     "tindak_lanjut_triwulan": "Tindak lanjut yang diperlukan dalam triwulan berikutnya",
     "tindak_lanjut_renja": "Tindak lanjut yang diperlukan dalam Renja Perangkat Daerah berikutnya",
 }
-NIP_RE = re.compile(r"^\d{8} \d{6} \d \d{3}$")
-YEAR_RE = re.compile(r"^\d{4}$")
-NUMBER_RE = re.compile(r"^\d+([.,]\d+)?$")
-MONEY_RE = re.compile(r"^\d+$")
+# ASCII digits only: a full-width "１０００" would pass \d and then fail to parse
+NIP_RE = re.compile(r"^([0-9]{8} [0-9]{6} [0-9] [0-9]{3}|[0-9]{18})$")
+YEAR_RE = re.compile(r"^[0-9]{4}$")
+NUMBER_RE = re.compile(r"^[0-9]{1,12}([.,][0-9]{1,6})?$")
+MONEY_RE = re.compile(r"^[0-9]{1,18}$")  # below 2**63: rupiah stay exact int64
 
 
 def empty(name: str) -> pd.DataFrame:
@@ -65,7 +66,11 @@ def _not_matching(column: pd.Series, pattern: re.Pattern[str]) -> np.ndarray:
 
 
 def check_form_files(
-    frames: dict[str, pd.DataFrame], iku: pd.DataFrame, programs: pd.DataFrame, codes: set[str]
+    tahun: int,
+    frames: dict[str, pd.DataFrame],
+    iku: pd.DataFrame,
+    programs: pd.DataFrame,
+    codes: set[str],
 ) -> list[str]:
     """Problems of the optional files (missing columns, unknown codes, malformed numbers)."""
     problems: list[str] = []
@@ -93,9 +98,29 @@ def check_form_files(
     )
     problems += _bad(
         sasaran,
+        (sasaran["sasaran"].astype(str).str.strip() == "").to_numpy(),
+        "sasaran.csv",
+        lambda r: "teks sasaran kosong.",
+    )
+    first = sasaran.drop_duplicates("sasaran").set_index("sasaran")
+    for col in ("iku", "sasaran_rkpd", "no"):
+        problems += _bad(
+            sasaran,
+            (sasaran[col] != sasaran["sasaran"].map(first[col])).to_numpy(),
+            "sasaran.csv",
+            lambda r, col=col: f"{col} '{r[col]}' berbeda dari baris lain sasaran yang sama.",
+        )
+    problems += _bad(
+        sasaran,
         sasaran.duplicated("kode_program").to_numpy(),
         "sasaran.csv",
         lambda r: f"program '{r['kode_program']}' sudah masuk sasaran lain.",
+    )
+    problems += _bad(
+        renstra,
+        renstra.duplicated("kode").to_numpy(),
+        "renstra.csv",
+        lambda r: f"kode '{r['kode']}' sudah ada di baris sebelumnya: satu baris per kode.",
     )
     problems += _bad(
         renstra,
@@ -112,6 +137,21 @@ def check_form_files(
         )
     if renstra[["tahun_awal", "tahun_akhir"]].drop_duplicates().shape[0] > 1:
         problems.append("renstra.csv: semua baris harus memakai periode Renstra yang sama.")
+    years = renstra[["tahun_awal", "tahun_akhir"]].astype(str)
+    proper = years.apply(lambda c: c.str.fullmatch(YEAR_RE.pattern.strip("^$"))).all(axis=1)
+    outside = proper & ~(
+        (years["tahun_awal"].where(proper, "0").astype(int) <= tahun)
+        & (tahun <= years["tahun_akhir"].where(proper, "0").astype(int))
+    )
+    problems += _bad(
+        renstra,
+        outside.to_numpy(),
+        "renstra.csv",
+        lambda r: (
+            f"periode {r['tahun_awal']}–{r['tahun_akhir']} tidak memuat tahun {tahun}: "
+            "pakai Renstra yang berlaku tahun ini."
+        ),
+    )
     for col in ("target_akhir_k", "realisasi_lalu_k"):
         problems += _bad(
             renstra,

@@ -47,6 +47,11 @@ def place_and_date(summary: Mapping[str, Any]) -> str:
     return f"{place}, {date}" if place else date
 
 
+def _with_comma(text: str) -> str:
+    """'Mengetahui,' as forms print it; nothing for an empty cell (never a lone comma)."""
+    return f"{text.strip()}," if text.strip() else ""
+
+
 def signature_blocks(
     summary: Mapping[str, Any], roles: Sequence[str] = ("penyusun", "camat")
 ) -> list[dict[str, str]]:
@@ -71,8 +76,8 @@ def signature_blocks(
             {
                 "peran": role,
                 "tempat_tanggal": "" if blocks else place_and_date(summary),
-                "label": f"{person.get('label') or ''},",
-                "jabatan": f"{str(person.get('jabatan') or '').upper()},",
+                "label": _with_comma(str(person.get("label") or "")),
+                "jabatan": _with_comma(str(person.get("jabatan") or "").upper()),
                 "nama": name if signed else DOTS,
                 "pangkat": str(person.get("pangkat") or "") if signed else "",
                 "nip": f"NIP. {nip_text(nip)}" if signed and nip else f"NIP. {DOTS}",

@@ -43,6 +43,7 @@ FORM_COLUMNS = [
 ]
 # texts of one closing row listed in full; the rest are counted ("… dan 4 lainnya")
 CLOSING_ITEMS = 8
+CLOSING_UNITS = 5  # units named after one text; the rest counted
 
 
 def _iku_values(iku_quarters: dict[int, list[dict[str, Any]]], triwulan: int) -> pd.DataFrame:
@@ -57,7 +58,11 @@ def _iku_values(iku_quarters: dict[int, list[dict[str, Any]]], triwulan: int) ->
             "arah": r.get("arah") or "naik",
             "target_k": r.get("target_tahunan"),
             "k_sd": r.get("realisasi_sd_tw"),
-            "capaian_k_persen": r.get("capaian_sd_tw_persen"),
+            # (12) ÷ (7) as every row of the form: against the year's target, not the target to
+            # date the IKU section uses (wilayah tertib at TW II: 26,67 of 57, not of 30)
+            "capaian_k_persen": capaian(
+                r.get("realisasi_sd_tw"), r.get("target_tahunan"), r.get("arah") or "naik"
+            ),
             "keterangan": r.get("keterangan") or "",
         }
         for q in QUARTERS:
@@ -236,8 +241,16 @@ def _by_text(texts: pd.Series, units: pd.Series) -> list[str]:
     """Each distinct text once, with the units that wrote it: '… (Kelurahan A, Kelurahan B)'."""
     pairs = pd.DataFrame({"t": texts.str.strip(), "u": units})
     pairs = pairs[pairs["t"] != ""].drop_duplicates()
-    grouped = pairs.groupby("t", sort=False)["u"].agg(lambda u: ", ".join(dict.fromkeys(u)))
+    grouped = pairs.groupby("t", sort=False)["u"].agg(lambda u: _some(list(dict.fromkeys(u))))
     return [f"{t} ({u})" for t, u in grouped.items()]
+
+
+def _some(units: list[str]) -> str:
+    """'A, B, C' or, beyond CLOSING_UNITS, 'A, B, C, D, E dan 2.897 unit lain' (a province)."""
+    if len(units) <= CLOSING_UNITS:
+        return ", ".join(units)
+    rest = f"{len(units) - CLOSING_UNITS:,}".replace(",", ".")
+    return f"{', '.join(units[:CLOSING_UNITS])} dan {rest} unit lain"
 
 
 def e81_closing(ref: Reference, form: pd.DataFrame, triwulan: int) -> list[dict[str, Any]]:

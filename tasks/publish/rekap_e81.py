@@ -303,7 +303,13 @@ def _closing(sheet: Sheet, row: int, penutup: Sequence[Mapping[str, Any]], keys:
                     height = max(height, sheet.text_height(text, at_col, at_col, Font(bold=True)))
         else:
             texts = [str(t) for t in item.get("teks") or [] if str(t).strip()]
-            body = "\n".join(f"{n}. {t}" for n, t in enumerate(texts, start=1)) or "-"
+            # "… dan 4 lainnya" closes a capped list: counted, not numbered
+            body = (
+                "\n".join(
+                    t if t.startswith("…") else f"{n}. {t}" for n, t in enumerate(texts, start=1)
+                )
+                or "-"
+            )
             height = max(
                 _merged(sheet, row, 1, 4, judul, bold),
                 _merged(sheet, row, 5, last_col, body, plain),

@@ -62,7 +62,10 @@ def warning_lines(summary: Mapping[str, Any]) -> list[dict[str, str]]:
             lines.append({"message": str(w.get("message", ""))})
     for quarters, units in grouped.items():
         listed = " dan ".join(", ".join(f"TW {ROMAN[q]}" for q in quarters).rsplit(", ", 1))
-        who = units[0] if len(units) == 1 else f"{len(units)} unit ({', '.join(units)})"
+        shown = ", ".join(units[:FIRST_SCREEN_UNITS])
+        if len(units) > FIRST_SCREEN_UNITS:  # a province: thousands of names fill no screen
+            shown += f", dan {fmt.angka(len(units) - FIRST_SCREEN_UNITS)} unit lain"
+        who = units[0] if len(units) == 1 else f"{fmt.angka(len(units))} unit ({shown})"
         lines.append(
             {
                 "message": f"Data {listed} dari {who} belum ada di basis data, sehingga angka s.d. "

@@ -88,8 +88,8 @@ CASES: list[tuple[str, str, Edit, str]] = [
     (
         "unknown IKU",
         "sasaran.csv",
-        _set(0, "iku", "ipm"),
-        "2024/sasaran.csv baris 2: IKU 'ipm' tidak ada di iku.csv.",
+        _set(3, "iku", "ipm"),
+        "2024/sasaran.csv baris 5: IKU 'ipm' tidak ada di iku.csv.",
     ),
     (
         "program in two sasaran",
@@ -158,8 +158,8 @@ CASES: list[tuple[str, str, Edit, str]] = [
     (
         "NIP without its grouping",
         "pejabat.csv",
-        _set(1, "nip", "198008251999121001"),
-        "2024/pejabat.csv baris 3: NIP '198008251999121001' harus 18 angka dalam kelompok"
+        _set(1, "nip", "1980082519991210"),
+        "2024/pejabat.csv baris 3: NIP '1980082519991210' harus 18 angka dalam kelompok"
         " 8 6 1 3 (misalnya 19800825 199912 1 001).",
     ),
     (
@@ -175,6 +175,36 @@ CASES: list[tuple[str, str, Edit, str]] = [
         _set(2, "peran", "camat"),
         "2024/pejabat.csv baris 4: peran 'camat' sudah ada di baris sebelumnya: satu orang per"
         " peran.",
+    ),
+    (
+        "one sasaran, two IKU",
+        "sasaran.csv",
+        _set(1, "iku", "akip"),
+        "2024/sasaran.csv baris 3: iku 'akip' berbeda dari baris lain sasaran yang sama.",
+    ),
+    (
+        "a renstra kode twice",
+        "renstra.csv",
+        _set(1, "kode", "ikm"),
+        "2024/renstra.csv baris 3: kode 'ikm' sudah ada di baris sebelumnya: satu baris per kode.",
+    ),
+    (
+        "a Renstra period without this year",
+        "renstra.csv",
+        lambda f: f.update(pd.DataFrame({"tahun_awal": "2019", "tahun_akhir": "2023"}, f.index)),
+        "2024/renstra.csv baris 2: periode 2019–2023 tidak memuat tahun 2024: pakai Renstra yang"
+        " berlaku tahun ini.\n"
+        "2024/renstra.csv baris 3: periode 2019–2023 tidak memuat tahun 2024: pakai Renstra yang"
+        " berlaku tahun ini.\n"
+        "2024/renstra.csv baris 4: periode 2019–2023 tidak memuat tahun 2024: pakai Renstra yang"
+        " berlaku tahun ini.",
+    ),
+    (
+        "rupiah beyond int64",
+        "renstra.csv",
+        _set(0, "target_akhir_rp", "99999999999999999999"),
+        "2024/renstra.csv baris 2: target_akhir_rp '99999999999999999999' harus rupiah bilangan"
+        " bulat tanpa pemisah.",
     ),
     (
         "unknown butir",
@@ -231,7 +261,7 @@ def test_a_missing_column_is_named(broken_reference: Path) -> None:  # noqa: F81
 
 
 def test_every_problem_of_every_file_is_raised_at_once(broken_reference: Path) -> None:  # noqa: F811
-    _edit(broken_reference / "sasaran.csv", _set(0, "iku", "ipm"))
+    _edit(broken_reference / "sasaran.csv", _set(3, "iku", "ipm"))
     _edit(broken_reference / "renstra.csv", _set(0, "target_akhir_rp", "1.000"))
     _edit(broken_reference / "iku_tahunan.csv", _set(0, "tahun", "2022/23"))
 
@@ -247,7 +277,7 @@ def test_every_problem_of_every_file_is_raised_at_once(broken_reference: Path) -
     assert len(problems) == 6
     text = _problems(excinfo)
     for expected in (
-        "2024/sasaran.csv baris 2: IKU 'ipm'",
+        "2024/sasaran.csv baris 5: IKU 'ipm'",
         "2024/renstra.csv baris 2: target_akhir_rp '1.000'",
         "2024/iku_tahunan.csv baris 2: tahun '2022/23'",
         "2024/pejabat.csv baris 3: NIP '19800825-199912-1-001'",
@@ -256,3 +286,40 @@ def test_every_problem_of_every_file_is_raised_at_once(broken_reference: Path) -
     ):
         assert expected in text, expected
     assert str(excinfo.value).startswith("Data referensi tidak konsisten (6 masalah)")
+
+
+def test_an_empty_optional_file_counts_as_absent(broken_reference: Path) -> None:  # noqa: F811
+    """Nothing to note this quarter: a 0-byte catatan_e81.csv is natural, not a traceback."""
+    (broken_reference / "catatan_e81.csv").write_bytes(b"")
+    assert load_reference(2024).catatan_e81.empty
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (
+            "peran,label,jabatan,nama,pangkat,nip,tempat\n"
+            "camat,Mengetahui,CAMAT,SUMPONO BRAMA, S.STP., M.Si,Pembina,19800825 199912 1 001,X\n",
+            "2024/pejabat.csv: ada baris dengan kolom lebih banyak dari judulnya",
+        ),
+        (
+            'peran,label,jabatan,nama,pangkat,nip,tempat\ncamat,"Mengetahui,CAMAT\n',
+            "2024/pejabat.csv: tidak dapat dibaca sebagai CSV",
+        ),
+        ("peran,nama\ncamat,Ibu Ç".encode("latin-1"), "2024/pejabat.csv: bukan teks UTF-8"),
+    ],
+)
+def test_a_file_that_is_no_csv_table_is_named(
+    broken_reference: Path,  # noqa: F811
+    content: str | bytes,
+    problem: str,
+) -> None:
+    """An unquoted name with degrees, an open quote, a Latin-1 file: a message, not a crash."""
+    path = broken_reference / "pejabat.csv"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(ReferenceDataError) as excinfo:
+        load_reference(2024)
+    assert any(p.startswith(problem) for p in excinfo.value.problems), excinfo.value.problems

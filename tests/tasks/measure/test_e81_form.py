@@ -196,7 +196,7 @@ def iku_quarters(arah: str = "naik") -> dict[int, list[dict[str, Any]]]:
                 "wilayah_tertib",
                 realisasi_tw=13.33,
                 realisasi_sd_tw=23.33,
-                capaian_sd_tw_persen=40.93,
+                capaian_sd_tw_persen=77.77,  # the IKU section: 23,33 of the 30 to date
                 **tertib,
             ),
         ],
@@ -668,3 +668,24 @@ def test_sasaran_and_jumlah_sum_their_programs_renstra_rupiah() -> None:
     assert layanan["renstra_sd_rp"] == 3_000_000 + layanan["rp_sd"]
     total = _row(form, "jumlah", "")
     assert (total["renstra_target_rp"], total["renstra_lalu_rp"]) == (16_000_000, 3_500_000)
+
+
+def test_a_kendala_shared_by_many_units_names_five_and_counts_the_rest() -> None:
+    """A province: one kendala from 2,900 kelurahan must stay one readable line, not 186 kB."""
+    units = [f"Kelurahan {i}" for i in range(2_900)]
+    form = pd.DataFrame(
+        {
+            "tingkat": "sub_kegiatan",
+            "capaian_k_persen": 100.0,
+            "capaian_rp_persen": 90.0,
+            "kendala": "Sisa anggaran",
+            "tindak_lanjut": "",
+            "nama_unit": units,
+        }
+    )
+    closing = {c["butir"]: c for c in e81_closing(load_reference(2024), form, 2)}
+    assert closing["faktor_penghambat"]["teks"] == [
+        "Sisa anggaran (Kelurahan 0, Kelurahan 1, Kelurahan 2, Kelurahan 3, Kelurahan 4 "
+        "dan 2.895 unit lain)"
+    ]
+    assert closing["tindak_lanjut_triwulan"]["teks"] == []

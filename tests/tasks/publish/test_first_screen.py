@@ -106,3 +106,19 @@ def test_no_pagu_line_when_all_of_it_is_counted_or_unknown(summary: dict, full: 
     summary["pagu_semua_unit"] = summary["totals"]["pagu"] if full == "same" else None
     assert pagu_note(summary) == ""
     assert "Persentase memakai pagu" not in render_email_summary(summary)
+
+
+def test_units_missing_an_earlier_quarter_are_named_five_at_most(summary: dict) -> None:
+    """A province run without TW I: 5,720 units share one warning; the first screen names five
+    and counts the rest instead of printing every name (130 kB on the console and the mail)."""
+    units = [{"unit": f"u{i}", "nama": f"Kelurahan {i}", "status": "accepted"} for i in range(12)]
+    warnings = [
+        {"code": "earlier_quarter_missing", "unit": u["unit"], "quarters": [1]} for u in units
+    ]
+    lines = report.warning_lines({**summary, "units": units, "warnings": warnings})
+    assert [w["message"] for w in lines] == [
+        "Data TW I dari 12 unit (Kelurahan 0, Kelurahan 1, Kelurahan 2, Kelurahan 3, "
+        "Kelurahan 4, dan 7 unit lain) belum ada di basis data, sehingga angka s.d. TW II "
+        "belum memuat TW I. Jalankan dulu triwulan yang belum ada, atau periksa folder hasil "
+        "yang dipakai."
+    ]
