@@ -178,6 +178,9 @@ def test_final_refuses_reruns_until_reopened_with_a_reason(office):
     # FINAL is signed by the Camat of pejabat.csv; the draft beside it keeps the block empty
     assert "SUMPONO BRAMA, S.STP., M.Si" in final_html
     assert "NIP. 19800825 199912 1 001" in final_html and "Pembina Tk.I" in final_html
+    e81 = final_html[final_html.index('id="e81"') : final_html.index('id="rfk"')]
+    assert "Mengetahui," in e81 and "SUMPONO BRAMA, S.STP., M.Si" in e81  # the form is signed
+    assert "Dievaluasi oleh," in e81 and "19800825 199912 1 001" in e81
     draft_html = (out / "2024" / "TW1" / "v1" / "laporan.html").read_text()
     assert "CAMAT BEKASI UTARA," in draft_html and "SUMPONO" not in draft_html
     last = leader_mails(server)[-1].parse()
