@@ -44,6 +44,7 @@ FORM_COLUMNS = [
 # texts of one closing row listed in full; the rest are counted ("… dan 4 lainnya")
 CLOSING_ITEMS = 8
 CLOSING_UNITS = 5  # units named after one text; the rest counted
+UNMAPPED = "Program yang belum dikaitkan dengan sasaran (tambahkan di sasaran.csv)"
 
 
 def _iku_values(iku_quarters: dict[int, list[dict[str, Any]]], triwulan: int) -> pd.DataFrame:
@@ -83,9 +84,12 @@ def _sasaran_rows(
     programs = rows[rows["tingkat"] == "program"].assign(
         sasaran=lambda f: f["kode"].map(of_program)
     )
+    programs["sasaran"] = programs["sasaran"].astype(object).fillna("")
     sums = programs.groupby("sasaran", sort=False)[RP_SUMMED].sum(min_count=1)
-    firsts = sasaran.drop_duplicates("sasaran")
-    out = firsts[["sasaran", "iku"]].reset_index(drop=True)
+    firsts = sasaran.drop_duplicates("sasaran")[["sasaran", "iku"]]
+    if (programs["sasaran"] == "").any():  # programs sasaran.csv does not name: a heading too
+        firsts = pd.concat([firsts, pd.DataFrame({"sasaran": [""], "iku": [None]})])
+    out = firsts.reset_index(drop=True)
     out = out.merge(iku, on="iku", how="left") if not iku.empty else out
     for col in ("indikator", "satuan", "arah", "keterangan"):
         if col not in out.columns:  # no IKU figures for the quarter: the row keeps its rupiah
@@ -93,7 +97,7 @@ def _sasaran_rows(
     out = out.join(sums, on="sasaran")
     out["tingkat"] = "sasaran"
     out["kode"] = ""
-    out["uraian"] = out["sasaran"]
+    out["uraian"] = out["sasaran"].where(out["sasaran"] != "", UNMAPPED)
     return out, of_program
 
 

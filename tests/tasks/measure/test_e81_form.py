@@ -18,6 +18,7 @@ from triwulan.tasks.core.reference import QUARTERS, Reference, load_reference
 from triwulan.tasks.measure.e81 import COLUMNS, e81_rows
 from triwulan.tasks.measure.e81_form import (
     FORM_COLUMNS,
+    UNMAPPED,
     e81_closing,
     e81_form_rows,
     e81_header,
@@ -251,13 +252,17 @@ def test_sasaran_lead_their_programs_in_sasaran_csv_order(first_year: tuple) -> 
         (LAYANAN, "sub_kegiatan", SUB_C, "kel-a"),
         (LAYANAN, "kegiatan", "7.01.03.2.03", ""),
         (LAYANAN, "sub_kegiatan", SUB_E, "kel-a"),
-        ("", "program", P2, ""),  # named by no sasaran: after the groups, under none
+        ("", "sasaran", "", ""),  # a heading for the programs no sasaran names
+        ("", "program", P2, ""),
         ("", "kegiatan", "7.01.02.2.01", ""),
         ("", "sub_kegiatan", SUB_B, "kecamatan"),
         ("", "jumlah", "", ""),
     ]
     assert list(form.columns) == FORM_COLUMNS
-    assert list(form.loc[form["tingkat"] == "sasaran", "uraian"]) == [TERTIB, LAYANAN]
+    assert list(form.loc[form["tingkat"] == "sasaran", "uraian"]) == [TERTIB, LAYANAN, UNMAPPED]
+    unmapped = form[(form["tingkat"] == "sasaran") & (form["sasaran"] == "")].iloc[0]
+    assert unmapped["target_rp"] == _row(form, "program", P2)["target_rp"]  # P2's own pagu
+    assert unmapped["indikator"] == "" and pd.isna(unmapped["target_k"])
 
 
 def test_every_e81_row_appears_once_with_its_values(first_year: tuple) -> None:
@@ -276,7 +281,7 @@ def test_every_e81_row_appears_once_with_its_values(first_year: tuple) -> None:
 
 def test_rows_are_numbered_except_jumlah(first_year: tuple) -> None:
     _, form = first_year
-    assert list(form["no"]) == [str(i) for i in range(1, 18)] + [""]
+    assert list(form["no"]) == [str(i) for i in range(1, 19)] + [""]
     assert form["tingkat"].iloc[-1] == "jumlah"
 
 
