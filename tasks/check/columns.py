@@ -4,7 +4,7 @@ Problem records keep the contract key (`column`: 'kode_sub_kegiatan', or 'status
 zona_k3)' for an IKU sheet): rules, summaries and reruns match on it. What a unit or the
 secretariat reads is the label of reference/kolom_pengajuan.csv or kolom_iku.csv (the note on
 the template's header cell and the 'petunjuk' sheet) with the column's letter in the template,
-'Kode Sub Kegiatan (B)'. The letter is the template's (the sheet is protected: columns cannot be
+'Kode Sub Kegiatan (D)'. The letter is the template's (the sheet is protected: columns cannot be
 inserted or deleted); the file's own header order does not travel with the problem records.
 """
 
@@ -36,11 +36,12 @@ class ColumnLabels:
     sheets: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (sheet, key) -> ...
     plain: Mapping[str, str] = field(default_factory=dict)  # key -> 'Judul', any sheet
 
-    def text(self, column: object) -> str:
-        """'Kode Sub Kegiatan (B)', 'Status Tertib (ya/tidak) (C) di sheet zona_k3'; '' if none.
+    def text(self, column: object, sheet_letters: bool = True) -> str:
+        """'Kode Sub Kegiatan (D)', 'Status Tertib (ya/tidak) (C) di sheet zona_k3'; '' if none.
 
         A key no reference file names (an older summary's column) is shown with spaces, never
-        as a snake_case key.
+        as a snake_case key. `sheet_letters` False: an IKU column without the xlsx template's
+        letter (a CSV puts tahun, triwulan and unit first, so the letter would point elsewhere).
         """
         if column is None or (isinstance(column, float) and pd.isna(column)):
             return ""
@@ -51,7 +52,8 @@ class ColumnLabels:
         key, sheet = found.group("key"), found.group("sheet")
         if not key:
             return f"(sheet {sheet})"
-        label = self.sheets.get((sheet, key)) or self.plain.get(key) or _spaced(key)
+        lettered = self.sheets.get((sheet, key)) if sheet_letters else None
+        label = lettered or self.plain.get(key) or _spaced(key)
         return f"{label} di sheet {sheet}"
 
 
@@ -128,4 +130,5 @@ def shared_labels() -> ColumnLabels:
 
 def labelled(problem: Mapping[str, Any], labels: ColumnLabels) -> dict[str, Any]:
     """A copy of a problem record with 'kolom': its column as the reader finds it ('' if none)."""
-    return {**problem, "kolom": labels.text(problem.get("column"))}
+    from_csv = str(problem.get("file") or "").lower().endswith(".csv")
+    return {**problem, "kolom": labels.text(problem.get("column"), sheet_letters=not from_csv)}
