@@ -48,6 +48,28 @@ NIP_RE = re.compile(r"^([0-9]{8} [0-9]{6} [0-9] [0-9]{3}|[0-9]{18})$")
 YEAR_RE = re.compile(r"^[0-9]{4}$")
 NUMBER_RE = re.compile(r"^[0-9]{1,12}([.,][0-9]{1,6})?$")
 MONEY_RE = re.compile(r"^[0-9]{1,18}$")  # below 2**63: rupiah stay exact int64
+_YEAR, _NUMBER = "harus tahun empat angka.", "harus angka (desimal dengan titik)."
+_MONEY = "harus rupiah bilangan bulat tanpa pemisah."
+# (file, column, its name in the message, pattern, required, what it must be)
+FORMATS = (
+    ("renstra.csv", "tahun_awal", "tahun_awal", YEAR_RE, True, _YEAR),
+    ("renstra.csv", "tahun_akhir", "tahun_akhir", YEAR_RE, True, _YEAR),
+    ("renstra.csv", "target_akhir_k", "target_akhir_k", NUMBER_RE, False, _NUMBER),
+    ("renstra.csv", "realisasi_lalu_k", "realisasi_lalu_k", NUMBER_RE, False, _NUMBER),
+    ("renstra.csv", "target_akhir_rp", "target_akhir_rp", MONEY_RE, False, _MONEY),
+    ("renstra.csv", "realisasi_lalu_rp", "realisasi_lalu_rp", MONEY_RE, False, _MONEY),
+    ("iku_tahunan.csv", "tahun", "tahun", YEAR_RE, True, _YEAR),
+    ("iku_tahunan.csv", "target", "target", NUMBER_RE, False, _NUMBER),
+    ("iku_tahunan.csv", "realisasi", "realisasi", NUMBER_RE, False, _NUMBER),
+    (
+        "pejabat.csv",
+        "nip",
+        "NIP",
+        NIP_RE,
+        False,
+        "harus 18 angka dalam kelompok 8 6 1 3 (misalnya 19800825 199912 1 001).",
+    ),
+)
 
 
 def empty(name: str) -> pd.DataFrame:
@@ -128,12 +150,16 @@ def check_form_files(
         "renstra.csv",
         lambda r: f"kode '{r['kode']}' bukan IKU di iku.csv maupun kode program atau kegiatan.",
     )
-    for col in ("tahun_awal", "tahun_akhir"):
+    for name, col, label, pattern, required, rule in FORMATS:
+        frame = frames[name]
+        wrong = _not_matching(frame[col], pattern)
+        if required:
+            wrong |= (frame[col].astype(str) == "").to_numpy()
         problems += _bad(
-            renstra,
-            ~renstra[col].map(lambda v: bool(YEAR_RE.match(str(v)))),
-            "renstra.csv",
-            lambda r, col=col: f"{col} '{r[col]}' harus tahun empat angka.",
+            frame,
+            wrong,
+            name,
+            lambda r, col=col, label=label, rule=rule: f"{label} '{r[col]}' {rule}",
         )
     if renstra[["tahun_awal", "tahun_akhir"]].drop_duplicates().shape[0] > 1:
         problems.append("renstra.csv: semua baris harus memakai periode Renstra yang sama.")
@@ -152,39 +178,12 @@ def check_form_files(
             "pakai Renstra yang berlaku tahun ini."
         ),
     )
-    for col in ("target_akhir_k", "realisasi_lalu_k"):
-        problems += _bad(
-            renstra,
-            _not_matching(renstra[col], NUMBER_RE),
-            "renstra.csv",
-            lambda r, col=col: f"{col} '{r[col]}' harus angka (desimal dengan titik).",
-        )
-    for col in ("target_akhir_rp", "realisasi_lalu_rp"):
-        problems += _bad(
-            renstra,
-            _not_matching(renstra[col], MONEY_RE),
-            "renstra.csv",
-            lambda r, col=col: f"{col} '{r[col]}' harus rupiah bilangan bulat tanpa pemisah.",
-        )
     problems += _bad(
         tahunan,
         ~tahunan["kode"].isin(known_iku),
         "iku_tahunan.csv",
         lambda r: f"IKU '{r['kode']}' tidak ada di iku.csv.",
     )
-    problems += _bad(
-        tahunan,
-        ~tahunan["tahun"].map(lambda v: bool(YEAR_RE.match(str(v)))),
-        "iku_tahunan.csv",
-        lambda r: f"tahun '{r['tahun']}' harus tahun empat angka.",
-    )
-    for col in ("target", "realisasi"):
-        problems += _bad(
-            tahunan,
-            _not_matching(tahunan[col], NUMBER_RE),
-            "iku_tahunan.csv",
-            lambda r, col=col: f"{col} '{r[col]}' harus angka (desimal dengan titik).",
-        )
     problems += _bad(
         pejabat,
         ~pejabat["peran"].isin(PERAN),
@@ -196,15 +195,6 @@ def check_form_files(
         pejabat.duplicated("peran").to_numpy(),
         "pejabat.csv",
         lambda r: f"peran '{r['peran']}' sudah ada di baris sebelumnya: satu orang per peran.",
-    )
-    problems += _bad(
-        pejabat,
-        _not_matching(pejabat["nip"], NIP_RE),
-        "pejabat.csv",
-        lambda r: (
-            f"NIP '{r['nip']}' harus 18 angka dalam kelompok 8 6 1 3 "
-            "(misalnya 19800825 199912 1 001)."
-        ),
     )
     problems += _bad(
         catatan,
