@@ -143,13 +143,20 @@ def _decimals(column: pd.Series) -> pd.Series:
     return column.astype(object).map(_decimal)
 
 
+def missing_columns(
+    files: dict[str, list[str]], frames: dict[str, pd.DataFrame], prefix: str = ""
+) -> list[str]:
+    """'<prefix><file>: kolom tidak ada: …' for each file lacking columns its checks read."""
+    return [
+        f"{prefix}{name}: kolom tidak ada: {', '.join(missing)}"
+        for name, columns in files.items()
+        if (missing := [c for c in columns if c not in frames[name].columns])
+    ]
+
+
 def check_frames(tahun: int, frames: dict[str, pd.DataFrame]) -> list[str]:
     """Consistency problems of the raw (text) frames of one year, each naming file and row."""
-    problems: list[str] = []
-    for name, columns in FILES.items():
-        missing = [c for c in columns if c not in frames[name].columns]
-        if missing:
-            problems.append(f"{tahun}/{name}: kolom tidak ada: {', '.join(missing)}")
+    problems = missing_columns(FILES, frames, f"{tahun}/")
     if problems:
         return problems
 
@@ -402,11 +409,7 @@ def check_shared(frames: dict[str, pd.DataFrame]) -> list[str]:
     The bands decide a published rating, so a gap or an overlap between them is an error, not a
     silent fall-through to another band.
     """
-    problems = [
-        f"{name}: kolom tidak ada: {', '.join(missing)}"
-        for name, columns in SHARED_FILES.items()
-        if (missing := [c for c in columns if c not in frames[name].columns])
-    ]
+    problems = missing_columns(SHARED_FILES, frames)
     if problems:
         return problems
     return (

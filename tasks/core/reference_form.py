@@ -21,6 +21,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from triwulan.tasks.core.reference_checks import missing_columns
+
 OPTIONAL_FILES: dict[str, list[str]] = {
     "sasaran.csv": ["no", "sasaran", "sasaran_rkpd", "iku", "kode_program"],
     "renstra.csv": [
@@ -95,11 +97,7 @@ def check_form_files(
     codes: set[str],
 ) -> list[str]:
     """Problems of the optional files (missing columns, unknown codes, malformed numbers)."""
-    problems: list[str] = []
-    for name, columns in OPTIONAL_FILES.items():
-        missing = [c for c in columns if c not in frames[name].columns]
-        if missing:
-            problems.append(f"{name}: kolom tidak ada: {', '.join(missing)}")
+    problems = missing_columns(OPTIONAL_FILES, frames)
     if problems:
         return problems
     known_iku = set(iku["kode"])
