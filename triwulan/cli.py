@@ -20,6 +20,7 @@ from triwulan.cli_common import (
     friendly_errors,
     latest_tahun,
 )
+from triwulan.cli_portal import PORTAL_HELP, akses, portal
 from triwulan.cli_run import RUN_HELP, run
 from triwulan.tasks.collect.template import (
     FORMATS,
@@ -47,7 +48,7 @@ app = typer.Typer(
 
 
 # Commands that may send mail: only they read the SMTP password from a Prefect Secret block.
-MAILING_COMMANDS = frozenset({"run", "ingatkan", "final", "kirim-ulang", "serve", "demo"})
+MAILING_COMMANDS = frozenset({"run", "ingatkan", "final", "kirim-ulang", "serve", "demo", "portal"})
 
 
 @app.callback()
@@ -148,6 +149,8 @@ def template(
 
 
 app.command("run", help=RUN_HELP)(run)
+app.command("portal", help=PORTAL_HELP)(portal)
+app.add_typer(akses, name="akses")
 
 
 @app.command(

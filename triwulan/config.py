@@ -108,6 +108,30 @@ SETTINGS: dict[tuple[str, str], tuple[str, bool, str, str]] = {
         "Dask: kecamatan rekap wilayah dan batch baca triwulan besar (tcp://host:8786 atau lokal:2)",
         "kosong: tanpa Dask",
     ),
+    ("portal", "rahasia"): (
+        "TRIWULAN_PORTAL_RAHASIA",
+        False,
+        "kunci rahasia sesi portal unggah (minimal 32 karakter; disamarkan)",
+        "kosong: portal tidak mau jalan",
+    ),
+    ("portal", "alamat"): (
+        "TRIWULAN_PORTAL_ALAMAT",
+        False,
+        "alamat portal seperti dibuka unit (tautan masuk; https: cookie Secure)",
+        "http://127.0.0.1:8080",
+    ),
+    ("portal", "unggah_per_jam"): (
+        "TRIWULAN_PORTAL_UNGGAH_PER_JAM",
+        False,
+        "batas unggahan per unit per jam",
+        "30",
+    ),
+    ("portal", "sesi_jam"): (
+        "TRIWULAN_PORTAL_SESI_JAM",
+        False,
+        "sesi portal berakhir setelah (jam)",
+        "8",
+    ),
     ("sekretariat", "email"): (
         "TRIWULAN_SEKRETARIAT",
         False,
@@ -116,6 +140,7 @@ SETTINGS: dict[tuple[str, str], tuple[str, bool, str, str]] = {
     ),
 }
 FORBIDDEN = {"password", "kata_sandi", "sandi", "pass"}
+MASKED = frozenset({"TRIWULAN_PORTAL_RAHASIA"})  # shown as ****** by `triwulan config`
 
 
 @dataclass(frozen=True)
@@ -237,6 +262,8 @@ def effective(env: MutableMapping[str, str] = os.environ) -> list[Source]:
             value, origin = str(defaults[key]), "bawaan triwulan/batas.toml"
         elif value is None:
             value = SETTINGS[(section, key)][3]
+        elif variable in MASKED:
+            value = "******"
         rows.append(Source(variable, value, origin, description))
     password = env.get(SECRET_ENV)
     rows.append(

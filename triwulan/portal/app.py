@@ -1,0 +1,76 @@
+"""The portal as one FastAPI application: middleware, error pages, and its routes.
+
+Routes live in pages.py (people, HTML) and api.py (machines, JSON); web.py holds what they share.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.middleware.sessions import SessionMiddleware
+
+from triwulan.portal import api, pages
+from triwulan.portal.context import Portal
+from triwulan.portal.jobs import Runs
+from triwulan.portal.security import AccessLog, BodyLimit, RateLimiter
+from triwulan.portal.uploads import Judge
+from triwulan.portal.web import COOKIE, HEADERS, SIGN_IN_TRIES, State, pages_env, render
+from triwulan.tasks.core.errors import TriwulanError
+
+
+def create_app(portal: Portal, judge: Judge | None = None) -> FastAPI:
+    """The application; `judge` may be given by tests that want their own."""
+    settings = portal.settings
+    app = FastAPI(
+        title="triwulan portal",
+        description=(
+            "Unggah berkas realisasi triwulan dan lihat hasil pemeriksaannya. Otorisasi: "
+            "`Authorization: Bearer <kode akses unit>`."
+        ),
+        version="1",
+        docs_url=None,  # Swagger UI loads its scripts from a public CDN: blank on an office LAN
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.portal = State(
+        portal=portal,
+        judge=judge or Judge(portal),
+        runs=Runs(settings.inbox, settings.out),
+        uploads_per_unit=RateLimiter(settings.per_hour, 3600),
+        sign_ins=RateLimiter(*SIGN_IN_TRIES),
+        pages=pages_env(),
+    )
+    app.include_router(pages.router)
+    app.include_router(api.router)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        response = await call_next(request)
+        for key, value in HEADERS.items():
+            response.headers.setdefault(key, value)
+        if settings.https:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+    @app.exception_handler(TriwulanError)
+    async def told(request: Request, exc: TriwulanError) -> Response:
+        status = int(getattr(exc, "status", 400))
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"galat": str(exc)}, status_code=status)
+        return render(
+            request, "pesan.html.j2", status, judul="Tidak dapat diproses", pesan=str(exc)
+        )
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret,
+        session_cookie=COOKIE,
+        max_age=settings.session_s,
+        same_site="lax",
+        https_only=settings.https,
+    )
+    app.add_middleware(BodyLimit, max_bytes=settings.max_bytes)
+    app.add_middleware(AccessLog)
+    return app

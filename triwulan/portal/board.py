@@ -1,0 +1,132 @@
+"""The secretariat's board: units × quarters, each cell's state and the latest upload's time.
+
+A cell is the record's (tasks via triwulan.status_data.year_state: diterima, ditolak, belum,
+basi), unless the unit uploaded after the quarter's latest run started: then the upload's
+verdict decides (green for accepted, red for rejected), marked "belum masuk laporan" until a run
+takes it in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.engine import Engine
+
+from triwulan.paths import quarter_out
+from triwulan.status_data import QuarterState, year_state
+from triwulan.tasks.core.fmt import WIB
+from triwulan.tasks.core.reference import Reference
+from triwulan.tasks.record.mail import surat
+from triwulan.tasks.record.portal import latest_uploads
+from triwulan.tasks.record.store import as_utc
+
+STATE = {  # record cell -> (css class, label)
+    "diterima": ("diterima", "diterima"),
+    "ditolak": ("ditolak", "ditolak"),
+    "tidak terbaca": ("ditolak", "tidak terbaca"),
+    "belum": ("belum", "belum ada"),
+    "basi": ("basi", "basi"),
+}
+
+
+@dataclass(frozen=True)
+class Cell:
+    state: str  # diterima, ditolak, belum, basi: the css class too
+    label: str
+    upload: dict[str, Any] | None = None  # the latest upload of the unit for the quarter
+    pending: bool = False  # decided by an upload newer than the quarter's latest run
+    note: str = ""
+
+
+@dataclass
+class QuarterColumn:
+    state: QuarterState
+    report: Path | None = None
+    rekap: Path | None = None
+    mails: dict[str, int] = field(default_factory=dict)  # status -> count
+
+
+def waktu(moment: dt.datetime | None) -> str:
+    return as_utc(moment).astimezone(WIB).strftime("%d-%m-%Y %H.%M") if moment else ""
+
+
+def _cell(record_cell: str, uploads: dict[str, Any] | None, since: dt.datetime | None) -> Cell:
+    """The record's cell, unless uploads after the latest run's start say more (module doc).
+
+    An accepted upload placed in the inbox after that run is what the next run will take: green,
+    even when a later upload was rejected (a rejected upload never replaces an accepted file).
+    """
+    state, label = STATE.get(record_cell, ("belum", record_cell))
+    latest = (uploads or {}).get("latest")
+    accepted = (uploads or {}).get("accepted")
+
+    def newer(upload: dict[str, Any] | None) -> bool:
+        return upload is not None and (since is None or upload["waktu"] > since)
+
+    rejected_last = newer(latest) and latest is not None and latest["status"] == "ditolak"
+    note = "unggahan terakhir ditolak" if rejected_last else ""
+    if newer(accepted):
+        return Cell("diterima", "diterima (unggahan)", latest, True, note)
+    if rejected_last and state in ("belum", "ditolak"):
+        return Cell("ditolak", "ditolak (unggahan)", latest, True)
+    return Cell(state, label, latest, False, note)
+
+
+def _latest_start(state: QuarterState) -> dt.datetime | None:
+    starts = [as_utc(r["mulai"]) for r in state.runs if r.get("mulai") is not None]
+    return max(starts) if starts else None
+
+
+def _mail_counts(engine: Engine, labels: list[str]) -> dict[str, dict[str, int]]:
+    query = (
+        select(surat.c.periode, surat.c.status, func.count())
+        .where(and_(surat.c.periode.in_(labels)))
+        .group_by(surat.c.periode, surat.c.status)
+    )
+    counts: dict[str, dict[str, int]] = {}
+    with engine.connect() as conn:
+        for periode, status, n in conn.execute(query):
+            counts.setdefault(periode, {})[status] = int(n)
+    return counts
+
+
+def version_file(out: Path, state: QuarterState, name: str) -> Path | None:
+    """A file of the quarter's latest version, under this portal's out folder (never a name given)."""
+    if not state.latest:
+        return None
+    period = state.period
+    path = quarter_out(out, period.tahun, period.triwulan) / f"v{int(state.latest['versi'])}" / name
+    return path if path.is_file() else None
+
+
+def board(
+    engine: Engine, ref: Reference, tahun: int, out: Path
+) -> tuple[list[QuarterColumn], dict[str, list[Cell]]]:
+    """The quarter columns and, per unit, its four cells."""
+    states = year_state(engine, ref, tahun)
+    uploads = latest_uploads(engine, tahun)
+    mails = _mail_counts(engine, [s.period.label for s in states])
+    columns = [
+        QuarterColumn(
+            s,
+            version_file(out, s, "laporan.html"),
+            version_file(out, s, "rekap.xlsx"),
+            mails.get(s.period.label, {}),
+        )
+        for s in states
+    ]
+    rows: dict[str, list[Cell]] = {}
+    for unit in ref.units["unit"]:
+        rows[unit] = [
+            _cell(
+                s.cells.get(unit, "belum"),
+                uploads.get((s.period.label, unit)),
+                _latest_start(s),
+            )
+            for s in states
+        ]
+    return columns, rows
