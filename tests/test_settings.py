@@ -291,7 +291,7 @@ def test_config_shows_every_verdict_and_exits_2_at_the_end(
     )
     assert "| TIDAK SAH: diisi tetapi TRIWULAN_SMTP_USER kosong" in shown["TRIWULAN_SMTP_PASSWORD"]
     assert shown["TRIWULAN_MAIL_FROM"].endswith("| OK")
-    assert "rahasia" not in result.stdout + result.stderr
+    assert "rahasia-sekali" not in result.stdout + result.stderr
 
 
 # --- a refused run ------------------------------------------------------------------------------
@@ -353,7 +353,7 @@ def test_run_with_a_bad_setting_stops_before_prefect(
     assert result.stderr.startswith(line), result.stderr
     assert loaded == "-"  # Prefect (and Great Expectations) were not even imported
     assert float(inside) < 3 and elapsed < 15, (inside, elapsed)
-    assert "rahasia" not in result.stdout + result.stderr
+    assert "rahasia-sekali" not in result.stdout + result.stderr
     assert not (office / "out").exists()  # no out folder, no log, no version
 
 

@@ -140,7 +140,9 @@ SETTINGS: dict[tuple[str, str], tuple[str, bool, str, str]] = {
     ),
 }
 FORBIDDEN = {"password", "kata_sandi", "sandi", "pass"}
-MASKED = frozenset({"TRIWULAN_PORTAL_RAHASIA"})  # shown as ****** by `triwulan config`
+PORTAL_SECRET_ENV = "TRIWULAN_PORTAL_RAHASIA"
+PORTAL_SECRET_MIN = 32  # characters: a guessable session secret would let anyone forge sessions
+MASKED = frozenset({PORTAL_SECRET_ENV})  # shown as ****** by `triwulan config`
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,11 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parseaddr
+from urllib.parse import urlsplit
 
 from triwulan.config import (
+    PORTAL_SECRET_ENV,
+    PORTAL_SECRET_MIN,
     SECRET_ENV,
     SETTINGS,
     _range_text,
@@ -133,6 +136,17 @@ def check_settings(env: Mapping[str, str] = os.environ) -> list[Verdict]:
             problem = _refusal(lambda e: deployment_name(e.get(DEPLOYMENT_ENV)), env)
         elif variable == DASK_ENV and value:
             problem = _refusal(lambda e: dask_workers(e.get(DASK_ENV)), env)
+        elif variable == PORTAL_SECRET_ENV:
+            if value and len(value) < PORTAL_SECRET_MIN:
+                problem = f"terlalu pendek; isi minimal {PORTAL_SECRET_MIN} karakter acak"
+            value = "******" if value else ""
+        elif variable == "TRIWULAN_PORTAL_ALAMAT" and value:
+            parts = urlsplit(value)
+            web = parts.scheme in ("http", "https") and bool(parts.netloc)
+            problem = None if web else "isi alamat lengkap, misalnya https://kecamatan.go.id"
+        elif variable in ("TRIWULAN_PORTAL_UNGGAH_PER_JAM", "TRIWULAN_PORTAL_SESI_JAM") and value:
+            whole = value.isascii() and value.isdigit() and int(value) >= 1
+            problem = None if whole else "isi bilangan bulat positif"
         judge(variable, problem, value)
     ranges = limit_ranges()
     for name in Limits.__dataclass_fields__:

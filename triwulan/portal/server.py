@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 
 from triwulan.portal.context import Portal
+from triwulan.settings_check import require_valid_settings
 from triwulan.portal.settings import PortalSettings, portal_settings
 from triwulan.tasks.core.errors import TriwulanError
 from triwulan.tasks.core.reference import load_reference
@@ -21,6 +22,7 @@ from triwulan.tasks.setup import check_writable, open_database
 
 def open_portal(inbox: Path | None = None, out: Path | None = None) -> Portal:
     """Settings (the secret first), the store, and a writable inbox and out folder."""
+    require_valid_settings()  # every bad setting, one line each, as a run refuses them
     settings = portal_settings(inbox=inbox, out=out)
     settings.out.mkdir(parents=True, exist_ok=True)
     check_writable(settings.out, "Folder hasil")

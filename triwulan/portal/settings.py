@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from triwulan.config import PORTAL_SECRET_ENV as SECRET_VAR
+from triwulan.config import PORTAL_SECRET_MIN as SECRET_MIN
 from triwulan.paths import inbox_dir, out_dir
 from triwulan.tasks.core.errors import TriwulanError
 from triwulan.tasks.core.limits import load_limits
-
-SECRET_VAR = "TRIWULAN_PORTAL_RAHASIA"
-SECRET_MIN = 32
 
 
 @dataclass(frozen=True)
