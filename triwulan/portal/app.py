@@ -5,8 +5,11 @@ Routes live in pages.py (people, HTML) and api.py (machines, JSON); web.py holds
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.middleware.sessions import SessionMiddleware
@@ -19,11 +22,23 @@ from triwulan.portal.uploads import Judge
 from triwulan.portal.web import COOKIE, HEADERS, SIGN_IN_TRIES, State, pages_env, render
 from triwulan.tasks.core.errors import TriwulanError
 
+THREADS = 200
+
 
 def create_app(portal: Portal, judge: Judge | None = None) -> FastAPI:
     """The application; `judge` may be given by tests that want their own."""
     settings = portal.settings
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Routes are plain functions on anyio's thread pool (40 threads by default); an upload
+        # holds its thread while it waits for its verdict, so a quarter's rush could otherwise
+        # leave no thread for a page view.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="triwulan portal",
         description=(
             "Unggah berkas realisasi triwulan dan lihat hasil pemeriksaannya. Otorisasi: "
