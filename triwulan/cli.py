@@ -15,6 +15,7 @@ import typer
 from triwulan import bahasa
 from triwulan.cli_common import (
     EXIT_USER_ERROR,
+    InboxOption,
     OutOption,
     PeriodeArg,
     friendly_errors,
@@ -171,14 +172,7 @@ def ingatkan(
             show_default=False,
         ),
     ] = None,
-    inbox: Annotated[
-        Path | None,
-        typer.Option(
-            "--inbox",
-            help="Folder berkas masuk. Bawaan: $TRIWULAN_INBOX, lalu ./inbox.",
-            show_default=False,
-        ),
-    ] = None,
+    inbox: InboxOption = None,
     out: OutOption = None,
 ) -> None:
     """Remind the units without an accepted file, now."""

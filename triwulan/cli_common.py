@@ -25,6 +25,14 @@ OutOption = Annotated[
         "--out", help="Folder hasil. Bawaan: $TRIWULAN_OUT, lalu ./out.", show_default=False
     ),
 ]
+InboxOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--inbox",
+        help="Folder berkas masuk. Bawaan: $TRIWULAN_INBOX, lalu ./inbox.",
+        show_default=False,
+    ),
+]
 PeriodeArg = Annotated[
     str,
     typer.Argument(metavar="PERIODE", help="Periode, misalnya 2024-TW2.", show_default=False),

@@ -5,12 +5,11 @@ Split from triwulan/cli.py for size; cli.py registers these commands.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from triwulan.cli_common import OutOption, friendly_errors
+from triwulan.cli_common import InboxOption, OutOption, friendly_errors
 from triwulan.tasks.core.errors import TriwulanError
 
 akses = typer.Typer(
@@ -79,14 +78,7 @@ def portal(
         typer.Option("--host", help="Alamat dengar. 0.0.0.0 agar PC lain di LAN dapat membuka."),
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port dengar.")] = 8080,
-    inbox: Annotated[
-        Path | None,
-        typer.Option(
-            "--inbox",
-            help="Folder berkas masuk. Bawaan: $TRIWULAN_INBOX, lalu ./inbox.",
-            show_default=False,
-        ),
-    ] = None,
+    inbox: InboxOption = None,
     out: OutOption = None,
 ) -> None:
     """Serve the upload portal until Ctrl+C."""

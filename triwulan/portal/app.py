@@ -19,7 +19,7 @@ from triwulan.portal.context import Portal
 from triwulan.portal.jobs import Runs
 from triwulan.portal.security import AccessLog, BodyLimit, RateLimiter
 from triwulan.portal.uploads import Judge
-from triwulan.portal.web import COOKIE, HEADERS, SIGN_IN_TRIES, State, pages_env, render
+from triwulan.portal.web import COOKIE, HEADERS, SIGN_IN_TRIES, Answered, State, pages_env, render
 from triwulan.tasks.core.errors import TriwulanError
 
 THREADS = 200
@@ -68,6 +68,10 @@ def create_app(portal: Portal, judge: Judge | None = None) -> FastAPI:
         if settings.https:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
+
+    @app.exception_handler(Answered)
+    async def answered(request: Request, exc: Answered) -> Response:
+        return exc.response
 
     @app.exception_handler(TriwulanError)
     async def told(request: Request, exc: TriwulanError) -> Response:

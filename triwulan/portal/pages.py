@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 
 from triwulan.portal.board import board, version_file, waktu
 from triwulan.portal.uploads import Job, UploadRefused, display_name, keep_upload, suffix_of
-from triwulan.portal.web import check_csrf, go, render, sign_in, signed_in, state_of
+from triwulan.portal.web import Answered, check_csrf, go, render, sign_in, signed_in, state_of
 from triwulan.tasks.collect.template import (
     default_filename,
     iku_csv_path,
@@ -39,38 +39,43 @@ STATUS_TEXT = {
 }
 
 
-def _forbidden(request: Request) -> HTMLResponse:
-    return render(
-        request,
-        "pesan.html.j2",
-        403,
-        judul="Formulir kedaluwarsa",
-        pesan="Formulir ini sudah tidak berlaku (token keamanan tidak cocok). Muat ulang "
-        "halaman lalu coba lagi.",
-    )
+def _csrf(request: Request, given: str) -> None:
+    """A form without its session's token is refused (403) before anything is done."""
+    if not check_csrf(request, given):
+        page = render(
+            request,
+            "pesan.html.j2",
+            403,
+            judul="Formulir kedaluwarsa",
+            pesan="Formulir ini sudah tidak berlaku (token keamanan tidak cocok). Muat ulang "
+            "halaman lalu coba lagi.",
+        )
+        raise Answered(page)
 
 
-def _unit_only(request: Request) -> Access | Response:
+def _unit(request: Request) -> Access:
+    """The signed-in unit; anyone else is sent where they belong."""
     access = signed_in(request)
     if access is None:
-        return go("/masuk")
-    if access.admin:
-        return go("/papan")
+        raise Answered(go("/masuk"))
+    if access.admin or access.unit is None:
+        raise Answered(go("/papan"))
     return access
 
 
-def _admin_only(request: Request) -> Access | Response:
+def _admin(request: Request) -> Access:
     access = signed_in(request)
     if access is None:
-        return go("/masuk")
+        raise Answered(go("/masuk"))
     if not access.admin:
-        return render(
+        page = render(
             request,
             "pesan.html.j2",
             403,
             judul="Khusus sekretariat",
-            pesan=("Halaman ini hanya untuk sekretariat kecamatan."),
+            pesan="Halaman ini hanya untuk sekretariat kecamatan.",
         )
+        raise Answered(page)
     return access
 
 
@@ -96,8 +101,7 @@ def sign_in_code(
     kode: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    if not check_csrf(request, csrf):
-        return _forbidden(request)
+    _csrf(request, csrf)
     state = state_of(request)
     client = request.client.host if request.client else "-"
     wait = state.sign_ins.wait(client)
@@ -138,8 +142,7 @@ def sign_in_link(request: Request, token: str) -> Response:
 
 @router.post("/keluar")
 def sign_out(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
-    if not check_csrf(request, csrf):
-        return _forbidden(request)
+    _csrf(request, csrf)
     request.session.clear()
     return go("/masuk")
 
@@ -167,10 +170,7 @@ def _periods(request: Request) -> list[dict]:
 def unit_page(
     request: Request, periode: str | None = None, unggahan: int | None = None
 ) -> Response:
-    access = _unit_only(request)
-    if not isinstance(access, Access):
-        return access
-    assert access.unit is not None
+    access = _unit(request)
     portal = state_of(request).portal
     period = portal.period(periode)
     ref = portal.ref(period.tahun)
@@ -203,10 +203,7 @@ def unit_template(
     format: Annotated[str, Query(pattern="^(xlsx|csv)$")] = "xlsx",
     lembar: str | None = None,
 ) -> Response:
-    access = _unit_only(request)
-    if not isinstance(access, Access):
-        return access
-    assert access.unit is not None
+    access = _unit(request)
     portal = state_of(request).portal
     period = portal.period(periode)
     ref = portal.ref(period.tahun)
@@ -262,11 +259,8 @@ def unit_upload(
     periode: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    if not check_csrf(request, csrf):
-        return _forbidden(request)
-    access = _unit_only(request)
-    if not isinstance(access, Access):
-        return access
+    _csrf(request, csrf)
+    access = _unit(request)
     period = state_of(request).portal.period(periode or None)
     answer = submit_upload(request, access, period, berkas, "web")
     return go(f"/unit?periode={period.label}&unggahan={answer['id']}#hasil")
@@ -277,9 +271,7 @@ def unit_upload(
 
 @router.get("/papan")
 def board_page(request: Request, tahun: int | None = None) -> Response:
-    access = _admin_only(request)
-    if not isinstance(access, Access):
-        return access
+    _admin(request)
     state = state_of(request)
     portal = state.portal
     year = tahun if tahun in portal.years else portal.open_period().tahun
@@ -303,9 +295,7 @@ def board_page(request: Request, tahun: int | None = None) -> Response:
 
 
 def _latest_file(request: Request, periode: str, name: str) -> Response:
-    access = _admin_only(request)
-    if not isinstance(access, Access):
-        return access
+    _admin(request)
     portal = state_of(request).portal
     period = portal.period(periode)
     from triwulan.status_data import year_state
@@ -332,9 +322,7 @@ def board_rekap(request: Request, periode: str) -> Response:
 
 @router.get("/papan/{periode}/unggahan")
 def board_uploads(request: Request, periode: str) -> Response:
-    access = _admin_only(request)
-    if not isinstance(access, Access):
-        return access
+    _admin(request)
     portal = state_of(request).portal
     period = portal.period(periode)
     rows = [u for u in ledger.uploads(portal.engine, period.tahun) if u["periode"] == period.label]
@@ -351,11 +339,8 @@ def board_uploads(request: Request, periode: str) -> Response:
 
 @router.post("/papan/{periode}/jalankan")
 def board_run(request: Request, periode: str, csrf: Annotated[str, Form()] = "") -> Response:
-    if not check_csrf(request, csrf):
-        return _forbidden(request)
-    access = _admin_only(request)
-    if not isinstance(access, Access):
-        return access
+    _csrf(request, csrf)
+    _admin(request)
     period = state_of(request).portal.period(periode)
     job = state_of(request).runs.start(period.label)
     return go(f"/papan/jalan/{job.id}")
@@ -363,9 +348,7 @@ def board_run(request: Request, periode: str, csrf: Annotated[str, Form()] = "")
 
 @router.get("/papan/jalan/{job_id}")
 def board_run_progress(request: Request, job_id: int) -> Response:
-    access = _admin_only(request)
-    if not isinstance(access, Access):
-        return access
+    _admin(request)
     job = state_of(request).runs.get(job_id)
     if job is None:
         raise TriwulanError("Run itu tidak dikenal (portal dinyalakan ulang sejak itu?).")
@@ -374,11 +357,8 @@ def board_run_progress(request: Request, job_id: int) -> Response:
 
 @router.post("/papan/{periode}/ingatkan")
 def board_remind(request: Request, periode: str, csrf: Annotated[str, Form()] = "") -> Response:
-    if not check_csrf(request, csrf):
-        return _forbidden(request)
-    access = _admin_only(request)
-    if not isinstance(access, Access):
-        return access
+    _csrf(request, csrf)
+    _admin(request)
     from triwulan.reminders import remind
 
     settings = state_of(request).portal.settings

@@ -11,8 +11,8 @@ import logging
 from pathlib import Path
 
 from triwulan.portal.context import Portal
-from triwulan.settings_check import require_valid_settings
 from triwulan.portal.settings import PortalSettings, portal_settings
+from triwulan.settings_check import require_valid_settings
 from triwulan.tasks.core.errors import TriwulanError
 from triwulan.tasks.core.reference import load_reference
 from triwulan.tasks.record import portal as ledger

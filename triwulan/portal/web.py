@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from triwulan.paths import TEMPLATES_DIR
@@ -101,6 +101,14 @@ def render(request: Request, name: str, status: int = 200, **values: Any) -> HTM
     template = state_of(request).pages.get_template(name)
     html = template.render(csrf=csrf_token(request), **values)
     return HTMLResponse(html, status_code=status)
+
+
+class Answered(Exception):  # noqa: N818  (not an error: the answer, decided early)
+    """A route's answer decided before its work (sign in first, wrong role, stale form)."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
 
 
 def go(path: str) -> RedirectResponse:

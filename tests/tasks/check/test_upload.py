@@ -13,15 +13,18 @@ from triwulan.tasks.core.limits import load_limits
 from triwulan.tasks.core.period import Period, parse_period
 from triwulan.tasks.core.reference import Reference, load_reference, unit_plan
 
+REF = load_reference(2024)
+TW2 = parse_period("2024-TW2")
 
-@pytest.fixture(scope="module")
+
+@pytest.fixture()
 def ref() -> Reference:
-    return load_reference(2024)
+    return REF
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture()
 def period() -> Period:
-    return parse_period("2024-TW2")
+    return TW2
 
 
 def test_a_faulty_cell_names_row_column_and_value_and_spares_the_batch(

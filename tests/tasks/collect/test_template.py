@@ -10,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
+from tests.filled import filled_template
 from triwulan.tasks.collect.ingest import read_submission
 from triwulan.tasks.collect.template import RUPIAH_FORMAT, write_template, write_xlsx
 from triwulan.tasks.core.errors import TriwulanError
@@ -177,17 +178,7 @@ def test_filling_only_input_columns_gives_a_valid_submission(
     """A clerk fills the yellow columns with plausible figures; the real validator accepts it."""
     from triwulan.tasks.check.validate import validate_quarter
 
-    path = write_template(ref, period, UNIT, tmp_path / "diisi.xlsx", "xlsx")
-    book = load_workbook(path)
-    ws = book["realisasi"]
-    keys = columns(ref)
-    col = {k: keys.index(k) + 1 for k in keys}
-    for row in range(2, ws.max_row + 1):
-        target = ws.cell(row=row, column=col["target_keuangan"]).value
-        ws.cell(row=row, column=col["realisasi_keuangan"], value=int(target * 0.9))
-        ws.cell(row=row, column=col["realisasi_fisik"], value=47.5)
-        ws.cell(row=row, column=col["realisasi_keluaran"], value=1)
-    book.save(path)
+    path = filled_template(ref, period, UNIT, tmp_path / "diisi.xlsx")  # yellow columns only
 
     frame, problem = read_submission(path)
     assert problem is None
