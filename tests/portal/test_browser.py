@@ -23,6 +23,7 @@ from bs4 import BeautifulSoup
 
 from tests.browser import DESK, PHONE, overflowing
 from tests.portal_server import PortalServer, running_portal, signed_in
+from triwulan.tasks.collect.template import write_template
 from triwulan.tasks.core.period import parse_period
 from triwulan.tasks.core.reference import load_reference
 
@@ -32,8 +33,7 @@ REF = load_reference(2024)
 SHOTS = Path(__file__).resolve().parents[2] / "screenshots" / "portal"
 RUN_WAIT_S = 600
 BAD_ROW = 4  # the sheet row (header is row 1) whose realisasi_keuangan is a word
-GREEN = "rgb(198, 246, 213)"  # .diterima in base.html.j2
-RED = "rgb(254, 215, 215)"  # .ditolak
+GREEN = "rgba(198, 246, 213, 1)"  # .diterima in base.html.j2
 
 
 @pytest.fixture(scope="module")
@@ -160,8 +160,12 @@ def fits(driver: Any, size: tuple[int, int], allowed_scroller: str | None = None
 def download_template(driver: Any, folder: Path) -> Path:
     """Click 'Unduh Excel' and wait for the file in `folder` (Chrome writes .crdownload first)."""
     folder.mkdir(parents=True, exist_ok=True)
-    for command in ("Browser.setDownloadBehavior", "Page.setDownloadBehavior"):
-        driver.execute_cdp_cmd(command, {"behavior": "allow", "downloadPath": str(folder)})
+    from selenium.common.exceptions import WebDriverException
+
+    allow = {"behavior": "allow", "downloadPath": str(folder)}
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", allow)
+    with contextlib.suppress(WebDriverException):  # deprecated; older Chromium knows only this
+        driver.execute_cdp_cmd("Page.setDownloadBehavior", allow)
     click(driver, "#unduh-xlsx")
 
     def done() -> Path | None:
@@ -170,11 +174,15 @@ def download_template(driver: Any, folder: Path) -> Path:
             return files[0]
         return None
 
-    return wait_for("berkas isian terunduh", done, 60)
+    try:
+        return wait_for("berkas isian terunduh", done, 60)
+    finally:  # the session's browser is shared: later downloads are not ours
+        driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "default"})
 
 
 def fill(template: Path, target: Path, bad_row: int | None = None) -> Path:
-    """The template with the yellow columns filled as a clerk would; `bad_row`'s money in words."""
+    """The downloaded template with the yellow columns filled as a clerk would (the figures of
+    tests/filled.py, which writes its own template instead); `bad_row`'s money in words."""
     book = openpyxl.load_workbook(template)
     sheet = book["realisasi"]
     col = {cell.value: cell.column for cell in sheet[1]}
@@ -190,6 +198,11 @@ def fill(template: Path, target: Path, bad_row: int | None = None) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     book.save(target)
     return target
+
+
+def sheet_values(path: Path) -> list[tuple[object, ...]]:
+    book = openpyxl.load_workbook(path, read_only=True)
+    return list(book["realisasi"].iter_rows(values_only=True))
 
 
 def inbox_files(server: PortalServer) -> list[str]:
@@ -242,6 +255,9 @@ def test_unit_uploads_and_secretariat_reruns_in_a_browser(
     assert len(body) >= BAD_ROW - 1  # the faulty row exists
     assert {r[header.index("unit")] for r in body} == {UNIT}
     assert {r[header.index("realisasi_keuangan")] for r in body} == {None}  # left to the unit
+    (tmp_path / "sini").mkdir()
+    made_here = write_template(REF, PERIOD, UNIT, tmp_path / "sini" / template.name)
+    assert sheet_values(template) == sheet_values(made_here)  # the unit's own template
 
     # 2. a faulty file: refused with the row, the column and why; nothing in the inbox
     faulty = fill(template, tmp_path / "isi" / "Realisasi TW2 Kel Perwira.xlsx", BAD_ROW)
@@ -266,8 +282,8 @@ def test_unit_uploads_and_secretariat_reruns_in_a_browser(
 
     # 6a. the unit page with the refusal, at phone and desk width
     for size, name in ((PHONE, "unit-hp.png"), (DESK, "unit-desktop.png")):
+        shoot(driver, size, name)  # first: a failing layout is there to look at
         fits(driver, size)
-        shoot(driver, size, name)
     set_size(driver, DESK)
 
     # 3. the corrected file: accepted and in the inbox, byte for byte
@@ -301,12 +317,17 @@ def test_unit_uploads_and_secretariat_reruns_in_a_browser(
     click(driver, f"#jalankan-{PERIOD.label}")
     wait_for("halaman run", lambda: re.search(r"/papan/jalan/\d+$", driver.current_url), 30)
     started = time.monotonic()
-    state = wait_for(
-        "run selesai atau gagal",
-        lambda: text_of(driver, "#keadaan") in ("selesai", "gagal") and text_of(driver, "#keadaan"),
-        RUN_WAIT_S,
-        every=1,
-    )
+    try:
+        state = wait_for(
+            "run selesai atau gagal",
+            lambda: (
+                text_of(driver, "#keadaan") in ("selesai", "gagal") and text_of(driver, "#keadaan")
+            ),
+            RUN_WAIT_S,
+            every=1,
+        )
+    except AssertionError as exc:  # what the run printed so far says why
+        raise AssertionError(f"{exc}\n{text_of(driver, '#keluaran')}\n{server.logs()}") from None
     took = time.monotonic() - started
     printed = text_of(driver, "#keluaran")
     assert state == "selesai", f"run {state} setelah {took:.0f} s:\n{printed}\n{server.logs()}"
@@ -326,7 +347,17 @@ def test_unit_uploads_and_secretariat_reruns_in_a_browser(
 
     # 6b. the board, at phone and desk width: only the grid may scroll sideways, in its box
     for size, name in ((PHONE, "papan-hp.png"), (DESK, "papan-desktop.png")):
-        fits(driver, size, allowed_scroller=None if size == DESK else "#papan .geser")
         shoot(driver, size, name)
+        fits(driver, size, allowed_scroller=None if size == DESK else "#papan .geser")
+    set_size(driver, PHONE)  # the grid scrolled to TW IV: the unit names stay in view
+    scrolled, offset = driver.execute_script(
+        """
+        const box = document.querySelector('#papan .geser');
+        box.scrollLeft = box.scrollWidth;
+        const name = document.querySelector('#grid tbody td:first-child');
+        return [box.scrollLeft, name.getBoundingClientRect().left - box.getBoundingClientRect().left];
+        """
+    )
+    assert abs(offset) < 1, (scrolled, offset)
     set_size(driver, DESK)
     driver.delete_all_cookies()
