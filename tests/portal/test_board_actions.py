@@ -55,6 +55,10 @@ def test_a_reminder_from_the_board_is_never_sent_twice(
     assert "sudah terkirim" in again.text
     assert len(mail.messages) == sent
 
+    listed = admin.get("/papan/2024-TW3/unggahan").text
+    assert listed.count("<td data-label=\"Jenis\">pengingat</td>") == 7, listed
+    assert "sekretariat@sukamaju.go.id" in listed
+
 
 def test_the_board_follows_an_upload_and_offers_no_report_before_a_run(
     portal: PortalServer, tmp_path: Path

@@ -9,6 +9,7 @@ takes it in.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Engine
 
 from triwulan.paths import quarter_out
+from triwulan.status import MAIL_LABEL
 from triwulan.status_data import QuarterState, year_state
 from triwulan.tasks.core.fmt import WIB
 from triwulan.tasks.core.reference import Reference
@@ -48,6 +50,28 @@ class QuarterColumn:
     report: Path | None = None
     rekap: Path | None = None
     mails: dict[str, int] = field(default_factory=dict)  # status -> count
+    saved: int = 0  # .eml files of the latest version's outbox (SMTP not set: kept, not sent)
+
+
+def mail_row(mail: dict[str, Any]) -> dict[str, Any]:
+    """A row of `surat` as the board lists it: recipients as text, status in words."""
+    try:
+        to = json.loads(mail.get("penerima") or "[]")
+    except ValueError:
+        to = [mail.get("penerima")]
+    return {
+        "waktu": mail["waktu"],
+        "jenis": mail["jenis"],
+        "versi": mail.get("versi"),
+        "status": MAIL_LABEL.get(mail["status"], mail["status"]),
+        "penerima": ", ".join(str(t) for t in to) if to else "(tercakup surat gabungan)",
+        "galat": mail.get("galat") or "",
+    }
+
+
+def _saved_mails(out: Path, state: QuarterState) -> int:
+    outbox = version_file(out, state, "outbox")
+    return sum(1 for _ in outbox.glob("**/*.eml")) if outbox is not None else 0
 
 
 def waktu(moment: dt.datetime | None) -> str:
@@ -100,7 +124,7 @@ def version_file(out: Path, state: QuarterState, name: str) -> Path | None:
         return None
     period = state.period
     path = quarter_out(out, period.tahun, period.triwulan) / f"v{int(state.latest['versi'])}" / name
-    return path if path.is_file() else None
+    return path if path.is_file() or (name == "outbox" and path.is_dir()) else None
 
 
 def board(
@@ -116,6 +140,7 @@ def board(
             version_file(out, s, "laporan.html"),
             version_file(out, s, "rekap.xlsx"),
             mails.get(s.period.label, {}),
+            _saved_mails(out, s),
         )
         for s in states
     ]

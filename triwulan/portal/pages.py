@@ -15,9 +15,10 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 
-from triwulan.portal.board import board, version_file, waktu
+from triwulan.portal.board import board, mail_row, version_file, waktu
 from triwulan.portal.uploads import Job, UploadRefused, display_name, keep_upload, suffix_of
 from triwulan.portal.web import Answered, check_csrf, go, render, sign_in, signed_in, state_of
+from triwulan.status_data import quarter_history, year_state
 from triwulan.tasks.collect.template import (
     default_filename,
     iku_csv_path,
@@ -298,8 +299,6 @@ def _latest_file(request: Request, periode: str, name: str) -> Response:
     _admin(request)
     portal = state_of(request).portal
     period = portal.period(periode)
-    from triwulan.status_data import year_state
-
     state = year_state(portal.engine, portal.ref(period.tahun), period.tahun)[period.triwulan - 1]
     path = version_file(portal.settings.out, state, name)
     if path is None:
@@ -322,6 +321,7 @@ def board_rekap(request: Request, periode: str) -> Response:
 
 @router.get("/papan/{periode}/unggahan")
 def board_uploads(request: Request, periode: str) -> Response:
+    """The quarter's uploads and the mails recorded for it, newest uploads first."""
     _admin(request)
     portal = state_of(request).portal
     period = portal.period(periode)
@@ -331,6 +331,7 @@ def board_uploads(request: Request, periode: str) -> Response:
         "unggahan.html.j2",
         period=period,
         rows=rows,
+        mails=[mail_row(m) for m in quarter_history(portal.engine, period.label).mails],
         names=portal.ref(period.tahun).unit_names,
         waktu=waktu,
         status_text=STATUS_TEXT,
