@@ -56,7 +56,7 @@ def test_a_reminder_from_the_board_is_never_sent_twice(
     assert len(mail.messages) == sent
 
     listed = admin.get("/papan/2024-TW3/unggahan").text
-    assert listed.count("<td data-label=\"Jenis\">pengingat</td>") == 7, listed
+    assert listed.count('<td data-label="Jenis">pengingat</td>') == 7, listed
     assert "sekretariat@sukamaju.go.id" in listed
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI, Request
@@ -17,9 +16,15 @@ from starlette.middleware.sessions import SessionMiddleware
 from triwulan.portal import api, pages
 from triwulan.portal.context import Portal
 from triwulan.portal.jobs import Runs
-from triwulan.portal.security import AccessLog, BodyLimit, RateLimiter
+from triwulan.portal.security import (
+    AccessLog,
+    BodyLimit,
+    RateLimiter,
+    SecurityHeaders,
+    TooLarge,
+)
 from triwulan.portal.uploads import Judge
-from triwulan.portal.web import COOKIE, HEADERS, SIGN_IN_TRIES, Answered, State, pages_env, render
+from triwulan.portal.web import COOKIE, SIGN_IN_TRIES, Answered, State, pages_env, render
 from triwulan.tasks.core.errors import TriwulanError
 
 THREADS = 200
@@ -60,14 +65,23 @@ def create_app(portal: Portal, judge: Judge | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(api.router)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Response:
-        response = await call_next(request)
-        for key, value in HEADERS.items():
-            response.headers.setdefault(key, value)
-        if settings.https:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        return response
+    @app.exception_handler(TooLarge)
+    async def too_large(request: Request, exc: TooLarge) -> Response:
+        # the body was not read to its end: the connection cannot carry another request
+        answer: Response
+        if request.url.path.startswith("/api/"):
+            answer = JSONResponse({"galat": exc.detail}, status_code=413)
+        else:
+            answer = render(
+                request,
+                "pesan.html.j2",
+                413,
+                judul="Berkas terlalu besar",
+                pesan=exc.detail,
+                kembali="/unit",
+            )
+        answer.headers["Connection"] = "close"
+        return answer
 
     @app.exception_handler(Answered)
     async def answered(request: Request, exc: Answered) -> Response:
@@ -91,5 +105,6 @@ def create_app(portal: Portal, judge: Judge | None = None) -> FastAPI:
         https_only=settings.https,
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_bytes)
+    app.add_middleware(SecurityHeaders, https=settings.https)  # on BodyLimit's 413 too
     app.add_middleware(AccessLog)
     return app

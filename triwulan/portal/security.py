@@ -18,6 +18,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from fastapi import HTTPException
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -28,15 +30,35 @@ log = logging.getLogger("triwulan.portal")
 MULTIPART_SLACK = 64 << 10  # the form's own bytes around the file
 
 
-class TooLarge(Exception):
-    pass
+HEADERS = {  # on every answer of the portal, refusals of the body limit included
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "Cache-Control": "no-store",
+}
+
+
+def too_large_text(max_bytes: int) -> str:
+    return f"Berkas terlalu besar: batas unggahan {max_bytes >> 20} MB."
+
+
+class TooLarge(HTTPException):
+    """Raised while the body is read; an HTTPException, so FastAPI's form parsing lets it
+    through (any other exception there becomes its own English 400) and the app answers 413."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, too_large_text(max_bytes))
 
 
 class BodyLimit:
     """413 for a POST body over `max_bytes` (+ the form's slack), without reading it into memory."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.limit = app, max_bytes + MULTIPART_SLACK
+        self.app, self.max_bytes, self.limit = app, max_bytes, max_bytes + MULTIPART_SLACK
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT"):
@@ -55,7 +77,7 @@ class BodyLimit:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.limit:
-                raise TooLarge
+                raise TooLarge(self.max_bytes)
             return message
 
         async def watched(message: Message) -> None:
@@ -70,8 +92,7 @@ class BodyLimit:
                 await self._refuse(scope, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        mb = (self.limit - MULTIPART_SLACK) >> 20
-        text = f"Berkas terlalu besar: batas unggahan {mb} MB."
+        text = too_large_text(self.max_bytes)
         is_api = str(scope.get("path", "")).startswith("/api/")
         if is_api:
             body = ('{"galat": "' + text + '"}').encode()
@@ -94,6 +115,32 @@ class BodyLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+class SecurityHeaders:
+    """HEADERS on every answer (and HSTS over https) as plain ASGI: Starlette's BaseHTTPMiddleware
+    would wrap `receive` and turn BodyLimit's TooLarge into a disconnect, answered 400."""
+
+    def __init__(self, app: ASGIApp, https: bool) -> None:
+        self.app = app
+        extra = {"Strict-Transport-Security": "max-age=31536000"} if https else {}
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in {**HEADERS, **extra}.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                have = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = [
+                    *message.get("headers", []),
+                    *((k, v) for k, v in self.headers if k not in have),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def shown_path(path: str) -> str:
