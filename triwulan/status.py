@@ -22,6 +22,7 @@ from triwulan.tasks.core.fmt import WIB
 from triwulan.tasks.core.period import Period, parse_period
 from triwulan.tasks.core.reference import Reference
 from triwulan.tasks.record.mail import unconfirmed_leadership, unconfirmed_line
+from triwulan.tasks.record.portal import uploads as portal_uploads
 
 WIDTH = 96  # fits a 100-column terminal with room to spare
 
@@ -180,7 +181,10 @@ def quarter_lines(engine: Engine, ref: Reference, periode: str) -> list[str]:
         for row in unconfirmed_leadership(engine, label)
         for line in _wrap(unconfirmed_line(label, row), "", "  ")
     ]
-    lines += ["", *_file_lines(label, history.files, history.verdicts)]
+    uploads = {
+        u["sha256"]: u for u in portal_uploads(engine, period.tahun) if u["periode"] == label
+    }
+    lines += ["", *_file_lines(label, history.files, history.verdicts, uploads)]
     lines += ["", *_run_lines(label, state.runs, history.locked)]
     lines += ["", *_final_lines(history.finals)]
     lines += ["", *_mail_lines(label, history.mails)]
@@ -195,8 +199,14 @@ def _size(n: int | None) -> str:
     return f"{n / 1024:.1f} KB".replace(".", ",")
 
 
-def _file_lines(label: str, files: list[dict[str, Any]], verdicts: list[Any]) -> list[str]:
-    """Who sent which file when, and its verdict in every run that saw it."""
+def _file_lines(
+    label: str,
+    files: list[dict[str, Any]],
+    verdicts: list[Any],
+    uploads: dict[str, dict[str, Any]] | None = None,
+) -> list[str]:
+    """Who sent which file when, and its verdict in every run that saw it; a file that came
+    through the portal names the upload (the unit's code, the time, the name it had)."""
     if not files:
         return [f"Belum ada berkas masuk untuk {label}."]
     per_file: dict[int, list[str]] = {}
@@ -213,6 +223,13 @@ def _file_lines(label: str, files: list[dict[str, Any]], verdicts: list[Any]) ->
         outcome = "; ".join(per_file.get(f["id"], [])) or "belum diputus"
         detail = f"{_size(f['ukuran'])}, sha256 {f['sha256'][:12]} — {outcome}"
         lines += _wrap(detail, " " * 6, " " * 6)
+        upload = (uploads or {}).get(f["sha256"])
+        if upload is not None:
+            via = (
+                f"diunggah lewat portal ({upload['jalur']}) oleh kode akses unit {upload['unit']} "
+                f"pada {waktu(upload['waktu'])} sebagai '{upload['nama_berkas']}'"
+            )
+            lines += _wrap(via, " " * 6, " " * 6)
     return lines
 
 

@@ -344,6 +344,11 @@ def test_unit_uploads_and_secretariat_reruns_in_a_browser(
     assert cell.get_attribute("data-state") == "diterima"
     assert cell.find_element(By.CSS_SELECTOR, ".status").text == "diterima"  # in the report now
     assert "selesai" in text_of(driver, "#run")
+    history = server.cli("status", PERIOD.label)  # the record says who uploaded the file
+    assert history.returncode == 0, history.stderr
+    assert "diunggah lewat portal (web) oleh kode akses unit perwira" in history.stdout, (
+        history.stdout
+    )
 
     # 6b. the board, at phone and desk width: only the grid may scroll sideways, in its box
     for size, name in ((PHONE, "papan-hp.png"), (DESK, "papan-desktop.png")):
