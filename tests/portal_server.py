@@ -74,7 +74,7 @@ class PortalServer:
         lines = done.stdout.strip().splitlines()
         key = unit or "admin"
         self.codes[key] = lines[-1]
-        self.links[key] = next(x for x in lines if "/masuk/" in x).split(": ", 1)[1]
+        self.links[key] = next(x for x in lines if "/masuk/" in x).split(": ", 1)[1].split()[0]
         return lines[-1]
 
     def logs(self) -> str:
@@ -178,3 +178,13 @@ def signed_in(server: PortalServer, who: str) -> tuple[httpx.Client, str]:
     page = client.post("/masuk", data={"kode": code, "csrf": token})
     assert page.status_code == 200, page.text
     return client, csrf_of(page.text)
+
+
+def follow_link(client: httpx.Client, link: str) -> httpx.Response:
+    """A clerk opening a one-time sign-in link and pressing its button (the GET spends nothing)."""
+    import re
+
+    page = client.get(link)
+    token = re.search(r'name="token" value="([^"]+)"', page.text)
+    assert page.status_code == 200 and token, page.text
+    return client.post("/masuk/tautan", data={"csrf": csrf_of(page.text), "token": token.group(1)})

@@ -29,14 +29,14 @@ UnitArg = Annotated[
     ),
 ]
 AdminOption = Annotated[
-    bool, typer.Option("--admin", help="Kode sekretariat (papan, jalankan ulang, pengingat).")
+    bool, typer.Option("--admin", help="Untuk sekretariat: papan, jalankan ulang, kirim pengingat.")
 ]
 
 
 def _who(unit: str | None, admin: bool) -> str | None:
     if admin == (unit is not None):
         raise TriwulanError(
-            "Sebutkan satu kode unit, atau --admin untuk sekretariat (bukan keduanya)."
+            "Sebutkan kode unit (misalnya perwira) atau --admin untuk sekretariat, salah satu saja."
         )
     return None if admin else unit.strip().lower()  # type: ignore[union-attr]
 
@@ -45,7 +45,8 @@ def _who(unit: str | None, admin: bool) -> str | None:
     "buat",
     help=(
         "Buat kode akses dan tautan masuk sekali pakai. Kode dicetak sendirian di baris "
-        "terakhir dan tidak ditampilkan lagi; basis data hanya menyimpan sidiknya. "
+        "terakhir dan tidak ditampilkan lagi; basis data hanya menyimpan hash-nya (tidak dapat "
+        "dikembalikan menjadi kode). "
         "Contoh: triwulan akses buat perwira"
     ),
 )
@@ -75,9 +76,13 @@ def cabut(unit: UnitArg = None, admin: AdminOption = False, out: OutOption = Non
 def portal(
     host: Annotated[
         str,
-        typer.Option("--host", help="Alamat dengar. 0.0.0.0 agar PC lain di LAN dapat membuka."),
+        typer.Option(
+            "--host",
+            help="Alamat IP tempat portal menerima koneksi; 0.0.0.0 agar PC dan HP lain di LAN "
+            "dapat membuka.",
+        ),
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port dengar.")] = 8080,
+    port: Annotated[int, typer.Option("--port", help="Nomor port portal.")] = 8080,
     inbox: InboxOption = None,
     out: OutOption = None,
 ) -> None:

@@ -9,6 +9,8 @@ never put figures into another unit's report.
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from triwulan.tasks.check.attribution import guess_unit
 from triwulan.tasks.check.columns import labelled, reference_labels
 from triwulan.tasks.check.iku import validate_received
 from triwulan.tasks.collect.ingest import Received, read_all
@@ -122,45 +125,52 @@ def judge_uploads(
     earlier: pd.DataFrame | None,
     limits: Limits,
 ) -> list[UploadVerdict]:
-    """One verdict per upload, in order; at most one upload per unit and per name in a batch."""
-    if len({i.unit for i in items}) != len(items) or len({i.name for i in items}) != len(items):
-        raise ValueError("judge_uploads: one upload per unit and per name in a batch")
-    received = read_all([i.path for i in items], [i.name for i in items], limits)
+    """One verdict per upload, in order; at most one upload per unit in a batch.
+
+    Files are read under names of our own ('unggahan-1.xlsx', …): what a unit named its file
+    can never make another upload's problems its own (a name with ', ' in it, or another
+    unit's template name). Messages show the name the unit uploaded.
+    """
+    if len({i.unit for i in items}) != len(items):
+        raise ValueError("judge_uploads: one upload per unit in a batch")
+    inner = [f"unggahan-{k + 1}{i.path.suffix.lower()}" for k, i in enumerate(items)]
+    received = read_all([i.path for i in items], inner, limits)
     labels = reference_labels(ref)
     known = {str(u) for u in ref.units["unit"]}
-    rows = {i.name: _rows_of(received, i.name) for i in items}
-    refused: dict[str, list[str]] = {}
-    for item in items:
-        others = _other_units(rows[item.name], item.unit, known)
-        if others:
-            refused[item.name] = others
+    rows = {name: _rows_of(received, name) for name in inner}
+    refused = {
+        name: others
+        for name, item in zip(inner, items, strict=True)
+        if (others := _other_units(rows[name], item.unit, known))
+    }
     checked = _without(received, set(refused))
-    validation = None
-    if any(i.name not in refused for i in items):
-        validation, _ = validate_received(checked, ref, period, earlier)
-    problems = validation.problems if validation is not None else pd.DataFrame()
+    problems = pd.DataFrame()
+    if len(refused) < len(items):
+        problems = validate_received(checked, ref, period, earlier)[0].problems
     unreadable = {p.file: p.message for p in received.file_problems}
     verdicts = []
-    for item in items:
-        if item.name in refused:
-            names = ", ".join(ref.unit_name(u) for u in refused[item.name])
+    for name, item in zip(inner, items, strict=True):
+        if name in refused:
+            names = ", ".join(ref.unit_name(u) for u in refused[name])
             pesan = (
                 f"Berkas {item.name} berisi data {names}, bukan {ref.unit_name(item.unit)}. "
-                "Unggah berkas unit Anda sendiri (kolom unit harus berisi "
-                f"'{item.unit}')."
+                f"Unggah berkas unit Anda sendiri (kolom unit harus berisi '{item.unit}')."
             )
             verdicts.append(
                 UploadVerdict(REJECTED, [_problem(None, "unit", "", "", pesan, "galat")])
             )
             continue
         masalah = []
-        if item.name in unreadable:
-            masalah.append(_problem(None, "", "", "", unreadable[item.name], "galat"))
+        if name in unreadable:
+            pesan = unreadable[name].replace(name, item.name)
+            masalah.append(_problem(None, "", "", "", pesan, "galat"))
         mine = problems
         if not problems.empty:
             files = problems["file"].fillna("").astype(str)
-            named = files.map(lambda f, n=item.name: n in f.split(", "))
-            mine = problems[(problems["unit"] == item.unit) | named]
+            named = files.map(lambda f, n=name: n in f.split(", "))
+            # a unit's own problems too (rows it lacks): only its upload names it in a batch,
+            # since a file naming another unit was refused above
+            mine = problems[named | (problems["unit"] == item.unit)]
         for record in mine.to_dict("records"):
             shown = labelled(record, labels)
             masalah.append(
@@ -168,14 +178,82 @@ def judge_uploads(
                     record.get("row"),
                     "" if record.get("column") is None else str(record["column"]),
                     shown["kolom"],
-                    _value(rows[item.name], record.get("row"), record.get("column")),
-                    str(record["message"]),
+                    _value(rows[name], record.get("row"), record.get("column")),
+                    str(record["message"]).replace(name, item.name),
                     TINGKAT.get(str(record["severity"]), "catatan"),
                 )
             )
-        sheets = tuple(s for s in ("realisasi", *IKU_SHEETS) if s in rows[item.name])
+        sheets = tuple(s for s in ("realisasi", *IKU_SHEETS) if s in rows[name])
         if not sheets and not masalah:
             pesan = f"Berkas {item.name} tidak berisi baris isian apa pun."
             masalah.append(_problem(None, "", "", "", pesan, "galat"))
         verdicts.append(UploadVerdict(_status(masalah), masalah, sheets))
     return verdicts
+
+
+@dataclass(frozen=True)
+class Holding:
+    """What one file in a quarter folder holds: the units its rows name, the sheets it has."""
+
+    units: frozenset[str]
+    sheets: frozenset[str]
+
+
+def inbox_holdings(
+    folder: Path,
+    units: pd.DataFrame,
+    limits: Limits,
+    seen: dict[tuple[str, int, int], Holding],
+) -> dict[str, Holding]:
+    """Every regular file of a quarter folder and what it holds, read as the run reads it.
+
+    `seen` remembers files by (name, size, mtime): a folder is read whole once, later only
+    what changed. A file without readable unit cells belongs to the unit its name names
+    (tasks.check.attribution.guess_unit), as in the run. Links, folders and FIFOs are left out.
+    """
+    entries: dict[str, tuple[str, int, int]] = {}
+    for name in sorted(os.listdir(folder)):
+        try:
+            info = os.lstat(folder / name)
+        except OSError:
+            continue
+        if stat.S_ISREG(info.st_mode) and not name.startswith("."):
+            entries[name] = (name, info.st_size, info.st_mtime_ns)
+    todo = [name for name, key in entries.items() if key not in seen]
+    if todo:
+        known = {str(u) for u in units["unit"]}
+        received = read_all([folder / name for name in todo], todo, limits)
+        for name in todo:
+            rows = _rows_of(received, name)
+            named: set[str] = set()
+            for frame in rows.values():
+                if "unit" in frame.columns:
+                    named |= {str(u).strip().lower() for u in frame["unit"].dropna()} & known
+            guess = guess_unit(name, units) if not named else None
+            owners = named or ({guess} if guess else set())
+            seen[entries[name]] = Holding(frozenset(owners), frozenset(rows))
+    return {name: seen[key] for name, key in entries.items()}
+
+
+def superseded(
+    holdings: Mapping[str, Holding], unit: str, sheets: Sequence[str], keep: str
+) -> list[str]:
+    """The unit's files an accepted upload replaces (two files of one unit reject both).
+
+    Only files of that unit alone. An upload with the realisasi sheet replaces every file with
+    realisasi rows, nothing readable, or only IKU sheets it brings too; an IKU sheet sent alone
+    as CSV replaces only files holding just that sheet.
+    """
+    out = []
+    for name, holding in holdings.items():
+        if name == keep or holding.units != {unit}:
+            continue
+        if "realisasi" in sheets:
+            replaced = (
+                "realisasi" in holding.sheets or not holding.sheets or holding.sheets <= set(sheets)
+            )
+        else:
+            replaced = bool(holding.sheets) and holding.sheets == set(sheets)
+        if replaced:
+            out.append(name)
+    return out

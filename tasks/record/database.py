@@ -41,8 +41,13 @@ def scoped_schema(schema: str) -> Iterator[None]:
         _SCHEMA.reset(token)
 
 
+SQLITE_BUSY_S = 30  # a run and the portal write the same file: wait for the other's write
+
+
 def _engine(url: str) -> Engine:
     schema = _SCHEMA.get()
+    if url.startswith("sqlite"):
+        return create_engine(url, future=True, connect_args={"timeout": SQLITE_BUSY_S})
     if not schema or not url.startswith("postgresql"):
         return create_engine(url, future=True)
     bootstrap = create_engine(url, future=True)

@@ -34,7 +34,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
-from triwulan.tasks.record.runs import kiriman, putusan
 from triwulan.tasks.record.store import as_utc, metadata, now
 
 ADMIN = "admin"
@@ -180,12 +179,6 @@ def by_id(engine: Engine, access_id: int) -> Access | None:
     return _live(row)
 
 
-def access_rows(engine: Engine) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        rows = conn.execute(select(akses).order_by(akses.c.id)).mappings().all()
-    return [{k: v for k, v in row.items() if not k.endswith("sha256")} for row in rows]
-
-
 # --- uploads ------------------------------------------------------------------------------
 
 
@@ -200,6 +193,14 @@ def record_upload(engine: Engine, **values: Any) -> int:
         result = conn.execute(insert(unggahan).values(**values))
         (new_id,) = result.inserted_primary_key or (None,)
     return int(new_id)
+
+
+def update_upload(engine: Engine, upload_id: int, **values: Any) -> None:
+    """What became of a recorded upload afterwards: placed in the inbox, files set aside."""
+    if values.get("disisihkan") is not None:
+        values["disisihkan"] = json.dumps(values["disisihkan"], ensure_ascii=False)
+    with engine.begin() as conn:
+        conn.execute(update(unggahan).where(unggahan.c.id == upload_id).values(**values))
 
 
 def _upload(row: Any) -> dict[str, Any]:
@@ -240,15 +241,3 @@ def latest_uploads(engine: Engine, tahun: int) -> dict[tuple[str, str], dict[str
             if entry["accepted"] is None and row["status"] in ACCEPTED and row["inbox"]:
                 entry["accepted"] = _upload(row)
     return latest
-
-
-def names_of_unit(engine: Engine, periode: str, unit: str) -> set[str]:
-    """File names a run of the quarter judged as the unit's (its inbox files before the portal)."""
-    query = (
-        select(kiriman.c.nama_berkas)
-        .join(putusan, putusan.c.kiriman_id == kiriman.c.id)
-        .where(and_(kiriman.c.periode == periode, putusan.c.unit == unit))
-        .distinct()
-    )
-    with engine.connect() as conn:
-        return {str(name) for (name,) in conn.execute(query)}

@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 
-from triwulan.portal.board import _cell
+from triwulan.portal.board import _cell, _latest_start
 from triwulan.portal.context import open_period
+from triwulan.status_data import QuarterState
 from triwulan.tasks.core.fmt import WIB
 from triwulan.tasks.core.period import Period
 
@@ -59,4 +60,42 @@ def test_uploads_before_the_latest_run_are_already_in_its_verdict() -> None:
 def test_the_open_quarter_is_the_next_deadline_of_the_newest_year(
     moment: dt.datetime, expected: Period
 ) -> None:
-    assert open_period([2023, 2024], moment) == expected
+    assert open_period([2024], moment) == expected
+
+
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        (dt.datetime(2025, 1, 5, tzinfo=WIB), Period(2024, 4)),  # 2025's folder exists already
+        (dt.datetime(2025, 1, 10, 8, 0, tzinfo=WIB), Period(2025, 1)),
+        (dt.datetime(2026, 12, 7, tzinfo=WIB), Period(2025, 4)),
+    ],
+)
+def test_a_new_years_reference_does_not_close_the_old_years_last_quarter(
+    moment: dt.datetime, expected: Period
+) -> None:
+    assert open_period([2024, 2025], moment) == expected
+
+
+def test_only_a_finished_run_of_its_own_decides_what_an_upload_is_newer_than() -> None:
+    def run(minutes: int, status: str, pemicu: str) -> dict:
+        return {"mulai": RUN + dt.timedelta(minutes=minutes), "status": status, "pemicu": pemicu}
+
+    state = QuarterState(
+        Period(2024, 2),
+        runs=[
+            run(0, "selesai", "manual"),
+            run(30, "selesai", "cascade"),
+            run(40, "gagal", "manual"),
+        ],
+    )
+    since = _latest_start(state)
+    assert since == RUN
+    upload = _up("diterima", 10)  # after the manual run, before the cascade and the failed run
+    assert _cell("ditolak", {"latest": upload, "accepted": upload}, since).state == "diterima"
+
+
+def test_a_failed_upload_is_shown_not_hidden() -> None:
+    cell = _cell("belum", {"latest": _up("gagal_ditempatkan", 5), "accepted": None}, RUN)
+    assert (cell.state, cell.label) == ("ditolak", "gagal diproses (unggahan)")
+    assert "gagal diproses" in cell.note

@@ -81,7 +81,7 @@ def test_the_board_follows_an_upload_and_offers_no_report_before_a_run(
     board = admin.get("/papan").text
     assert _cell(board, "teluk-pucung", "2024-TW1") == "diterima"
     assert "diterima (unggahan)" in board
-    assert admin.get("/papan/2024-TW1/laporan").status_code == 400  # no version yet: said so
+    assert admin.get("/papan/2024-TW1/laporan").status_code == 404  # no version yet: said so
     listed = admin.get("/papan/2024-TW1/unggahan").text
     assert "tp.xlsx" in listed and "portal-teluk-pucung.xlsx" in listed
 

@@ -45,7 +45,7 @@ def test_mistakes_are_one_indonesian_line(env: dict[str, str]) -> None:
     unknown = runner.invoke(app, ["akses", "buat", "bekasi-selatan"], env=env)
     assert unknown.exit_code == 2 and "tidak ada di data referensi" in unknown.stderr
     both = runner.invoke(app, ["akses", "buat", "perwira", "--admin"], env=env)
-    assert both.exit_code == 2 and "bukan keduanya" in both.stderr
+    assert both.exit_code == 2 and "salah satu saja" in both.stderr
     neither = runner.invoke(app, ["akses", "cabut"], env=env)
     assert neither.exit_code == 2
     for result in (unknown, both, neither):

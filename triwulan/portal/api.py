@@ -13,10 +13,9 @@ from fastapi import APIRouter, File, Form, Header, Request, UploadFile
 from pydantic import BaseModel
 
 from triwulan.portal.board import board
-from triwulan.portal.pages import submit_upload
+from triwulan.portal.intake import submit_upload
 from triwulan.portal.uploads import UploadRefused
-from triwulan.portal.web import state_of
-from triwulan.tasks.record import portal as ledger
+from triwulan.portal.web import code_access, state_of
 from triwulan.tasks.record.portal import Access
 
 router = APIRouter(prefix="/api/v1", tags=["unit"])
@@ -53,19 +52,17 @@ class StatusUnit(BaseModel):
 
 
 def _bearer(request: Request, authorization: str | None) -> Access:
+    """The unit of the Bearer code; 401 (with WWW-Authenticate) for a wrong or revoked one."""
     scheme, _, code = (authorization or "").partition(" ")
-    state = state_of(request)
-    client = request.client.host if request.client else "-"
-    if state.sign_ins.wait(client):
-        raise UploadRefused("Terlalu banyak kode akses salah; coba lagi nanti.", 429)
-    access = ledger.by_code(state.portal.engine, code.strip()[:200]) if scheme == "Bearer" else None
+    access = code_access(request, code) if scheme == "Bearer" else None
     if access is None:
-        state.sign_ins.allow(client)
-        raise UploadRefused(
+        refused = UploadRefused(
             "Kode akses tidak dikenal atau sudah dicabut (Authorization: Bearer <kode>).", 401
         )
+        refused.headers["WWW-Authenticate"] = "Bearer"
+        raise refused
     if access.admin:
-        raise UploadRefused("Kode sekretariat tidak dapat mengunggah berkas unit.", 403)
+        raise UploadRefused("Kode sekretariat bukan kode unit: pakai kode akses unit.", 403)
     return access
 
 

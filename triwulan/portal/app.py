@@ -10,7 +10,9 @@ from collections.abc import AsyncIterator
 
 import anyio.to_thread
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from triwulan.portal import api, pages
@@ -90,11 +92,36 @@ def create_app(portal: Portal, judge: Judge | None = None) -> FastAPI:
     @app.exception_handler(TriwulanError)
     async def told(request: Request, exc: TriwulanError) -> Response:
         status = int(getattr(exc, "status", 400))
+        answer: Response
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"galat": str(exc)}, status_code=status)
-        return render(
-            request, "pesan.html.j2", status, judul="Tidak dapat diproses", pesan=str(exc)
+            answer = JSONResponse({"galat": str(exc)}, status_code=status)
+        else:
+            answer = render(
+                request, "pesan.html.j2", status, judul="Tidak dapat diproses", pesan=str(exc)
+            )
+        answer.headers.update(getattr(exc, "headers", {}))
+        return answer
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(request: Request, exc: RequestValidationError) -> Response:
+        # FastAPI's own answer is English JSON; say which field is missing or wrong, in Indonesian
+        fields = sorted({str(e["loc"][-1]) for e in exc.errors() if e.get("loc")})
+        text = (
+            f"Permintaan tidak lengkap atau tidak sah: periksa {', '.join(fields)}. Berkas dikirim "
+            "sebagai field multipart 'berkas'."
         )
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"galat": text}, status_code=422)
+        return render(request, "pesan.html.j2", 422, judul="Formulir tidak lengkap", pesan=text)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def not_here(request: Request, exc: StarletteHTTPException) -> Response:
+        text = (
+            "Halaman tidak ada." if exc.status_code == 404 else "Permintaan tidak dapat diproses."
+        )
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"galat": text}, status_code=exc.status_code)
+        return render(request, "pesan.html.j2", exc.status_code, judul=text, pesan=None)
 
     app.add_middleware(
         SessionMiddleware,

@@ -20,7 +20,6 @@ from sqlalchemy.engine import Engine
 from triwulan.paths import quarter_out
 from triwulan.status import MAIL_LABEL
 from triwulan.status_data import QuarterState, year_state
-from triwulan.tasks.core.fmt import WIB
 from triwulan.tasks.core.reference import Reference
 from triwulan.tasks.record.mail import surat
 from triwulan.tasks.record.portal import latest_uploads
@@ -74,10 +73,6 @@ def _saved_mails(out: Path, state: QuarterState) -> int:
     return sum(1 for _ in outbox.glob("**/*.eml")) if outbox is not None else 0
 
 
-def waktu(moment: dt.datetime | None) -> str:
-    return as_utc(moment).astimezone(WIB).strftime("%d-%m-%Y %H.%M") if moment else ""
-
-
 def _cell(record_cell: str, uploads: dict[str, Any] | None, since: dt.datetime | None) -> Cell:
     """The record's cell, unless uploads after the latest run's start say more (module doc).
 
@@ -91,17 +86,28 @@ def _cell(record_cell: str, uploads: dict[str, Any] | None, since: dt.datetime |
     def newer(upload: dict[str, Any] | None) -> bool:
         return upload is not None and (since is None or upload["waktu"] > since)
 
-    rejected_last = newer(latest) and latest is not None and latest["status"] == "ditolak"
-    note = "unggahan terakhir ditolak" if rejected_last else ""
+    last = latest["status"] if newer(latest) and latest is not None else None
+    failed = last is not None and last.startswith("gagal")
+    note = {"ditolak": "unggahan terakhir ditolak", None: ""}.get(
+        last, "unggahan terakhir gagal diproses: periksa log portal" if failed else ""
+    )
     if newer(accepted):
         return Cell("diterima", "diterima (unggahan)", latest, True, note)
-    if rejected_last and state in ("belum", "ditolak"):
+    if last == "ditolak" and state in ("belum", "ditolak"):
         return Cell("ditolak", "ditolak (unggahan)", latest, True)
+    if failed and state in ("belum", "ditolak"):
+        return Cell("ditolak", "gagal diproses (unggahan)", latest, True, note)
     return Cell(state, label, latest, False, note)
 
 
 def _latest_start(state: QuarterState) -> dt.datetime | None:
-    starts = [as_utc(r["mulai"]) for r in state.runs if r.get("mulai") is not None]
+    """When the quarter's latest run that read the inbox started: a finished run of its own
+    (a cascade rebuild reads no inbox; a failed or running one decided nothing yet)."""
+    starts = [
+        as_utc(r["mulai"])
+        for r in state.runs
+        if r.get("mulai") is not None and r["status"] == "selesai" and r.get("pemicu") != "cascade"
+    ]
     return max(starts) if starts else None
 
 

@@ -1,8 +1,9 @@
 """What every page and endpoint of the portal shares: settings, the store, reference years, the clock.
 
-The open quarter is the first quarter of the newest reference year whose deadline has not
-passed; when every deadline of that year has passed, its last quarter (late files are still
-taken until the quarter is FINAL). A unit may pick any quarter of that year that is not FINAL.
+The open quarter is the first quarter (of any reference year) whose deadline has not passed;
+when every deadline has passed, the newest year's last quarter (late files are still taken
+until the quarter is FINAL). A unit may pick any quarter of a reference year that is not FINAL;
+its page lists the open quarter's year.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from triwulan.tasks.send.notices import deadline, deadline_text
 
 
 def reference_years() -> list[int]:
+    """The years with a reference folder (2024, …), oldest first."""
     root = reference_root()
     if not root.is_dir():
         return []
@@ -33,11 +35,15 @@ def reference_years() -> list[int]:
 
 
 def open_period(years: list[int], moment: dt.datetime) -> Period:
-    """The quarter units report now (see the module docstring)."""
+    """The quarter units report now (see the module docstring).
+
+    Every reference year counts: on 5 January 2025 TW IV 2024 (due 10 January) is still the
+    open quarter, even when reference/2025 is there already.
+    """
     if not years:
         raise TriwulanError("Tidak ada data referensi tahun mana pun: portal tidak dapat dibuka.")
     when = schedule()
-    quarters = [Period(years[-1], q) for q in range(1, 5)]
+    quarters = [Period(year, q) for year in sorted(years) for q in range(1, 5)]
     upcoming = [p for p in quarters if deadline(p, when) > moment]
     return upcoming[0] if upcoming else quarters[-1]
 
@@ -49,6 +55,7 @@ class Portal:
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(WIB))
 
     def now(self) -> dt.datetime:
+        """The portal's clock (WIB); tests give their own."""
         return self.clock()
 
     @property
@@ -59,9 +66,11 @@ class Portal:
         return open_period(self.years, self.now())
 
     def ref(self, tahun: int) -> Reference:
+        """The year's checked reference data (load_reference reads a changed file again)."""
         return load_reference(tahun)
 
     def due(self, period: Period) -> dt.datetime:
+        """The quarter's deadline under the configured schedule."""
         return deadline(period, schedule())
 
     def due_text(self, period: Period) -> str:

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from triwulan.serve import QUARTERLY
 log = logging.getLogger("triwulan.portal")
 DEPLOYMENT = f"quarterly-report/{QUARTERLY}"
 KEEP_LINES = 400
+PICKUP_S = 120  # a deployment run nobody picks up in this time is reported, not waited on
 
 
 @dataclass
@@ -53,13 +55,15 @@ def deployment_served() -> bool:
     if not url or not healthy(url, timeout_s=3):
         return False
     from prefect.client.orchestration import get_client
+    from prefect.client.schemas.objects import DeploymentStatus
 
     try:
         with get_client(sync_client=True) as client:
-            client.read_deployment_by_name(DEPLOYMENT)
+            deployment = client.read_deployment_by_name(DEPLOYMENT)
     except Exception:  # not found, or the server went away: the run goes in a child process
         return False
-    return True
+    # a deployment stays registered after `triwulan serve` stops; READY means it is served now
+    return deployment.status == DeploymentStatus.READY
 
 
 class Runs:
@@ -72,12 +76,17 @@ class Runs:
         self._lock = threading.Lock()
 
     def get(self, job_id: int) -> RunJob | None:
-        return self._jobs.get(job_id)
+        """A run started from this portal process (none survive a restart)."""
+        with self._lock:
+            return self._jobs.get(job_id)
 
     def recent(self) -> list[RunJob]:
-        return sorted(self._jobs.values(), key=lambda j: -j.id)[:20]
+        """The 20 newest runs, newest first."""
+        with self._lock:
+            return sorted(self._jobs.values(), key=lambda j: -j.id)[:20]
 
     def start(self, periode: str) -> RunJob:
+        """A new run of the quarter, or the one already running for it."""
         with self._lock:
             for job in self._jobs.values():
                 if job.periode == periode and job.running:
@@ -89,7 +98,7 @@ class Runs:
         threading.Thread(target=self._guarded, args=(target, job), daemon=True).start()
         return job
 
-    def _guarded(self, target, job: RunJob) -> None:  # type: ignore[no-untyped-def]
+    def _guarded(self, target: Callable[[RunJob], None], job: RunJob) -> None:
         try:
             target(job)
         except Exception as exc:  # told on the page; the traceback goes to the portal's log
@@ -127,7 +136,7 @@ class Runs:
 
         flow_run = run_deployment(DEPLOYMENT, parameters={"periode": job.periode}, timeout=0)
         job.say(f"Run deployment {DEPLOYMENT} dibuat: {flow_run.name}")
-        seen = None
+        seen, waiting_since = None, time.monotonic()
         with get_client(sync_client=True) as client:
             while True:
                 state = client.read_flow_run(flow_run.id).state
@@ -138,4 +147,14 @@ class Runs:
                 if state is not None and state.is_final():
                     job.state = "selesai" if state.is_completed() else "gagal"
                     return
+                if state is not None and (state.is_scheduled() or state.is_pending()):
+                    if time.monotonic() - waiting_since > PICKUP_S:
+                        job.say(
+                            f"Tidak ada yang mengambil run ini dalam {PICKUP_S} detik: apakah "
+                            "'triwulan serve' masih berjalan? Run tetap terjadwal di Prefect."
+                        )
+                        job.state = "gagal"
+                        return
+                else:
+                    waiting_since = time.monotonic()
                 time.sleep(2)

@@ -15,9 +15,20 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 
-from triwulan.portal.board import board, mail_row, version_file, waktu
-from triwulan.portal.uploads import Job, UploadRefused, display_name, keep_upload, suffix_of
-from triwulan.portal.web import Answered, check_csrf, go, render, sign_in, signed_in, state_of
+from triwulan.portal.board import board, mail_row, version_file
+from triwulan.portal.intake import submit_upload
+from triwulan.portal.uploads import UploadRefused
+from triwulan.portal.web import (
+    Answered,
+    check_csrf,
+    code_access,
+    go,
+    render,
+    sign_in,
+    signed_in,
+    state_of,
+)
+from triwulan.status import MAIL_LABEL, waktu
 from triwulan.status_data import quarter_history, year_state
 from triwulan.tasks.collect.template import (
     default_filename,
@@ -26,7 +37,6 @@ from triwulan.tasks.collect.template import (
 )
 from triwulan.tasks.core.errors import TriwulanError
 from triwulan.tasks.core.iku_input import sheets_for
-from triwulan.tasks.core.period import Period
 from triwulan.tasks.record import portal as ledger
 from triwulan.tasks.record.portal import Access
 
@@ -103,19 +113,11 @@ def sign_in_code(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     _csrf(request, csrf)
-    state = state_of(request)
-    client = request.client.host if request.client else "-"
-    wait = state.sign_ins.wait(client)
-    if wait:
-        return render(
-            request,
-            "masuk.html.j2",
-            429,
-            pesan=f"Terlalu banyak percobaan masuk. Coba lagi dalam {int(wait // 60) + 1} menit.",
-        )
-    access = ledger.by_code(state.portal.engine, kode[:200])
+    try:
+        access = code_access(request, kode)
+    except UploadRefused as exc:
+        return render(request, "masuk.html.j2", exc.status, pesan=str(exc))
     if access is None:
-        state.sign_ins.allow(client)  # only failures count
         return render(
             request,
             "masuk.html.j2",
@@ -127,7 +129,22 @@ def sign_in_code(
 
 
 @router.get("/masuk/{token}")
-def sign_in_link(request: Request, token: str) -> Response:
+def sign_in_link_page(request: Request, token: str) -> Response:
+    """The one-time link shows a button; only pressing it uses the link up.
+
+    A chat app's link preview or a mail scanner opens links by itself: a link used up by a GET
+    would be spent before the clerk ever tapped it.
+    """
+    return render(request, "masuk_tautan.html.j2", token=token[:200])
+
+
+@router.post("/masuk/tautan")
+def sign_in_link(
+    request: Request,
+    token: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    _csrf(request, csrf)
     access = ledger.by_link(state_of(request).portal.engine, token[:200])
     if access is None:
         return render(
@@ -228,31 +245,6 @@ def unit_template(
     )
 
 
-def submit_upload(
-    request: Request, access: Access, period: Period, berkas: UploadFile, jalur: str
-) -> dict:
-    """Checks before judging (FINAL quarter, rate, type, size), then the judge's verdict."""
-    assert access.unit is not None
-    state = state_of(request)
-    portal = state.portal
-    closed = portal.final_text(period)
-    if closed:
-        raise UploadRefused(f"{closed}: unggahan untuk triwulan itu tidak diterima lagi.", 409)
-    wait = state.uploads_per_unit.allow(access.unit)
-    if wait:
-        raise UploadRefused(
-            f"Batas {portal.settings.per_hour} unggahan per jam tercapai. Coba lagi dalam "
-            f"{int(wait // 60) + 1} menit.",
-            429,
-        )
-    name = display_name(berkas.filename)
-    suffix = suffix_of(name)
-    kept = keep_upload(
-        berkas.file, portal.settings.kept_dir / period.label, suffix, portal.settings.max_bytes
-    )
-    return state.judge.submit(Job(access, access.unit, period, jalur, name, kept))
-
-
 @router.post("/unit/unggah")
 def unit_upload(
     request: Request,
@@ -291,6 +283,7 @@ def board_page(request: Request, tahun: int | None = None) -> Response:
         batas={c.state.period.label: portal.due_text(c.state.period) for c in columns},
         runs=state.runs.recent(),
         waktu=waktu,
+        mail_label=MAIL_LABEL,
         status_text=STATUS_TEXT,
     )
 
@@ -302,7 +295,7 @@ def _latest_file(request: Request, periode: str, name: str) -> Response:
     state = year_state(portal.engine, portal.ref(period.tahun), period.tahun)[period.triwulan - 1]
     path = version_file(portal.settings.out, state, name)
     if path is None:
-        raise TriwulanError(f"Belum ada {name} untuk {period.label}.")
+        raise UploadRefused(f"Belum ada {name} untuk {period.label}: belum ada laporan.", 404)
     if name.endswith(".html"):
         return FileResponse(path, media_type="text/html; charset=utf-8")
     versi = int(state.latest["versi"]) if state.latest else 0
@@ -352,7 +345,7 @@ def board_run_progress(request: Request, job_id: int) -> Response:
     _admin(request)
     job = state_of(request).runs.get(job_id)
     if job is None:
-        raise TriwulanError("Run itu tidak dikenal (portal dinyalakan ulang sejak itu?).")
+        raise UploadRefused("Run itu tidak dikenal (portal dinyalakan ulang sejak itu?).", 404)
     return render(request, "jalan.html.j2", job=job)
 
 

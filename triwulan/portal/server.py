@@ -8,6 +8,7 @@ One uvicorn process on the office PC by default, listening on 127.0.0.1; on the 
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from triwulan.portal.context import Portal
@@ -45,6 +46,7 @@ def _logging(settings: PortalSettings) -> None:
 
 
 def serve_portal(host: str, port: int, inbox: Path | None, out: Path | None) -> None:
+    """Until Ctrl+C; the judge warms up (imports GX) in the background meanwhile."""
     import uvicorn
 
     from triwulan.portal.app import create_app
@@ -90,9 +92,17 @@ def make_access(unit: str | None, out: Path | None) -> list[str]:
         made = ledger.create_access(engine, unit, person())
     finally:
         engine.dispose()
+    unset = (
+        ""
+        if os.environ.get("TRIWULAN_PORTAL_ALAMAT")
+        else (
+            " (alamat bawaan PC ini: isi [portal] alamat di triwulan.toml agar tautan dapat "
+            "dibuka dari HP unit)"
+        )
+    )
     return [
         f"Kode akses {who} dibuat. Simpan dan serahkan; kode ini tidak ditampilkan lagi.",
-        f"Tautan masuk sekali pakai: {settings.alamat}/masuk/{made.link_token}",
+        f"Tautan masuk sekali pakai: {settings.alamat}/masuk/{made.link_token}{unset}",
         "Cabut bila bocor: triwulan akses cabut " + (unit or "--admin"),
         "Kode akses:",
         made.code,
@@ -100,6 +110,7 @@ def make_access(unit: str | None, out: Path | None) -> list[str]:
 
 
 def revoke_access(unit: str | None, out: Path | None) -> str:
+    """The line `triwulan akses cabut` prints."""
     settings = portal_settings(out=out, need_secret=False)
     check_writable(settings.out, "Folder hasil")
     engine = open_database(settings.out)

@@ -10,13 +10,17 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from triwulan.config import PORTAL_SECRET_ENV as SECRET_VAR
 from triwulan.config import PORTAL_SECRET_MIN as SECRET_MIN
 from triwulan.paths import inbox_dir, out_dir
+from triwulan.settings_check import check_settings
 from triwulan.tasks.core.errors import TriwulanError
 from triwulan.tasks.core.limits import load_limits
+
+PORTAL_VARIABLES = frozenset(
+    {"TRIWULAN_PORTAL_ALAMAT", "TRIWULAN_PORTAL_UNGGAH_PER_JAM", "TRIWULAN_PORTAL_SESI_JAM"}
+)
 
 
 @dataclass(frozen=True)
@@ -46,13 +50,6 @@ class PortalSettings:
         return self.out / "portal" / "disisihkan"
 
 
-def _positive(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = (env.get(name) or str(default)).strip()
-    if not raw.isdigit() or int(raw) < 1:
-        raise TriwulanError(f"{name}='{raw}' tidak sah: tulis bilangan bulat positif.")
-    return int(raw)
-
-
 def portal_settings(
     env: Mapping[str, str] = os.environ,
     inbox: Path | None = None,
@@ -70,19 +67,17 @@ def portal_settings(
             '  python3 -c "import secrets; print(secrets.token_urlsafe(32))"\n'
             "Portal tidak dijalankan tanpa kunci itu."
         )
+    # the portal's other settings are judged where every setting is (triwulan config shows them)
+    bad = [v.line() for v in check_settings(env) if not v.ok and v.variable in PORTAL_VARIABLES]
+    if bad:
+        raise TriwulanError("\n".join(bad))
     alamat = (env.get("TRIWULAN_PORTAL_ALAMAT") or "http://127.0.0.1:8080").strip().rstrip("/")
-    parts = urlsplit(alamat)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise TriwulanError(
-            f"TRIWULAN_PORTAL_ALAMAT='{alamat}' tidak sah: tulis misalnya "
-            "https://triwulan.kecamatan.go.id atau http://192.168.1.10:8080."
-        )
     return PortalSettings(
         secret=secret,
         alamat=alamat,
         inbox=inbox_dir(inbox).resolve(),
         out=out_dir(out).resolve(),
         max_bytes=load_limits().ukuran_berkas,
-        per_hour=_positive(env, "TRIWULAN_PORTAL_UNGGAH_PER_JAM", 30),
-        session_s=_positive(env, "TRIWULAN_PORTAL_SESI_JAM", 8) * 3600,
+        per_hour=int((env.get("TRIWULAN_PORTAL_UNGGAH_PER_JAM") or "30").strip()),
+        session_s=int((env.get("TRIWULAN_PORTAL_SESI_JAM") or "8").strip()) * 3600,
     )

@@ -20,9 +20,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from triwulan.paths import quarter_inbox
 from triwulan.portal.context import Portal
-from triwulan.tasks.check.upload import REJECTED, Upload, UploadVerdict, judge_uploads
+from triwulan.portal.security import too_large_text
+from triwulan.tasks.check.upload import (
+    Holding,
+    Upload,
+    UploadVerdict,
+    inbox_holdings,
+    judge_uploads,
+    superseded,
+)
 from triwulan.tasks.collect.inbox_write import place, portal_name, real_folder, set_aside
 from triwulan.tasks.core.errors import TriwulanError
 from triwulan.tasks.core.limits import load_limits
@@ -35,14 +42,24 @@ log = logging.getLogger("triwulan.portal")
 SUFFIXES = (".xlsx", ".csv")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f<>:\"|?*]+")
 WAIT_S = 300
+NOT_JUDGED = (
+    "Berkas belum dapat diperiksa karena kesalahan di server portal, jadi belum diterima. "
+    "Unggah lagi sebentar lagi; bila tetap gagal, hubungi sekretariat."
+)
+NOT_PLACED = (
+    "Berkas Anda lolos pemeriksaan, tetapi belum dapat disimpan ke folder berkas masuk "
+    "sekretariat, jadi belum masuk laporan. Hubungi sekretariat: papan menandai unggahan ini "
+    "'gagal diproses'."
+)
 
 
 class UploadRefused(TriwulanError):
-    """An upload refused before it is judged; `status` is the HTTP status to answer with."""
+    """A request refused before its work; `status` is the HTTP status to answer with."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, status: int = 400, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.headers = {"Retry-After": str(retry_after)} if retry_after else {}
 
 
 def display_name(raw: str | None) -> str:
@@ -60,11 +77,12 @@ def display_name(raw: str | None) -> str:
 
 
 def suffix_of(name: str) -> str:
+    """'.xlsx' or '.csv'; any other kind of file is refused (415) before it is kept."""
     suffix = Path(name).suffix.lower()
     if suffix not in SUFFIXES:
         raise UploadRefused(
             f"Berkas '{name}' tidak diterima: hanya berkas .xlsx (Excel) atau .csv yang dapat "
-            "diunggah. Simpan ulang dari Excel sebagai 'Excel Workbook (.xlsx)'.",
+            "diunggah. Di Excel pilih File › Simpan Sebagai › 'Buku Kerja Excel (*.xlsx)'.",
             415,
         )
     return suffix
@@ -93,15 +111,16 @@ def keep_upload(stream: BinaryIO, folder: Path, suffix: str, limit: int) -> Kept
             while block := stream.read(1 << 20):
                 size += len(block)
                 if size > limit:
-                    raise UploadRefused(
-                        f"Berkas terlalu besar: batas unggahan {limit >> 20} MB.", 413
-                    )
+                    raise UploadRefused(too_large_text(limit), 413)
                 digest.update(block)
                 out.write(block)
         sha = digest.hexdigest()
         target = folder / sha[:2] / f"{sha}{suffix}"
         target.parent.mkdir(exist_ok=True)
-        os.replace(tmp, target)
+        if target.exists():  # the same bytes again: kept already (read-only, so not replaced)
+            tmp.unlink()
+        else:
+            os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -130,6 +149,7 @@ class Judge:
         self.portal, self.batch_max = portal, batch_max
         self._waiting: deque[Job] = deque()
         self._ready = threading.Condition()
+        self._holdings: dict[tuple[str, int, int], Holding] = {}  # inbox files read before
         self._thread = threading.Thread(target=self._loop, name="penilai-unggahan", daemon=True)
         self._thread.start()
 
@@ -139,29 +159,30 @@ class Judge:
             self._waiting.append(job)
             self._ready.notify()
         if not job.done.wait(WAIT_S):
-            raise UploadRefused("Pemeriksaan berkas terlalu lama; coba unggah lagi nanti.", 503)
+            raise UploadRefused(
+                "Pemeriksaan berkas belum selesai karena antrean panjang. Berkas Anda tetap "
+                "diperiksa; lihat hasilnya di riwayat unggahan beberapa menit lagi.",
+                503,
+            )
         if job.failure is not None:
             raise UploadRefused(job.failure, 500)
         assert job.answer is not None
         return job.answer
 
     def _take(self) -> list[Job]:
-        """Waiting jobs of the first job's quarter: one per unit and per name, oldest first."""
+        """Waiting jobs of the first job's quarter, one per unit, oldest first."""
         with self._ready:
             while not self._waiting:
                 self._ready.wait()
             period = self._waiting[0].period
             batch: list[Job] = []
             units: set[str] = set()
-            names: set[str] = set()
             for job in list(self._waiting):
                 if len(batch) >= self.batch_max:
                     break
-                if job.period != period or job.unit in units or job.name in names:
-                    continue
-                batch.append(job)
-                units.add(job.unit)
-                names.add(job.name)
+                if job.period == period and job.unit not in units:
+                    batch.append(job)
+                    units.add(job.unit)
             for job in batch:
                 self._waiting.remove(job)
             return batch
@@ -181,21 +202,26 @@ class Judge:
             log.warning("pemanasan pemeriksa gagal", exc_info=True)
 
     def _loop(self) -> None:
+        """Never ends: a fault of one batch is told to its uploads, the next batch is judged."""
         self._warm()
         while True:
             batch = self._take()
             try:
                 self._judge(batch)
-            except Exception:  # a fault of ours: every upload of the batch is told, nothing hangs
+            except Exception:
                 log.exception("pemeriksaan unggahan gagal")
                 for job in batch:
                     if not job.done.is_set():
-                        job.failure = (
-                            "Pemeriksaan berkas gagal karena kesalahan di server portal. Berkas "
-                            "Anda sudah disimpan; sekretariat dapat melihat catatannya."
-                        )
-                        self._record(job, "gagal_diperiksa", [], None, None)
-                        job.done.set()
+                        self._fail(job, "gagal_diperiksa", NOT_JUDGED)
+
+    def _fail(self, job: Job, status: str, told: str) -> None:
+        """Recorded when the store lets us (a store that fails is what failed), told always."""
+        try:
+            self._record(job, status, [])
+        except Exception:
+            log.exception("unggahan %s %s tidak tercatat", job.unit, job.kept.sha256[:12])
+        job.failure = told
+        job.done.set()
 
     def _judge(self, batch: list[Job]) -> None:
         period = batch[0].period
@@ -204,50 +230,53 @@ class Judge:
         earlier = store.earlier_figures(engine, period.tahun, period.triwulan)
         items = [Upload(job.unit, job.kept.path, job.name) for job in batch]
         verdicts = judge_uploads(items, ref, period, earlier, load_limits())
+        folder, holdings = None, {}
+        if any(v.accepted for v in verdicts):
+            try:
+                folder = self._folder(period)
+                holdings = inbox_holdings(folder, ref.units, load_limits(), self._holdings)
+            except (TriwulanError, OSError) as exc:  # the inbox, not the files, is at fault
+                log.error("inbox %s tidak dapat dipakai: %s", period.label, exc)
         for job, verdict in zip(batch, verdicts, strict=True):
-            placed, aside = None, None
+            upload_id = self._record(job, verdict.status, verdict.masalah)
             if verdict.accepted:
-                try:
-                    placed, aside = self._place(job, verdict)
-                except (TriwulanError, OSError) as exc:  # the inbox, not the file, is at fault
-                    log.error("unggahan %s tidak dapat ditaruh di inbox: %s", job.unit, exc)
-                    self._record(job, "gagal_ditempatkan", verdict.masalah, None, None)
-                    job.failure = (
-                        "Berkas Anda lolos pemeriksaan dan sudah disimpan, tetapi tidak dapat "
-                        "ditaruh di folder inbox sekretariat. Sekretariat sudah dapat melihatnya "
-                        "di papan; hubungi sekretariat."
-                    )
-                    job.done.set()
+                if folder is None:
+                    self._unplaced(job, upload_id)
                     continue
-            job.answer = self._answer(job, verdict, placed, aside)
+                try:
+                    placed, aside = self._place(job, verdict, folder, holdings)
+                except (TriwulanError, OSError) as exc:
+                    log.error("unggahan %d tidak dapat ditaruh di inbox: %s", upload_id, exc)
+                    self._unplaced(job, upload_id)
+                    continue
+                ledger.update_upload(engine, upload_id, inbox=placed, disisihkan=aside or None)
+            else:
+                placed, aside = None, []
+            job.answer = self._answer(job, upload_id, verdict, placed, aside)
             job.done.set()
 
-    def _place(self, job: Job, verdict: UploadVerdict) -> tuple[str, list[str]]:
-        """Into the quarter's inbox under the unit's own name; its other files set aside."""
-        settings = self.portal.settings
-        period = job.period
-        inbox = quarter_inbox(settings.inbox, period.tahun, period.triwulan)
-        folder = real_folder(settings.inbox, str(period.tahun), inbox.name)
+    def _unplaced(self, job: Job, upload_id: int) -> None:
+        ledger.update_upload(self.portal.engine, upload_id, status="gagal_ditempatkan")
+        job.failure = NOT_PLACED
+        job.done.set()
+
+    def _folder(self, period: Period) -> Path:
+        inbox = self.portal.settings.inbox
+        return real_folder(inbox, str(period.tahun), f"TW{period.triwulan}")
+
+    def _place(
+        self, job: Job, verdict: UploadVerdict, folder: Path, holdings: dict[str, Holding]
+    ) -> tuple[str, list[str]]:
+        """Into the quarter's inbox under the unit's own name; the files it replaces set aside."""
         iku_only = "realisasi" not in verdict.sheets and len(verdict.sheets) == 1
         name = portal_name(job.unit, job.kept.path.suffix, verdict.sheets[0] if iku_only else None)
         place(job.kept.path, folder, name)
-        if iku_only:
-            return name, []
-        others = ledger.names_of_unit(self.portal.engine, period.label, job.unit)
-        others |= {portal_name(job.unit, s) for s in (".xlsx", ".csv")}
         stamp = self.portal.now().strftime("%Y%m%d-%H%M%S")
-        aside = settings.aside_dir / period.label / f"{stamp}-{job.unit}"
-        moved = set_aside(folder, sorted(others), name, aside)
-        return name, moved
+        aside = self.portal.settings.aside_dir / job.period.label / f"{stamp}-{job.unit}"
+        replaced = superseded(holdings, job.unit, verdict.sheets, name)
+        return name, set_aside(folder, replaced, name, aside)
 
-    def _record(
-        self,
-        job: Job,
-        status: str,
-        masalah: list[dict[str, Any]],
-        placed: str | None,
-        aside: list[str] | None,
-    ) -> int:
+    def _record(self, job: Job, status: str, masalah: list[dict[str, Any]]) -> int:
         return ledger.record_upload(
             self.portal.engine,
             periode=job.period.label,
@@ -260,14 +289,16 @@ class Judge:
             lokasi=str(job.kept.path),
             status=status,
             masalah=masalah,
-            inbox=placed,
-            disisihkan=aside or None,
         )
 
     def _answer(
-        self, job: Job, verdict: UploadVerdict, placed: str | None, aside: list[str] | None
+        self,
+        job: Job,
+        upload_id: int,
+        verdict: UploadVerdict,
+        placed: str | None,
+        aside: list[str],
     ) -> dict[str, Any]:
-        upload_id = self._record(job, verdict.status, verdict.masalah, placed, aside)
         log.info(
             "unggahan %d: %s %s %s (%d masalah)",
             upload_id,
@@ -283,6 +314,5 @@ class Judge:
             "periode": job.period.label,
             "masalah": verdict.masalah,
             "inbox": placed,
-            "disisihkan": aside or [],
-            "ditolak": verdict.status == REJECTED,
+            "disisihkan": aside,
         }

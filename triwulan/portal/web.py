@@ -19,7 +19,7 @@ from triwulan.paths import TEMPLATES_DIR
 from triwulan.portal.context import Portal
 from triwulan.portal.jobs import Runs
 from triwulan.portal.security import RateLimiter, new_token, same_token
-from triwulan.portal.uploads import Judge
+from triwulan.portal.uploads import Judge, UploadRefused
 from triwulan.tasks.record import portal as ledger
 from triwulan.tasks.record.portal import Access
 
@@ -102,6 +102,28 @@ class Answered(Exception):  # noqa: N818  (not an error: the answer, decided ear
     def __init__(self, response: Response) -> None:
         super().__init__(response.status_code)
         self.response = response
+
+
+def code_access(request: Request, code: str) -> Access | None:
+    """The live access a typed code opens, or None (a wrong code counts against the address).
+
+    An address that tried SIGN_IN_TRIES[0] wrong codes waits (429) before any code of it is
+    looked at again.
+    """
+    state = state_of(request)
+    client = request.client.host if request.client else "-"
+    wait = state.sign_ins.wait(client)
+    if wait:
+        raise UploadRefused(
+            f"Terlalu banyak kode akses salah dari alamat ini. Coba lagi dalam "
+            f"{int(wait // 60) + 1} menit.",
+            429,
+            retry_after=int(wait) + 1,
+        )
+    access = ledger.by_code(state.portal.engine, code.strip()[:200])
+    if access is None:
+        state.sign_ins.allow(client)
+    return access
 
 
 def go(path: str) -> RedirectResponse:

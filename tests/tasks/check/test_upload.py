@@ -105,6 +105,92 @@ def test_the_earlier_quarters_stored_count_against_the_pagu(
 
 def test_a_batch_holds_one_upload_per_unit(tmp_path: Path, ref: Reference, period: Period) -> None:
     path = filled_template(ref, period, "perwira", tmp_path / "p.xlsx")
-    twice = [Upload("perwira", path, "a.xlsx"), Upload("perwira", path, "b.xlsx")]
+    twice = [Upload("perwira", path, "a.xlsx"), Upload("perwira", path, "a.xlsx")]
     with pytest.raises(ValueError):
         judge_uploads(twice, ref, period, None, load_limits())
+
+
+def test_a_units_file_name_never_claims_another_uploads_problems(
+    tmp_path: Path, ref: Reference, period: Period
+) -> None:
+    """A name with ', ' in it, or another unit's template name, changes nothing."""
+    bad = filled_template(
+        ref, period, "perwira", tmp_path / "p.xlsx", {(4, "realisasi_keuangan"): "dua juta"}
+    )
+    good = filled_template(ref, period, "harapan-jaya", tmp_path / "h.xlsx")
+    sly = "realisasi-2024-TW2-harapan-jaya.xlsx, salinan.xlsx"
+    items = [
+        Upload("perwira", bad, sly),
+        Upload("harapan-jaya", good, "realisasi-2024-TW2-harapan-jaya.xlsx"),
+    ]
+
+    faulty, fine = judge_uploads(items, ref, period, None, load_limits())
+
+    assert fine.status == "diterima", fine.masalah
+    assert faulty.status == "ditolak"
+    assert all("unggahan-" not in m["pesan"] for m in faulty.masalah)
+
+    unknown = filled_template(ref, period, "perwira", tmp_path / "u.xlsx")
+    from openpyxl import load_workbook
+
+    book = load_workbook(unknown)
+    for row in range(2, book["realisasi"].max_row + 1):
+        book["realisasi"].cell(row=row, column=3, value="perwiraa")
+    book.save(unknown)
+    for name in ("Laporan TW2 revisi.xlsx", "Laporan TW2, revisi.xlsx"):
+        (verdict,) = judge_uploads(
+            [Upload("perwira", unknown, name)], ref, period, None, load_limits()
+        )
+        assert verdict.status == "ditolak", (name, verdict.masalah)
+
+
+def test_the_inbox_is_read_for_what_each_file_holds_and_remembered(
+    tmp_path: Path, ref: Reference, period: Period
+) -> None:
+    """A file saved from email since the last run counts: by its rows, or by its name."""
+    from triwulan.tasks.check.upload import inbox_holdings
+
+    folder = tmp_path / "TW2"
+    folder.mkdir()
+    filled_template(ref, period, "perwira", folder / "dari email.xlsx")
+    filled_template(ref, period, "harapan-jaya", folder / "HJ.xlsx")
+    (folder / "Perwira rusak.xlsx").write_bytes(b"bukan xlsx")
+    (folder / "tautan.xlsx").symlink_to(folder / "HJ.xlsx")
+    seen: dict = {}
+
+    held = inbox_holdings(folder, ref.units, load_limits(), seen)
+
+    assert set(held) == {"dari email.xlsx", "HJ.xlsx", "Perwira rusak.xlsx"}  # no link
+    assert held["dari email.xlsx"].units == {"perwira"}
+    assert held["dari email.xlsx"].sheets == {"realisasi", "zona_k3"}
+    assert held["Perwira rusak.xlsx"].units == {"perwira"} and not held["Perwira rusak.xlsx"].sheets
+    assert len(seen) == 3
+    (folder / "HJ.xlsx").unlink()
+    assert set(inbox_holdings(folder, ref.units, load_limits(), seen)) == {
+        "dari email.xlsx",
+        "Perwira rusak.xlsx",
+    }
+
+
+def test_what_an_accepted_upload_replaces() -> None:
+    from triwulan.tasks.check.upload import Holding, superseded
+
+    def h(units: set[str], sheets: set[str]) -> Holding:
+        return Holding(frozenset(units), frozenset(sheets))
+
+    held = {
+        "portal-perwira.xlsx": h({"perwira"}, {"realisasi", "zona_k3"}),
+        "dari email.xlsx": h({"perwira"}, {"realisasi", "zona_k3"}),
+        "Perwira rusak.xlsx": h({"perwira"}, set()),
+        "portal-perwira-zona_k3.csv": h({"perwira"}, {"zona_k3"}),
+        "gabungan.xlsx": h({"perwira", "marga-mulya"}, {"realisasi"}),
+        "HJ.xlsx": h({"harapan-jaya"}, {"realisasi"}),
+    }
+    full = superseded(held, "perwira", ("realisasi", "zona_k3"), "portal-perwira.xlsx")
+    assert full == ["dari email.xlsx", "Perwira rusak.xlsx", "portal-perwira-zona_k3.csv"]
+    sheet = superseded(held, "perwira", ("zona_k3",), "portal-perwira-zona_k3.csv")
+    assert sheet == []  # the zona sheet inside the xlsx files stays with them
+    held["lama-zona.csv"] = h({"perwira"}, {"zona_k3"})
+    assert superseded(held, "perwira", ("zona_k3",), "portal-perwira-zona_k3.csv") == [
+        "lama-zona.csv"
+    ]

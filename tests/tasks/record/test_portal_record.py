@@ -6,11 +6,9 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert
 
 from triwulan.tasks.record import database
 from triwulan.tasks.record import portal as ledger
-from triwulan.tasks.record.runs import kiriman, putusan
 
 
 @pytest.fixture()
@@ -95,26 +93,3 @@ def test_the_latest_upload_and_the_latest_accepted_one(engine) -> None:  # type:
     assert latest[("2024-TW2", "harapan-jaya")]["accepted"] is None
     assert ledger.latest_uploads(engine, 2025) == {}
     assert [u["unit"] for u in ledger.uploads(engine, 2024, "perwira")] == ["perwira"] * 2
-
-
-def test_names_a_run_judged_as_the_units(engine) -> None:  # type: ignore[no-untyped-def]
-    with engine.begin() as conn:
-        for i, (name, unit) in enumerate(
-            [("Perwira.xlsx", "perwira"), ("HJ.xlsx", "harapan-jaya")]
-        ):
-            conn.execute(
-                insert(kiriman).values(
-                    id=i + 1,
-                    periode="2024-TW2",
-                    unit=unit,
-                    nama_berkas=name,
-                    sha256=str(i) * 64,
-                    ukuran=1,
-                    pertama_dilihat=dt.datetime(2024, 7, 1, tzinfo=dt.UTC),
-                )
-            )
-            conn.execute(
-                insert(putusan).values(run_id=1, kiriman_id=i + 1, unit=unit, status="accepted")
-            )
-    assert ledger.names_of_unit(engine, "2024-TW2", "perwira") == {"Perwira.xlsx"}
-    assert ledger.names_of_unit(engine, "2024-TW3", "perwira") == set()
