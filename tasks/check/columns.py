@@ -25,7 +25,7 @@ from triwulan.tasks.core.reference import Reference
 KOLOM_FILE = "kolom_pengajuan.csv"
 KOLOM_IKU_FILE = "kolom_iku.csv"
 # tasks.check.iku names a column of an IKU sheet 'key (sheet name)', a whole sheet '(sheet name)'
-_SHEET = re.compile(r"^(?P<key>[^\s()]*)\s*\(sheet (?P<sheet>[^)]+)\)$")
+SHEET_COLUMN = re.compile(r"^(?P<key>[^\s()]*)\s*\(sheet (?P<sheet>[^)]+)\)$")
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class ColumnLabels:
         if column is None or (isinstance(column, float) and pd.isna(column)):
             return ""
         name = str(column).strip()
-        found = _SHEET.match(name)
+        found = SHEET_COLUMN.match(name)
         if found is None:
             return self.realisasi.get(name) or self.plain.get(name) or _spaced(name)
         key, sheet = found.group("key"), found.group("sheet")

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from triwulan.tasks.check.attribution import guess_unit
-from triwulan.tasks.check.columns import labelled, reference_labels
+from triwulan.tasks.check.columns import SHEET_COLUMN, labelled, reference_labels
 from triwulan.tasks.check.iku import validate_received
 from triwulan.tasks.collect.ingest import Received, read_all
 from triwulan.tasks.core.iku_input import IKU_SHEETS
@@ -104,10 +104,18 @@ def _without(received: Received, names: set[str]) -> Received:
 
 
 def _value(rows: Mapping[str, pd.DataFrame], row: Any, column: Any) -> str:
-    """The cell as the unit typed it, for the verdict table ('' when not a cell of the sheet)."""
-    frame = rows.get("realisasi")
-    if frame is None or row is None or pd.isna(row) or column not in frame.columns:
+    """The cell as the unit typed it, for the verdict table ('' when not a cell of the sheet).
+
+    An IKU sheet's column comes as 'key (sheet zona_k3)' (tasks.check.iku).
+    """
+    sheet, key = "realisasi", column
+    found_sheet = SHEET_COLUMN.match(str(column or ""))
+    if found_sheet is not None:
+        sheet, key = found_sheet.group("sheet"), found_sheet.group("key")
+    frame = rows.get(sheet)
+    if frame is None or row is None or pd.isna(row) or key not in frame.columns:
         return ""
+    column = key
     found = frame.loc[frame["_row"].astype(int) == int(row), column]
     return "" if found.empty or pd.isna(found.iloc[0]) else str(found.iloc[0])
 

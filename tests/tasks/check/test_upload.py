@@ -194,3 +194,22 @@ def test_what_an_accepted_upload_replaces() -> None:
     assert superseded(held, "perwira", ("zona_k3",), "portal-perwira-zona_k3.csv") == [
         "lama-zona.csv"
     ]
+
+
+def test_an_iku_sheets_cell_is_shown_with_its_value(
+    tmp_path: Path, ref: Reference, period: Period
+) -> None:
+    from openpyxl import load_workbook
+
+    path = filled_template(ref, period, "perwira", tmp_path / "p.xlsx")
+    book = load_workbook(path)
+    book["zona_k3"].cell(row=3, column=3, value="mungkin")  # status_tertib: ya or tidak
+    book.save(path)
+
+    (verdict,) = judge_uploads(
+        [Upload("perwira", path, "p.xlsx")], ref, period, None, load_limits()
+    )
+
+    (problem,) = [m for m in verdict.masalah if m["baris"] == 3]
+    assert problem["kolom"] == "status_tertib (sheet zona_k3)"
+    assert problem["nilai"] == "mungkin" and "zona_k3" in problem["label"]
