@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from triwulan.paths import quarter_inbox
 from triwulan.portal.context import Portal
 from triwulan.portal.security import too_large_text
 from triwulan.tasks.check.upload import (
@@ -30,7 +31,7 @@ from triwulan.tasks.check.upload import (
     judge_uploads,
     superseded,
 )
-from triwulan.tasks.collect.inbox_write import place, portal_name, real_folder, set_aside
+from triwulan.tasks.collect.inbox_write import open_folder, place, portal_name, set_aside
 from triwulan.tasks.core.errors import TriwulanError
 from triwulan.tasks.core.limits import load_limits
 from triwulan.tasks.core.period import Period
@@ -233,39 +234,50 @@ class Judge:
         folder, holdings = None, {}
         if any(v.accepted for v in verdicts):
             try:
-                folder = self._folder(period)
-                holdings = inbox_holdings(folder, ref.units, load_limits(), self._holdings)
+                folder = self._open_folder(period)
+                path = quarter_inbox(self.portal.settings.inbox, period.tahun, period.triwulan)
+                holdings = inbox_holdings(path, ref.units, load_limits(), self._holdings)
             except (TriwulanError, OSError) as exc:  # the inbox, not the files, is at fault
                 log.error("inbox %s tidak dapat dipakai: %s", period.label, exc)
-        for job, verdict in zip(batch, verdicts, strict=True):
-            upload_id = self._record(job, verdict.status, verdict.masalah)
-            if verdict.accepted:
+        try:
+            for job, verdict in zip(batch, verdicts, strict=True):
+                self._finish(job, verdict, folder, holdings)
+        finally:
+            if folder is not None:
+                os.close(folder)
+
+    def _finish(
+        self, job: Job, verdict: UploadVerdict, folder: int | None, holdings: dict[str, Holding]
+    ) -> None:
+        """Recorded first, then placed: an upload that cannot be placed is still on record."""
+        upload_id = self._record(job, verdict.status, verdict.masalah)
+        placed, aside = None, []
+        if verdict.accepted:
+            try:
                 if folder is None:
-                    self._unplaced(job, upload_id)
-                    continue
-                try:
-                    placed, aside = self._place(job, verdict, folder, holdings)
-                except (TriwulanError, OSError) as exc:
-                    log.error("unggahan %d tidak dapat ditaruh di inbox: %s", upload_id, exc)
-                    self._unplaced(job, upload_id)
-                    continue
-                ledger.update_upload(engine, upload_id, inbox=placed, disisihkan=aside or None)
-            else:
-                placed, aside = None, []
-            job.answer = self._answer(job, upload_id, verdict, placed, aside)
-            job.done.set()
+                    raise TriwulanError("folder inbox triwulan itu tidak dapat dibuka")
+                placed, aside = self._place(job, verdict, folder, holdings)
+            except (TriwulanError, OSError) as exc:
+                log.error("unggahan %d tidak dapat ditaruh di inbox: %s", upload_id, exc)
+                self._unplaced(job, upload_id)
+                return
+            ledger.update_upload(
+                self.portal.engine, upload_id, inbox=placed, disisihkan=aside or None
+            )
+        job.answer = self._answer(job, upload_id, verdict, placed, aside)
+        job.done.set()
 
     def _unplaced(self, job: Job, upload_id: int) -> None:
         ledger.update_upload(self.portal.engine, upload_id, status="gagal_ditempatkan")
         job.failure = NOT_PLACED
         job.done.set()
 
-    def _folder(self, period: Period) -> Path:
+    def _open_folder(self, period: Period) -> int:
         inbox = self.portal.settings.inbox
-        return real_folder(inbox, str(period.tahun), f"TW{period.triwulan}")
+        return open_folder(inbox, str(period.tahun), f"TW{period.triwulan}")
 
     def _place(
-        self, job: Job, verdict: UploadVerdict, folder: Path, holdings: dict[str, Holding]
+        self, job: Job, verdict: UploadVerdict, folder: int, holdings: dict[str, Holding]
     ) -> tuple[str, list[str]]:
         """Into the quarter's inbox under the unit's own name; the files it replaces set aside."""
         iku_only = "realisasi" not in verdict.sheets and len(verdict.sheets) == 1

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from triwulan.tasks.collect.inbox_write import place, portal_name, real_folder, set_aside
+from triwulan.tasks.collect.inbox_write import open_folder, place, portal_name, set_aside
 from triwulan.tasks.core.errors import TriwulanError
 
 
@@ -20,8 +20,13 @@ def test_a_planted_link_is_replaced_never_written_through(tmp_path: Path) -> Non
     upload = tmp_path / "kept.xlsx"
     upload.write_bytes(b"isi unggahan")
 
-    placed = place(upload, folder, "portal-perwira.xlsx")
+    fd = open_folder(tmp_path, "inbox")
+    try:
+        place(upload, fd, "portal-perwira.xlsx")
+    finally:
+        os.close(fd)
 
+    placed = folder / "portal-perwira.xlsx"
     assert not placed.is_symlink() and placed.read_bytes() == b"isi unggahan"
     assert outside.read_bytes() == b"jangan disentuh"
     assert sorted(os.listdir(folder)) == ["portal-perwira.xlsx"]  # no temporary left
@@ -30,16 +35,21 @@ def test_a_planted_link_is_replaced_never_written_through(tmp_path: Path) -> Non
 def test_folders_on_the_way_are_made_and_a_linked_one_is_refused(tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    made = real_folder(inbox, "2024", "TW2")
-    assert made == inbox / "2024" / "TW2" and made.is_dir() and not made.is_symlink()
+    os.close(open_folder(inbox, "2024", "TW2"))
+    made = inbox / "2024" / "TW2"
+    assert made.is_dir() and not made.is_symlink()
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (inbox / "2024" / "TW3").symlink_to(elsewhere)
     with pytest.raises(TriwulanError, match="bukan folder biasa"):
-        real_folder(inbox, "2024", "TW3")
+        open_folder(inbox, "2024", "TW3")
+    assert os.listdir(elsewhere) == []
+    (inbox / "2024" / "TW4").write_bytes(b"sebuah berkas")
+    with pytest.raises(TriwulanError, match="bukan folder biasa"):
+        open_folder(inbox, "2024", "TW4")
     with pytest.raises(ValueError):
-        real_folder(inbox, "..", "TW3")
+        open_folder(inbox, "..", "TW3")
 
 
 def test_names_come_from_the_unit_code_only() -> None:
@@ -63,8 +73,9 @@ def test_a_units_other_files_are_set_aside_but_links_and_folders_stay(tmp_path: 
     (aside).mkdir(parents=True)
     (aside / "Perwira TW2.xlsx").write_bytes(b"dari kemarin")
 
+    fd = open_folder(tmp_path, "TW2")
     moved = set_aside(
-        folder,
+        fd,
         [
             "Perwira TW2.xlsx",
             "portal-perwira.csv",
@@ -77,6 +88,7 @@ def test_a_units_other_files_are_set_aside_but_links_and_folders_stay(tmp_path: 
         "portal-perwira.xlsx",
         aside,
     )
+    os.close(fd)
 
     assert moved == ["Perwira TW2.xlsx", "portal-perwira.csv"]
     assert sorted(os.listdir(folder)) == [
@@ -87,3 +99,24 @@ def test_a_units_other_files_are_set_aside_but_links_and_folders_stay(tmp_path: 
     ]
     assert (aside / "1-Perwira TW2.xlsx").read_bytes() == b"lama"
     assert (aside / "Perwira TW2.xlsx").read_bytes() == b"dari kemarin"
+
+
+def test_a_folder_swapped_for_a_link_after_it_was_opened_is_not_followed(tmp_path: Path) -> None:
+    """The race a local writer could try: our descriptor keeps pointing at the real folder."""
+    inbox = tmp_path / "inbox"
+    (inbox / "2024" / "TW2").mkdir(parents=True)
+    outside = tmp_path / "luar"
+    outside.mkdir()
+    upload = tmp_path / "kept.xlsx"
+    upload.write_bytes(b"isi")
+
+    fd = open_folder(inbox, "2024", "TW2")
+    try:
+        (inbox / "2024" / "TW2").rename(inbox / "2024" / "TW2-asli")
+        (inbox / "2024" / "TW2").symlink_to(outside)
+        place(upload, fd, "portal-perwira.xlsx")
+    finally:
+        os.close(fd)
+
+    assert os.listdir(outside) == []
+    assert (inbox / "2024" / "TW2-asli" / "portal-perwira.xlsx").read_bytes() == b"isi"
