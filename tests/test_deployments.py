@@ -86,7 +86,7 @@ def test_config_file_env_override_and_sources(tmp_path, monkeypatch):
     config.write_text('[folder]\ninbox = "masuk"\nout = "hasil"\n[smtp]\nhost = "mail.example"\n')
     monkeypatch.setenv("TRIWULAN_CONFIG", str(config))
     monkeypatch.setenv("TRIWULAN_OUT", "/srv/laporan")
-    monkeypatch.setenv("TRIWULAN_SMTP_PASSWORD", "rahasia")
+    monkeypatch.setenv("TRIWULAN_SMTP_PASSWORD", "sandi-uji-smtp")
     env = dict(__import__("os").environ)
     apply_config(env)
     rows = {r.variable: r for r in effective(env)}
@@ -96,7 +96,7 @@ def test_config_file_env_override_and_sources(tmp_path, monkeypatch):
         rows["TRIWULAN_OUT"].value == "/srv/laporan" and rows["TRIWULAN_OUT"].origin == "lingkungan"
     )
     assert rows["TRIWULAN_SMTP_PASSWORD"].value == "******"
-    assert "rahasia" not in repr(list(rows.values()))
+    assert "sandi-uji-smtp" not in repr(list(rows.values()))
 
 
 @pytest.mark.parametrize(
