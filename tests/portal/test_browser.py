@@ -263,6 +263,7 @@ def test_unit_uploads_and_secretariat_reruns_in_a_browser(
     faulty = fill(template, tmp_path / "isi" / "Realisasi TW2 Kel Perwira.xlsx", BAD_ROW)
     upload(driver, faulty)
     assert text_of(driver, "#status-hasil") == "Ditolak"
+    assert text_of(driver, "#keadaan-unit") == "ditolak (unggahan)"  # where the unit stands
     assert "tidak masuk inbox" in text_of(driver, "#hasil")
     problems = [
         {
@@ -290,6 +291,7 @@ def test_unit_uploads_and_secretariat_reruns_in_a_browser(
     corrected = fill(template, tmp_path / "isi2" / "Realisasi TW2 Kel Perwira.xlsx")
     upload(driver, corrected)
     assert text_of(driver, "#status-hasil") == "Diterima"
+    assert text_of(driver, "#keadaan-unit") == "diterima (unggahan)"
     assert "portal-perwira.xlsx" in text_of(driver, "#hasil")
     assert inbox_files(server) == ["portal-perwira.xlsx"]
     placed = server.inbox / str(PERIOD.tahun) / f"TW{PERIOD.triwulan}" / "portal-perwira.xlsx"

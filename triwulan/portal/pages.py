@@ -194,6 +194,8 @@ def unit_page(
     ref = portal.ref(period.tahun)
     history = ledger.uploads(portal.engine, period.tahun, access.unit)
     shown = next((u for u in history if u["id"] == unggahan), None) if unggahan else None
+    columns, rows = board(portal.engine, ref, period.tahun, portal.settings.out)
+    column = columns[period.triwulan - 1]
     return render(
         request,
         "unit.html.j2",
@@ -207,6 +209,8 @@ def unit_page(
         final=portal.final_text(period),
         lembar_iku=sheets_for(ref, access.unit),
         hasil=shown,
+        keadaan=rows[access.unit][period.triwulan - 1],
+        versi=column.state.latest["versi"] if column.state.latest else None,
         riwayat=history,
         status_text=STATUS_TEXT,
         waktu=waktu,
