@@ -361,7 +361,8 @@ def board_remind(request: Request, periode: str, csrf: Annotated[str, Form()] = 
 
     settings = state_of(request).portal.settings
     period = state_of(request).portal.period(periode)
-    outcome = remind(period.label, settings.inbox, settings.out)
+    with state_of(request).judge.gx:  # its inbox check validates: GX in one thread at a time
+        outcome = remind(period.label, settings.inbox, settings.out)
     return render(
         request,
         "pesan.html.j2",

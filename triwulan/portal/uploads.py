@@ -3,7 +3,8 @@
 Uploads are judged by one thread (the judge) in batches: everything waiting when it is free,
 one file per unit and per name, goes through the reader and Great Expectations in one pass, the
 way the run judges a quarter. Fifty units uploading at once cost a few GX passes, not fifty,
-and GX is only ever called from one thread.
+and GX runs in one thread at a time (the judge's lock `gx`, which a reminder from the board
+takes too).
 """
 
 from __future__ import annotations
@@ -151,6 +152,9 @@ class Judge:
         self._waiting: deque[Job] = deque()
         self._ready = threading.Condition()
         self._holdings: dict[tuple[str, int, int], Holding] = {}  # inbox files read before
+        # Held while GX runs: other work of this process that validates (a reminder from the
+        # board reads and checks the inbox) takes it too, so GX never runs in two threads.
+        self.gx = threading.Lock()
         self._thread = threading.Thread(target=self._loop, name="penilai-unggahan", daemon=True)
         self._thread.start()
 
@@ -198,7 +202,8 @@ class Judge:
             unit = str(ref.units["unit"].iloc[0])
             with tempfile.TemporaryDirectory(prefix="triwulan-pemanasan-") as folder:
                 path = write_template(ref, period, unit, Path(folder) / "isian.xlsx")
-                judge_uploads([Upload(unit, path, path.name)], ref, period, None, load_limits())
+                with self.gx:
+                    judge_uploads([Upload(unit, path, path.name)], ref, period, None, load_limits())
         except Exception:  # only a warm-up: the first upload pays instead
             log.warning("pemanasan pemeriksa gagal", exc_info=True)
 
@@ -230,13 +235,15 @@ class Judge:
         ref = self.portal.ref(period.tahun)
         earlier = store.earlier_figures(engine, period.tahun, period.triwulan)
         items = [Upload(job.unit, job.kept.path, job.name) for job in batch]
-        verdicts = judge_uploads(items, ref, period, earlier, load_limits())
+        with self.gx:
+            verdicts = judge_uploads(items, ref, period, earlier, load_limits())
         folder, holdings = None, {}
         if any(v.accepted for v in verdicts):
             try:
                 folder = self._open_folder(period)
                 path = quarter_inbox(self.portal.settings.inbox, period.tahun, period.triwulan)
-                holdings = inbox_holdings(path, ref.units, load_limits(), self._holdings)
+                with self.gx:
+                    holdings = inbox_holdings(path, ref.units, load_limits(), self._holdings)
             except (TriwulanError, OSError) as exc:  # the inbox, not the files, is at fault
                 log.error("inbox %s tidak dapat dipakai: %s", period.label, exc)
         try:
