@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
+from triwulan.tasks.check import upload
 from triwulan.tasks.record.store import as_utc, metadata, now
 
 ADMIN = "admin"
@@ -74,7 +75,7 @@ unggahan = Table(
     Column("waktu", DateTime(timezone=True), nullable=False),
 )
 
-ACCEPTED = ("diterima", "diterima_dengan_catatan")
+ACCEPTED = (upload.ACCEPTED, upload.NOTED)  # the verdicts that put a file in the inbox
 
 
 def _sha(text: str) -> str:
