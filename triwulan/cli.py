@@ -22,6 +22,7 @@ from triwulan.cli_common import (
     latest_tahun,
 )
 from triwulan.cli_portal import PORTAL_HELP, akses, portal
+from triwulan.cli_referensi import referensi
 from triwulan.cli_run import RUN_HELP, run
 from triwulan.tasks.collect.template import (
     FORMATS,
@@ -152,6 +153,7 @@ def template(
 app.command("run", help=RUN_HELP)(run)
 app.command("portal", help=PORTAL_HELP)(portal)
 app.add_typer(akses, name="akses")
+app.add_typer(referensi, name="referensi")
 
 
 @app.command(

@@ -1,0 +1,297 @@
+"""A year's reference data as one workbook a secretariat edits, and back to the year's CSVs.
+
+One sheet per file of `reference/<tahun>/` (sheet and file named in reference/kolom_referensi.csv,
+with each column's Indonesian label and explanation), a `petunjuk` sheet first. The header row
+holds the contract keys (small, locked: what is read back) with the explanation as a comment,
+row 2 the Indonesian labels; data cells below are free to edit and rows may be added or
+removed. Each sheet prints one page wide, landscape, its two header rows on every page. Codes and names are text cells; rupiah are whole numbers shown
+with thousands separators. The `anggaran` sheet has a `cek` column of our own (a formula) that
+says when TW I–IV do not add up to the pagu; it is never read back.
+
+Reading gives each file's rows as text, exactly as the CSV files hold them, so the checks of
+tasks/core/reference_checks.py judge a workbook as they judge a year folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.protection import SheetProtection
+
+from triwulan.paths import PACKAGED_REFERENCE, reference_root
+from triwulan.tasks.core.errors import TriwulanError
+from triwulan.tasks.core.reference_checks import FILES, MONEY_COLS
+from triwulan.tasks.core.reference_form import OPTIONAL_FILES
+from triwulan.tasks.core.xlsx_safe import write_cell
+from triwulan.tasks.core.xlsx_style import (
+    BORDER,
+    GREY_HEADER,
+    LOCKED,
+    TOP,
+    UNLOCKED,
+    WRAP_TOP,
+    YELLOW_HEADER,
+    header_cell,
+)
+
+LABELS_FILE = "kolom_referensi.csv"
+GUIDE = "petunjuk"
+CHECK = "cek"
+MONEY_FORMAT = "#,##0"
+LABEL_ROW = 2  # row 1: the contract keys (read back); row 2: the Indonesian labels
+FIRST_ROW = 3
+SPARE_ROWS = 200
+TEXT_FORMAT = "@"
+# list validation: (sheet, column) -> the allowed values
+CHOICES = {
+    ("unit", "jenis"): ("kecamatan", "kelurahan"),
+    ("anggaran", "versi"): ("murni", "perubahan"),
+    ("anggaran", "berlaku_mulai_tw"): ("1", "2", "3", "4"),
+    ("iku", "arah"): ("naik", "turun"),
+    ("pejabat", "peran"): ("penyusun", "camat", "evaluator"),
+}
+GUIDE_LINES = [
+    "Data referensi tahun {tahun}: satu lembar untuk setiap berkas referensi.",
+    "Isi atau ubah baris di bawah judul kolom; baris boleh ditambah atau dihapus.",
+    "Judul kolom (baris 1) jangan diubah: arahkan tetikus ke judul untuk penjelasan kolom.",
+    "Kode unit, program, kegiatan dan sub kegiatan ditulis persis, misalnya 7.01.01.2.01.0006.",
+    "Rupiah ditulis bilangan bulat tanpa titik pemisah; TW I sampai TW IV harus sama dengan "
+    "pagu (kolom cek di lembar anggaran).",
+    "Lembar sasaran, renstra, iku_tahunan, pejabat dan catatan_e81 boleh kosong.",
+    "Setelah selesai: triwulan referensi periksa <berkas>, lalu triwulan referensi pasang "
+    "<berkas>.",
+]
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    judul: str
+    penjelasan: str
+
+
+def labels() -> dict[str, tuple[str, list[Column]]]:
+    """sheet -> (file, its columns in order) from kolom_referensi.csv (the root's, else ours)."""
+    path = reference_root() / LABELS_FILE
+    path = path if path.is_file() else PACKAGED_REFERENCE / LABELS_FILE
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    out: dict[str, tuple[str, list[Column]]] = {}
+    for row in frame.itertuples(index=False):
+        entry = out.setdefault(row.lembar, (row.berkas, []))
+        entry[1].append(Column(row.kolom, row.judul, row.penjelasan))
+    return out
+
+
+def year_files() -> list[str]:
+    """Every file a year folder may hold, the required ones first."""
+    return [*FILES, *OPTIONAL_FILES]
+
+
+def read_year_text(folder: Path) -> dict[str, pd.DataFrame]:
+    """Each file of a year folder as text, as written (a missing optional file: no entry)."""
+    frames = {}
+    for name in year_files():
+        path = folder / name
+        if path.is_file():
+            frames[name] = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    return frames
+
+
+def starting_point(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """A new year begins from the old one's APBD murni: revisions (perubahan) are left out."""
+    out = dict(frames)
+    budget = out.get("anggaran.csv")
+    if budget is not None and "versi" in budget.columns:
+        out["anggaran.csv"] = budget[budget["versi"] == "murni"].reset_index(drop=True)
+    return out
+
+
+def _is_whole(text: str) -> bool:
+    return text.isdigit() and len(text) <= 15  # Excel keeps 15 significant digits exactly
+
+
+def write_book(frames: dict[str, pd.DataFrame], tahun: int, path: Path) -> Path:
+    """The workbook of `frames` (file name -> text frame) for budget year `tahun`."""
+    spec = labels()
+    book = Workbook()
+    guide = book.active
+    guide.title = GUIDE
+    for i, line in enumerate(GUIDE_LINES, start=1):
+        write_cell(guide, i, 1, line.format(tahun=tahun)).alignment = WRAP_TOP
+    guide.cell(row=1, column=1).font = Font(bold=True)
+    guide.column_dimensions["A"].width = 110
+    by_file = {file: sheet for sheet, (file, _) in spec.items()}
+    for name in year_files():
+        sheet = by_file.get(name)
+        if sheet is None:
+            raise TriwulanError(f"{LABELS_FILE}: tidak ada lembar untuk {name}.")
+        frame = frames.get(name, pd.DataFrame(columns=[c.key for c in spec[sheet][1]]))
+        _write_sheet(book.create_sheet(sheet), sheet, spec[sheet][1], frame)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+    return path
+
+
+def _width(key: str, judul: str, values: pd.Series) -> float:
+    longest = int(values.str.len().max()) if len(values) else 0
+    return float(max(10, min(48, max(len(key), len(judul), longest) + 2)))
+
+
+def _write_sheet(ws, sheet: str, columns: list[Column], frame: pd.DataFrame) -> None:  # type: ignore[no-untyped-def]
+    """Row 1 the contract keys (what is read back), row 2 the Indonesian labels, data below."""
+    known = {c.key: c for c in columns}
+    keys = [*[c.key for c in columns], *[k for k in frame.columns if k not in known]]
+    text = frame.reindex(columns=keys).fillna("").astype(str)
+    for j, key in enumerate(keys, start=1):
+        column = known.get(key, Column(key, key.replace("_", " "), ""))
+        header_cell(ws, j, key, False, f"{column.judul}. {column.penjelasan}".strip())
+        ws.cell(row=1, column=j).font = Font(size=8, color="595959")
+        label = ws.cell(row=LABEL_ROW, column=j)
+        write_cell(ws, LABEL_ROW, j, column.judul)
+        label.font, label.fill, label.border = Font(bold=True), YELLOW_HEADER, BORDER
+        label.alignment, label.protection = WRAP_TOP, LOCKED
+        width = _width(key, column.judul, text[key])
+        ws.column_dimensions[get_column_letter(j)].width = width
+    wide = {key for key in keys if _width(key, "", text[key]) >= 48}
+    last = FIRST_ROW - 1
+    widths = {
+        key: _width(key, known.get(key, Column(key, key, "")).judul, text[key]) for key in keys
+    }
+    for i, values in enumerate(text.itertuples(index=False), start=FIRST_ROW):
+        last = i
+        lines = max(
+            [
+                math.ceil(len(v) / max(widths[k] - 2, 1))
+                for k, v in zip(keys, values, strict=True)
+                if k in wide
+            ]
+            or [1]
+        )
+        ws.row_dimensions[i].height = 15 * max(lines, 1)  # printers do not grow rows by themselves
+        for j, (key, value) in enumerate(zip(keys, values, strict=True), start=1):
+            money = key in MONEY_COLS and _is_whole(value)
+            cell = write_cell(ws, i, j, int(value) if money else value)
+            cell.number_format = MONEY_FORMAT if key in MONEY_COLS else TEXT_FORMAT
+            cell.border = BORDER
+            cell.protection = UNLOCKED
+            cell.alignment = WRAP_TOP if key in wide else TOP
+    spare = last + SPARE_ROWS  # room to add rows: formats, lists and the check reach them too
+    for i in range(last + 1, spare + 1):
+        for j, key in enumerate(keys, start=1):
+            cell = ws.cell(row=i, column=j)
+            cell.number_format = MONEY_FORMAT if key in MONEY_COLS else TEXT_FORMAT
+            cell.protection = UNLOCKED
+    for j, key in enumerate(keys, start=1):
+        allowed = CHOICES.get((sheet, key))
+        if allowed:
+            letter = get_column_letter(j)
+            rule = DataValidation(type="list", formula1=f'"{",".join(allowed)}"', allow_blank=True)
+            rule.error = f"Pilih salah satu: {', '.join(allowed)}."
+            rule.errorTitle = "Isian tidak dikenal"
+            rule.add(f"{letter}{FIRST_ROW}:{letter}{spare}")
+            ws.add_data_validation(rule)
+    width = len(keys)
+    if sheet == "anggaran" and set(MONEY_COLS) <= set(keys):
+        _check_column(ws, keys, spare)
+        width += 1
+    ws.freeze_panes = f"A{FIRST_ROW}"
+    ws.print_title_rows = f"1:{LABEL_ROW}"
+    ws.print_area = f"A1:{get_column_letter(width)}{max(last, LABEL_ROW)}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.protection = SheetProtection(
+        sheet=True,
+        formatCells=False,
+        formatColumns=False,
+        formatRows=False,
+        insertRows=False,
+        deleteRows=False,
+        sort=False,
+        autoFilter=False,
+    )
+
+
+def _check_column(ws, keys: list[str], spare: int) -> None:  # type: ignore[no-untyped-def]
+    """`cek`: 'cocok' when TW I–IV add up to the pagu, else 'TIDAK COCOK' (ours; never read)."""
+    col = {k: get_column_letter(keys.index(k) + 1) for k in MONEY_COLS}
+    j = len(keys) + 1
+    header_cell(ws, j, CHECK, False, "Dihitung sendiri: TW I sampai TW IV dibanding pagu.")
+    ws.cell(row=1, column=j).font = Font(size=8, color="595959")
+    label = write_cell(ws, LABEL_ROW, j, "Cek TW I–IV = pagu")
+    label.font, label.fill, label.border, label.alignment = (
+        Font(bold=True),
+        GREY_HEADER,
+        BORDER,
+        WRAP_TOP,
+    )
+    ws.column_dimensions[get_column_letter(j)].width = 16
+    quarters = "+".join(f"{col[k]}{{r}}" for k in MONEY_COLS[1:])
+    for r in range(FIRST_ROW, spare + 1):
+        formula = f'=IF({col["pagu"]}{r}="","",IF({quarters.format(r=r)}={col["pagu"]}{r},"cocok","TIDAK COCOK"))'
+        ws.cell(row=r, column=j, value=formula)
+
+
+# --- reading back -------------------------------------------------------------------------------
+
+
+def _text(value: object) -> str:
+    """A cell as the CSV files write it: whole numbers without '.0', decimals as typed."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "ya" if value else "tidak"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return format(Decimal(repr(value)).normalize(), "f")
+    return str(value).strip()
+
+
+def read_book(path: Path) -> dict[str, pd.DataFrame]:
+    """Each year file's rows (file name -> text frame, with `_baris`: the sheet's row number)."""
+    try:
+        book = load_workbook(path, read_only=True, data_only=False)
+    except Exception as exc:  # not an xlsx, damaged: one Indonesian line
+        raise TriwulanError(f"Berkas {path.name} tidak dapat dibuka sebagai xlsx: {exc}") from exc
+    spec = labels()
+    frames: dict[str, pd.DataFrame] = {}
+    try:
+        for sheet, (name, _columns) in spec.items():
+            if sheet not in book.sheetnames:
+                continue
+            rows = book[sheet].iter_rows(values_only=True)
+            header = [_text(v) for v in next(rows, ())]
+            next(rows, None)  # the labels
+            keys = [k for k in header if k and k != CHECK]
+            records = []
+            for number, values in enumerate(rows, start=FIRST_ROW):
+                cells = dict(zip(header, (_text(v) for v in values), strict=False))
+                record = {k: cells.get(k, "") for k in keys}
+                if any(record.values()):
+                    records.append({**record, "_baris": str(number)})
+            frames[name] = pd.DataFrame(records, columns=[*keys, "_baris"], dtype=str)
+    finally:
+        book.close()
+    return frames
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A text frame as the year folder's CSV (UTF-8, header, minimal quoting, no `_baris`)."""
+    out = io.StringIO()
+    data = frame.drop(columns=[c for c in frame.columns if c == "_baris"])
+    data.to_csv(out, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    return out.getvalue().encode("utf-8")
