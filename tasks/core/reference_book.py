@@ -262,7 +262,11 @@ def _text(value: object) -> str:
 
 
 def read_book(path: Path) -> dict[str, pd.DataFrame]:
-    """Each year file's rows (file name -> text frame, with `_baris`: the sheet's row number)."""
+    """Each year file's rows (file name -> text frame, with `_baris`: the sheet's row number).
+
+    A frame's attrs name its sheet (`lembar`) and each key's column letter (`huruf`). A sheet
+    that is missing gives no entry.
+    """
     try:
         book = load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # not an xlsx, damaged: one Indonesian line
@@ -283,7 +287,13 @@ def read_book(path: Path) -> dict[str, pd.DataFrame]:
                 record = {k: cells.get(k, "") for k in keys}
                 if any(record.values()):
                     records.append({**record, "_baris": str(number)})
-            frames[name] = pd.DataFrame(records, columns=[*keys, "_baris"], dtype=str)
+            frame = pd.DataFrame(records, columns=[*keys, "_baris"], dtype=str)
+            # where each key sits, for messages naming the column as the sheet shows it
+            frame.attrs["huruf"] = {
+                k: get_column_letter(j) for j, k in enumerate(header, start=1) if k in keys
+            }
+            frame.attrs["lembar"] = sheet
+            frames[name] = frame
     finally:
         book.close()
     return frames
