@@ -239,6 +239,11 @@ def load_reference(tahun: int) -> Reference:
         return ref
 
 
+def read_year_folder(tahun: int, root: Path, folder: Path) -> Reference:
+    """One year's reference from an explicit folder (a staged install), not cached."""
+    return _load(tahun, root, folder)
+
+
 def _read_into(
     frames: dict[str, pd.DataFrame], name: str, path: Path, shown: str, problems: list[str]
 ) -> None:
@@ -336,12 +341,16 @@ def _plan(ref: Reference, triwulan: int) -> pd.DataFrame:
         target_sd=ang[[f"tw{q}" for q in range(1, triwulan + 1)]].sum(axis=1).astype("int64"),
         versi_anggaran=ang["versi"],
     )
+    # A sub-kegiatan belongs to the quarters its budget is in force: one added by a revision
+    # joins from the quarter the revision applies; one a revision removed (pagu 0) leaves then.
+    removed = (ang["versi"] == "perubahan") & (ang[MONEY_COLS].sum(axis=1) == 0)
+    ang = ang[~removed]
     plan = ref.sub_kegiatan.merge(
         ang[
             ["unit", "kode_sub_kegiatan", "pagu", "target_keuangan", "target_sd", "versi_anggaran"]
         ],
         on=["unit", "kode_sub_kegiatan"],
-        how="left",
+        how="inner",
         validate="one_to_one",
     )
     order = {u: i for i, u in enumerate(ref.units["unit"])}

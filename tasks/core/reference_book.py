@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook, load_workbook
+from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -52,6 +53,13 @@ LABEL_ROW = 2  # row 1: the contract keys (read back); row 2: the Indonesian lab
 FIRST_ROW = 3
 SPARE_ROWS = 200
 TEXT_FORMAT = "@"
+LINE_HEIGHT = 15  # points per line of 11 pt text: printers do not grow rows by themselves
+# fonts named in full: a font without a name prints in the viewer's default (a serif in LibreOffice)
+KEY_FONT = Font(name="Calibri", size=8, color="595959")
+LABEL_FONT = Font(name="Calibri", size=11, bold=True)
+MISMATCH_FONT = Font(name="Calibri", size=11, bold=True, color="C00000")
+FOOTER = "&A, halaman &P dari &N"  # sheet name and page: loose printed pages stay in order
+GUIDE_WIDTH = 100
 # list validation: (sheet, column) -> the allowed values
 CHOICES = {
     ("unit", "jenis"): ("kecamatan", "kelurahan"),
@@ -63,10 +71,11 @@ CHOICES = {
 GUIDE_LINES = [
     "Data referensi tahun {tahun}: satu lembar untuk setiap berkas referensi.",
     "Isi atau ubah baris di bawah judul kolom; baris boleh ditambah atau dihapus.",
-    "Judul kolom (baris 1) jangan diubah: arahkan tetikus ke judul untuk penjelasan kolom.",
+    "Baris 1 (kunci kolom) dan baris 2 (judul kolom) jangan diubah: arahkan tetikus ke kunci "
+    "kolom di baris 1 untuk penjelasan kolom.",
     "Kode unit, program, kegiatan dan sub kegiatan ditulis persis, misalnya 7.01.01.2.01.0006.",
-    "Rupiah ditulis bilangan bulat tanpa titik pemisah; TW I sampai TW IV harus sama dengan "
-    "pagu (kolom cek di lembar anggaran).",
+    "Rupiah diketik sebagai bilangan bulat tanpa titik atau koma (pemisah ribuan tampil sendiri); "
+    "jumlah TW I sampai TW IV harus sama dengan pagu: lihat kolom cek di lembar anggaran.",
     "Lembar sasaran, renstra, iku_tahunan, pejabat dan catatan_e81 boleh kosong.",
     "Setelah selesai: triwulan referensi periksa <berkas>, lalu triwulan referensi pasang "
     "<berkas>.",
@@ -107,12 +116,26 @@ def read_year_text(folder: Path) -> dict[str, pd.DataFrame]:
     return frames
 
 
-def starting_point(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """A new year begins from the old one's APBD murni: revisions (perubahan) are left out."""
+def starting_point(
+    frames: dict[str, pd.DataFrame], revision: bool = False
+) -> dict[str, pd.DataFrame]:
+    """Where a workbook starts: a new year from the old one's APBD murni (no revisions, no
+    printed realisation); a revision of the same year from the budget in force at its end."""
     out = dict(frames)
     budget = out.get("anggaran.csv")
     if budget is not None and "versi" in budget.columns:
-        out["anggaran.csv"] = budget[budget["versi"] == "murni"].reset_index(drop=True)
+        if revision:
+            start = pd.to_numeric(budget["berlaku_mulai_tw"], errors="coerce")
+            amounts = budget[MONEY_COLS].apply(pd.to_numeric, errors="coerce").sum(axis=1)
+            latest = budget.assign(_s=start).sort_values("_s", kind="stable")
+            latest = latest.drop_duplicates(["unit", "kode_sub_kegiatan"], keep="last")
+            removed = (latest["versi"] == "perubahan") & (amounts[latest.index] == 0)
+            out["anggaran.csv"] = latest[~removed].sort_index().drop(columns="_s")
+        else:
+            out["anggaran.csv"] = budget[budget["versi"] == "murni"].reset_index(drop=True)
+    iku = out.get("iku.csv")
+    if not revision and iku is not None and "realisasi_tahunan_seed" in iku.columns:
+        out["iku.csv"] = iku.assign(realisasi_tahunan_seed="")
     return out
 
 
@@ -127,9 +150,12 @@ def write_book(frames: dict[str, pd.DataFrame], tahun: int, path: Path) -> Path:
     guide = book.active
     guide.title = GUIDE
     for i, line in enumerate(GUIDE_LINES, start=1):
-        write_cell(guide, i, 1, line.format(tahun=tahun)).alignment = WRAP_TOP
-    guide.cell(row=1, column=1).font = Font(bold=True)
-    guide.column_dimensions["A"].width = 110
+        text = line.format(tahun=tahun)
+        write_cell(guide, i, 1, text).alignment = WRAP_TOP
+        guide.row_dimensions[i].height = LINE_HEIGHT * _lines(text, GUIDE_WIDTH)
+    guide.cell(row=1, column=1).font = LABEL_FONT
+    guide.column_dimensions["A"].width = GUIDE_WIDTH
+    _print_setup(guide)
     by_file = {file: sheet for sheet, (file, _) in spec.items()}
     for name in year_files():
         sheet = by_file.get(name)
@@ -147,38 +173,47 @@ def _width(key: str, judul: str, values: pd.Series) -> float:
     return float(max(10, min(48, max(len(key), len(judul), longest) + 2)))
 
 
+def _lines(text: str, width: float) -> int:
+    """How many lines a wrapped text takes in a column `width` characters wide (rather more)."""
+    per_line = max(width - 2, 1)
+    return sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
+
+
+def _print_setup(ws) -> None:  # type: ignore[no-untyped-def]
+    """A4 landscape, one page wide (as many pages down as it takes), the sheet named below."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.oddFooter.center.text = FOOTER
+
+
 def _write_sheet(ws, sheet: str, columns: list[Column], frame: pd.DataFrame) -> None:  # type: ignore[no-untyped-def]
     """Row 1 the contract keys (what is read back), row 2 the Indonesian labels, data below."""
     known = {c.key: c for c in columns}
     keys = [*[c.key for c in columns], *[k for k in frame.columns if k not in known]]
     text = frame.reindex(columns=keys).fillna("").astype(str)
-    for j, key in enumerate(keys, start=1):
-        column = known.get(key, Column(key, key.replace("_", " "), ""))
-        header_cell(ws, j, key, False, f"{column.judul}. {column.penjelasan}".strip())
-        ws.cell(row=1, column=j).font = Font(size=8, color="595959")
-        label = ws.cell(row=LABEL_ROW, column=j)
-        write_cell(ws, LABEL_ROW, j, column.judul)
-        label.font, label.fill, label.border = Font(bold=True), YELLOW_HEADER, BORDER
+    titles = [known.get(k, Column(k, k.replace("_", " "), "")) for k in keys]
+    widths = {c.key: _width(c.key, c.judul, text[c.key]) for c in titles}
+    for j, column in enumerate(titles, start=1):
+        header_cell(ws, j, column.key, False, f"{column.judul}. {column.penjelasan}".strip())
+        ws.cell(row=1, column=j).font = KEY_FONT
+        label = write_cell(ws, LABEL_ROW, j, column.judul)
+        label.font, label.fill, label.border = LABEL_FONT, YELLOW_HEADER, BORDER
         label.alignment, label.protection = WRAP_TOP, LOCKED
-        width = _width(key, column.judul, text[key])
-        ws.column_dimensions[get_column_letter(j)].width = width
+        ws.column_dimensions[get_column_letter(j)].width = widths[column.key]
+    ws.row_dimensions[LABEL_ROW].height = LINE_HEIGHT * max(
+        _lines(c.judul, widths[c.key]) for c in titles
+    )
     wide = {key for key in keys if _width(key, "", text[key]) >= 48}
     last = FIRST_ROW - 1
-    widths = {
-        key: _width(key, known.get(key, Column(key, key, "")).judul, text[key]) for key in keys
-    }
     for i, values in enumerate(text.itertuples(index=False), start=FIRST_ROW):
         last = i
-        lines = max(
-            [
-                math.ceil(len(v) / max(widths[k] - 2, 1))
-                for k, v in zip(keys, values, strict=True)
-                if k in wide
-            ]
-            or [1]
+        row = dict(zip(keys, values, strict=True))
+        ws.row_dimensions[i].height = LINE_HEIGHT * max(
+            [_lines(row[k], widths[k]) for k in wide] or [1]
         )
-        ws.row_dimensions[i].height = 15 * max(lines, 1)  # printers do not grow rows by themselves
-        for j, (key, value) in enumerate(zip(keys, values, strict=True), start=1):
+        for j, (key, value) in enumerate(row.items(), start=1):
             money = key in MONEY_COLS and _is_whole(value)
             cell = write_cell(ws, i, j, int(value) if money else value)
             cell.number_format = MONEY_FORMAT if key in MONEY_COLS else TEXT_FORMAT
@@ -191,6 +226,7 @@ def _write_sheet(ws, sheet: str, columns: list[Column], frame: pd.DataFrame) -> 
             cell = ws.cell(row=i, column=j)
             cell.number_format = MONEY_FORMAT if key in MONEY_COLS else TEXT_FORMAT
             cell.protection = UNLOCKED
+            cell.alignment = WRAP_TOP if key in wide else TOP
     for j, key in enumerate(keys, start=1):
         allowed = CHOICES.get((sheet, key))
         if allowed:
@@ -202,15 +238,12 @@ def _write_sheet(ws, sheet: str, columns: list[Column], frame: pd.DataFrame) -> 
             ws.add_data_validation(rule)
     width = len(keys)
     if sheet == "anggaran" and set(MONEY_COLS) <= set(keys):
-        _check_column(ws, keys, spare)
+        _check_column(ws, keys, last, spare)
         width += 1
     ws.freeze_panes = f"A{FIRST_ROW}"
     ws.print_title_rows = f"1:{LABEL_ROW}"
     ws.print_area = f"A1:{get_column_letter(width)}{max(last, LABEL_ROW)}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    _print_setup(ws)
     ws.protection = SheetProtection(
         sheet=True,
         formatCells=False,
@@ -223,24 +256,28 @@ def _write_sheet(ws, sheet: str, columns: list[Column], frame: pd.DataFrame) -> 
     )
 
 
-def _check_column(ws, keys: list[str], spare: int) -> None:  # type: ignore[no-untyped-def]
+def _check_column(ws, keys: list[str], last: int, spare: int) -> None:  # type: ignore[no-untyped-def]
     """`cek`: 'cocok' when TW I–IV add up to the pagu, else 'TIDAK COCOK' (ours; never read)."""
     col = {k: get_column_letter(keys.index(k) + 1) for k in MONEY_COLS}
     j = len(keys) + 1
+    letter = get_column_letter(j)
     header_cell(ws, j, CHECK, False, "Dihitung sendiri: TW I sampai TW IV dibanding pagu.")
-    ws.cell(row=1, column=j).font = Font(size=8, color="595959")
+    ws.cell(row=1, column=j).font = KEY_FONT
     label = write_cell(ws, LABEL_ROW, j, "Cek TW I–IV = pagu")
-    label.font, label.fill, label.border, label.alignment = (
-        Font(bold=True),
-        GREY_HEADER,
-        BORDER,
-        WRAP_TOP,
-    )
-    ws.column_dimensions[get_column_letter(j)].width = 16
+    label.font, label.fill, label.border = LABEL_FONT, GREY_HEADER, BORDER
+    label.alignment = WRAP_TOP
+    ws.column_dimensions[letter].width = len(str(label.value)) + 4  # the label on one line
     quarters = "+".join(f"{col[k]}{{r}}" for k in MONEY_COLS[1:])
     for r in range(FIRST_ROW, spare + 1):
         formula = f'=IF({col["pagu"]}{r}="","",IF({quarters.format(r=r)}={col["pagu"]}{r},"cocok","TIDAK COCOK"))'
-        ws.cell(row=r, column=j, value=formula)
+        cell = ws.cell(row=r, column=j, value=formula)
+        cell.alignment = TOP
+        cell.protection = UNLOCKED  # Excel refuses to delete a row holding a locked cell
+        if r <= last:
+            cell.border = BORDER
+    where = f"{letter}{FIRST_ROW}:{letter}{spare}"
+    rule = FormulaRule(formula=[f'{letter}{FIRST_ROW}="TIDAK COCOK"'], font=MISMATCH_FONT)
+    ws.conditional_formatting.add(where, rule)  # a mismatch stands out on paper too
 
 
 # --- reading back -------------------------------------------------------------------------------

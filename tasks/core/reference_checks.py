@@ -169,11 +169,9 @@ def check_frames(tahun: int, frames: dict[str, pd.DataFrame]) -> list[str]:
         + _by_row(
             _rows(
                 sub,
-                ~_pairs_in(sub, ang[ang["versi"] == "murni"], SUB_KEY),
+                ~_pairs_in(sub, ang, SUB_KEY),
                 "sub_kegiatan.csv",
-                lambda u, k: (
-                    f"sub kegiatan '{k}' unit '{u}' tidak punya anggaran murni di anggaran.csv."
-                ),
+                lambda u, k: f"sub kegiatan '{k}' unit '{u}' tidak punya anggaran di anggaran.csv.",
                 *SUB_KEY,
             )
         )
@@ -367,40 +365,48 @@ def _check_anggaran(ang: pd.DataFrame, units: pd.DataFrame, sub: pd.DataFrame) -
 
 
 def _check_revisions(ang: pd.DataFrame) -> list[str]:
-    """A perubahan may not rewrite quarters that were already in force before it."""
+    """A perubahan may not rewrite quarters that were already in force before it.
+
+    Each revision is compared with the version in force before it (murni, or an earlier
+    perubahan); a sub-kegiatan a revision adds had nothing before, so its earlier quarters are 0.
+    A revision that removes a sub-kegiatan (every amount 0) is exempt: it leaves the quarters
+    from its start, and the revision command allows it only when nothing was realised.
+    """
     past = TW_COLS[:-1]  # a perubahan starts at TW 4 at the latest
-    murni = ang[ang["versi"] == "murni"].drop_duplicates(SUB_KEY, keep="first")
-    perubahan = ang.loc[
-        ang["versi"] == "perubahan", ["_baris", *SUB_KEY, *past, "berlaku_mulai_tw"]
-    ]
-    both = perubahan.merge(
-        murni[[*SUB_KEY, *past]], on=SUB_KEY, how="left", suffixes=("", "_murni"), indicator=True
+    start_ok, start = whole_rupiah(ang["berlaku_mulai_tw"])
+    work = ang.assign(_mulai=np.where(start_ok, start, 0), _pos=np.arange(len(ang)))
+    work = work.sort_values([*SUB_KEY, "_mulai", "_pos"], kind="stable")
+    earlier = work.groupby(SUB_KEY, sort=False)[past].shift(1)
+    is_first = work.groupby(SUB_KEY, sort=False).cumcount().to_numpy() == 0
+    amounts = [whole_rupiah(work[c])[1] for c in MONEY_COLS]
+    removed = (work["versi"] == "perubahan").to_numpy(dtype=bool) & (sum(amounts) == 0)
+    checked = (
+        (work["versi"] == "perubahan").to_numpy(dtype=bool)
+        & np.isin(work["_mulai"].to_numpy(), QUARTERS)
+        & ~removed
     )
-    start_ok, start = whole_rupiah(both["berlaku_mulai_tw"])
-    comparable = (both["_merge"] == "both").to_numpy(dtype=bool) & start_ok
-    comparable &= np.isin(start, QUARTERS)
-    both = both.assign(_mulai=start)
-    return _by_row(
-        *(
+    out = []
+    for q, col in enumerate(past, start=1):
+        before = np.where(is_first, "0", earlier[col].astype(object).fillna("0"))
+        work[f"{col}_lalu"] = before
+        changed = whole_rupiah(work[col])[1] != whole_rupiah(pd.Series(before))[1]
+        out.append(
             _rows(
-                both,
-                comparable
-                & (start > q)
-                & (both[col].astype(object) != both[f"{col}_murni"].astype(object)).to_numpy(
-                    dtype=bool
-                ),
+                work,
+                checked & (work["_mulai"].to_numpy() > q) & changed,
                 "anggaran.csv",
                 lambda s, old, new, col=col: (
                     f"perubahan berlaku mulai TW {s} tetapi mengubah alokasi {col} yang sudah "
                     f"lewat ({old} menjadi {new})."
                 ),
                 "_mulai",
-                f"{col}_murni",
+                f"{col}_lalu",
                 col,
             )
-            for q, col in enumerate(past, start=1)
         )
-    )
+    # _rows counts positions in `work` (sorted); _by_row orders them by those positions
+    order = work["_pos"].to_numpy()
+    return _by_row(*((order[rows], messages) for rows, messages in out))
 
 
 def check_shared(frames: dict[str, pd.DataFrame]) -> list[str]:

@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, insert, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
-from triwulan.tasks.record import iku, lock, mail, portal  # noqa: F401  (their tables)
+from triwulan.tasks.record import iku, lock, mail, portal, reference_log  # noqa: F401  (tables)
 from triwulan.tasks.record.runs import RUN_COLUMNS
 from triwulan.tasks.record.store import metadata, now, runs
 

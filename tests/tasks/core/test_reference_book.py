@@ -87,3 +87,20 @@ def test_the_commands_write_a_workbook_and_show_a_year(tmp_path: Path) -> None:
 
     missing = runner.invoke(app, ["referensi", "lihat", "1999"])
     assert missing.exit_code == 2 and "Traceback" not in missing.output
+
+
+def test_every_sheet_prints_one_page_wide_and_the_headers_fit(tmp_path: Path) -> None:
+    book = load_workbook(write_book(read_year_text(reference_dir(2024)), 2025, tmp_path / "r.xlsx"))
+    for ws in book.worksheets:  # the guide too: in portrait its long lines ran off the page
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+        assert "&A" in ws.oddFooter.center.text  # loose pages say which sheet they are
+    guide = book["petunjuk"]
+    assert guide.row_dimensions[5].height > guide.row_dimensions[4].height  # a long line wraps
+    budget = book["anggaran"]
+    check = budget.cell(row=2, column=budget.max_column)
+    assert check.value == "Cek TW I–IV = pagu"
+    assert budget.column_dimensions[check.column_letter].width >= len(check.value) + 2
+    assert budget["A2"].font.name == "Calibri" and budget["A2"].font.b  # not the viewer's serif
+    assert check.font.name == "Calibri" and budget["A1"].font.name == "Calibri"
+    assert budget.conditional_formatting  # a mismatch prints in red
