@@ -12,6 +12,7 @@ import pandas as pd
 from triwulan.tasks.core.fmt import WIB, plain
 from triwulan.tasks.core.period import ROMAN, Period
 from triwulan.tasks.core.reference import Reference, plan_for_quarter
+from triwulan.tasks.core.reference_view import budget_version
 from triwulan.tasks.measure.compute import plain_mean_fisik, totals, unit_totals
 
 
@@ -75,6 +76,8 @@ def build_summary(
         "warnings": warnings,
         "cause": cause,
         "kecamatan": ref.kecamatan_name,
+        # which budget the targets of this quarter come from (a revision changes them)
+        "anggaran": budget_version(ref.anggaran, period.triwulan),
         "generated_at": (generated_at or dt.datetime.now(WIB))
         .astimezone(WIB)
         .isoformat(timespec="seconds"),

@@ -58,8 +58,9 @@ def title_rows(
     if note is None:
         note = (
             f"{mark_note.split(' — ', 1)[1].capitalize()}. Versi {summary.get('version', '-')}, "
-            f"disusun {waktu(summary.get('generated_at'))}. "
-            f"{completeness_line(summary.get('counts') or {})}."
+            f"disusun {waktu(summary.get('generated_at'))}"
+            + (f", anggaran {summary['anggaran']}. " if summary.get("anggaran") else ". ")
+            + f"{completeness_line(summary.get('counts') or {})}."
         )
     sheet.line(2, note, span, NOTE_FONT)
 
