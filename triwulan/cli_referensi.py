@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from triwulan.cli_common import OutOption, friendly_errors, latest_tahun
-from triwulan.paths import reference_dir
+from triwulan.paths import reference_root
 from triwulan.tasks.core.errors import TriwulanError
 
 referensi = typer.Typer(
@@ -62,11 +62,15 @@ def templat(
         ),
     ] = None,
 ) -> None:
+    from triwulan.paths import PACKAGED_REFERENCE
     from triwulan.tasks.core.reference_book import read_year_text, starting_point, write_book
+    from triwulan.tasks.core.reference_folder import years_in
 
     with friendly_errors():
-        source = dari if dari is not None else latest_tahun()
-        folder = reference_dir(source)
+        # a new reference folder (nothing installed yet) starts from the data shipped with us
+        root = reference_root() if years_in(reference_root()) else PACKAGED_REFERENCE
+        source = dari if dari is not None else (years_in(root) or [latest_tahun()])[-1]
+        folder = root / str(source)
         if not folder.is_dir():
             raise TriwulanError(f"Tidak ada data referensi tahun {source} di {folder}.")
         target = output if output is not None else Path(f"referensi-{tahun}.xlsx")

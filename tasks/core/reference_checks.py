@@ -356,7 +356,7 @@ def _check_anggaran(ang: pd.DataFrame, units: pd.DataFrame, sub: pd.DataFrame) -
     )
     return _by_row(*checks) + _repeats(
         ang,
-        [*SUB_KEY, "versi"],
+        [*SUB_KEY, "versi", "berlaku_mulai_tw"],  # a second revision starts later: allowed
         name,
         lambda u, k, v: f"versi {v} untuk '{k}' unit '{u}' tercatat dua kali.",
         *SUB_KEY,
