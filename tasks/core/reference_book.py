@@ -79,6 +79,10 @@ GUIDE_LINES = [
     "Lembar sasaran, renstra, iku_tahunan, pejabat dan catatan_e81 boleh kosong.",
     "Setelah selesai: triwulan referensi periksa <berkas>, lalu triwulan referensi pasang "
     "<berkas>.",
+    "Perubahan anggaran (APBD Perubahan): ubah pagu dan anggaran kas di lembar anggaran "
+    "(triwulan yang sudah lewat tetap), tambahkan sub kegiatan baru bila ada, lalu triwulan "
+    "referensi perubahan {tahun} --mulai-tw <n> <berkas>. Perubahan hanya membaca lembar "
+    "anggaran, sub_kegiatan, kegiatan dan program.",
 ]
 
 

@@ -13,7 +13,9 @@ from triwulan.tasks.core.reference import Reference
 def _budget(ref: Reference) -> pd.DataFrame:
     """The budget in force at the year's end: per sub-kegiatan its latest version."""
     frame = ref.anggaran.sort_values("berlaku_mulai_tw")
-    return frame.drop_duplicates(["unit", "kode_sub_kegiatan"], keep="last")
+    frame = frame.drop_duplicates(["unit", "kode_sub_kegiatan"], keep="last")
+    removed = (frame["versi"] == "perubahan") & (frame["pagu"] == 0)  # a revision removed it
+    return frame[~removed]
 
 
 def budget_version(anggaran: pd.DataFrame, triwulan: int) -> str:
