@@ -130,8 +130,14 @@ def _col(frame: pd.DataFrame, name: str) -> pd.Series:
     return frame[name] if name in frame.columns else pd.Series([None] * len(frame), dtype=object)
 
 
-def prepare_sheets(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Each sheet (by sheet name) as GX reads it: text or None, `_idx`, `_baris`, flag columns."""
+def prepare_sheets(
+    frames: dict[str, pd.DataFrame], broken: frozenset[str] = frozenset()
+) -> dict[str, pd.DataFrame]:
+    """Each sheet (by sheet name) as GX reads it: text or None, `_idx`, `_baris`, flag columns.
+
+    A rule that looks something up in a `broken` sheet (a key column missing: already reported)
+    does not apply: it would call every row wrong for a reason that is not theirs.
+    """
     spec = labels()
     sheet_of = {file: sheet for sheet, (file, _) in spec.items()}
     works = {sheet_of.get(name, name): _null(frame) for name, frame in frames.items()}
@@ -143,6 +149,7 @@ def prepare_sheets(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     known_units = set(_col(units, "unit").dropna())
     sub = works.get("sub_kegiatan", empty)
     ang = works.get("anggaran", empty)
+    ok = {sheet: sheet not in broken for sheet in spec}
 
     if "unit" in works:
         jenis = _col(units, "jenis")
@@ -152,43 +159,52 @@ def prepare_sheets(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         units["baris_kecamatan"] = str(first)
         with_sub = set(_col(sub, "unit").dropna())
         code = _col(units, "unit")
-        units["punya_sub_kegiatan"] = _flag(code.isin(with_sub), code.notna())
+        units["punya_sub_kegiatan"] = _flag(code.isin(with_sub), code.notna() & ok["sub_kegiatan"])
     if "kegiatan" in works:
         code = _col(works["kegiatan"], "kode_kegiatan")
         works["kegiatan"]["kode_program"] = code.str[:7]
-        works["kegiatan"]["program_ada"] = _flag(code.str[:7].isin(programs), code.str.len() == 12)
+        works["kegiatan"]["program_ada"] = _flag(
+            code.str[:7].isin(programs), (code.str.len() == 12) & ok["program"]
+        )
     if "sub_kegiatan" in works:
         code = _col(sub, "kode_sub_kegiatan")
         shaped = code.str.len() == 17
         sub["kode_program"], sub["kode_kegiatan"] = code.str[:7], code.str[:12]
-        sub["unit_ada"] = _flag(_col(sub, "unit").isin(known_units), _col(sub, "unit").notna())
-        sub["program_ada"] = _flag(code.str[:7].isin(programs), shaped)
-        sub["kegiatan_ada"] = _flag(code.str[:12].isin(kegiatan), shaped)
+        sub["unit_ada"] = _flag(
+            _col(sub, "unit").isin(known_units), _col(sub, "unit").notna() & ok["unit"]
+        )
+        sub["program_ada"] = _flag(code.str[:7].isin(programs), shaped & ok["program"])
+        sub["kegiatan_ada"] = _flag(code.str[:12].isin(kegiatan), shaped & ok["kegiatan"])
         budgeted = set(zip(_col(ang, "unit"), _col(ang, "kode_sub_kegiatan"), strict=True))
         pairs = pd.Series(list(zip(_col(sub, "unit"), code, strict=True)), dtype=object)
-        sub["anggaran_ada"] = _flag(pairs.isin(budgeted), code.notna() & _col(sub, "unit").notna())
+        sub["anggaran_ada"] = _flag(
+            pairs.isin(budgeted), code.notna() & _col(sub, "unit").notna() & ok["anggaran"]
+        )
     if "anggaran" in works:
         listed = set(zip(_col(sub, "unit"), _col(sub, "kode_sub_kegiatan"), strict=True))
         code = _col(ang, "kode_sub_kegiatan")
         pairs = pd.Series(list(zip(_col(ang, "unit"), code, strict=True)), dtype=object)
-        ang["sub_ada"] = _flag(pairs.isin(listed), code.notna() & _col(ang, "unit").notna())
+        ang["sub_ada"] = _flag(
+            pairs.isin(listed), code.notna() & _col(ang, "unit").notna() & ok["sub_kegiatan"]
+        )
         _money_flags(ang)
         versi = _col(ang, "versi")
-        ang["murni_tw1"] = _flag(_col(ang, "berlaku_mulai_tw") == "1", versi == "murni")
+        start = _col(ang, "berlaku_mulai_tw")
+        ang["murni_tw1"] = _flag(start == "1", (versi == "murni") & start.notna())
     if "zona_k3" in works:
         kel = set(_col(units, "unit")[(_col(units, "jenis") == "kelurahan").to_numpy()].dropna())
         where = _col(works["zona_k3"], "kelurahan")
-        works["zona_k3"]["kelurahan_ada"] = _flag(where.isin(kel), where.notna())
-    for sheet, column, known in (
-        ("sasaran", "iku", iku),
-        ("sasaran", "kode_program", programs),
-        ("iku_tahunan", "kode", iku),
-        ("renstra", "kode", iku | programs | kegiatan),
+        works["zona_k3"]["kelurahan_ada"] = _flag(where.isin(kel), where.notna() & ok["unit"])
+    for sheet, column, flag, known, sources in (
+        ("sasaran", "iku", "iku_ada", iku, ("iku",)),
+        ("sasaran", "kode_program", "program_ada", programs, ("program",)),
+        ("iku_tahunan", "kode", "iku_ada", iku, ("iku",)),
+        ("renstra", "kode", "kode_ada", iku | programs | kegiatan, ("iku", "program", "kegiatan")),
     ):
         if sheet in works:
             values = _col(works[sheet], column)
-            flag = "kode_ada" if sheet == "renstra" else f"{column.split('_')[-1]}_ada"
-            works[sheet][flag] = _flag(values.isin(known), values.notna())
+            judged = values.notna() & all(ok[s] for s in sources)
+            works[sheet][flag] = _flag(values.isin(known), judged)
     return works
 
 
@@ -227,9 +243,12 @@ def run_book_expectations(works: dict[str, pd.DataFrame]) -> dict[str, Any]:
         by_sheet[entry["lembar"]].append(entry)
     out = {}
     for sheet, work in works.items():
-        entries = [e for e in by_sheet.get(sheet, []) if _columns_of(e) <= set(work.columns)]
+        entries = by_sheet.get(sheet, [])
         if not entries or work.empty:
             continue
+        lacking = {c for e in entries for c in _columns_of(e)} - set(work.columns)
+        if lacking:  # a rule naming a column nobody computes would silently never fire
+            raise ValueError(f"referensi.json lembar {sheet}: kolom tidak ada: {sorted(lacking)}")
         suite = gx.ExpectationSuite(
             name=f"referensi_{sheet}",
             expectations=[
@@ -313,10 +332,10 @@ def check_book(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     broken = set(problems.loc[problems["aturan"] == "kolom_ada", "lembar"])
     spec = labels()
     sheet_of = {file: sheet for sheet, (file, _) in spec.items()}
-    usable = {n: f for n, f in frames.items() if sheet_of.get(n, n) not in broken}
-    works = prepare_sheets(usable)
+    works = prepare_sheets(frames, frozenset(broken))
+    judged = {sheet: work for sheet, work in works.items() if sheet not in broken}
     huruf = {sheet_of.get(n, n): dict(f.attrs.get("huruf", {})) for n, f in frames.items()}
-    found = problems_from_results(run_book_expectations(works), works, huruf)
+    found = problems_from_results(run_book_expectations(judged), judged, huruf)
     return sort_problems(pd.concat([problems, found], ignore_index=True), list(spec))
 
 
