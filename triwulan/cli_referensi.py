@@ -95,12 +95,18 @@ def lihat(tahun: TahunArg, out: OutOption = None) -> None:
     with friendly_errors():
         lines = reference_lines(load_reference(tahun))
         if out_dir(out).is_dir() or os.environ.get("TRIWULAN_DB_URL"):
-            from triwulan.tasks.record.reference_log import installs
+            from triwulan.tasks.core.reference_view import change_lines
+            from triwulan.tasks.record.reference_log import changes_of, installs
             from triwulan.tasks.setup import open_record
 
             _, engine = open_record(out)
             try:
-                lines += ["", *install_lines(installs(engine, tahun))]
+                history = installs(engine, tahun)
+                lines += ["", *install_lines(history)]
+                for row in history[history["jenis"] == "perubahan"].to_dict("records"):
+                    changed = changes_of(engine, int(row["id"]))
+                    if not changed.empty:
+                        lines += ["", *change_lines(changed, int(row["mulai_tw"]))]
             finally:
                 engine.dispose()
     typer.echo("\n".join(lines))

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
-import os
 from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
@@ -20,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from triwulan.paths import EXPECTATIONS_DIR
+from triwulan.tasks.check.gx_sheets import validate_sheets
 from triwulan.tasks.check.suite import PROBLEM_COLUMNS, show
 from triwulan.tasks.check.validate import Validation, bound_rows, validate_quarter
 from triwulan.tasks.collect.ingest import FileProblem, Received
@@ -170,45 +169,9 @@ def _not_reported(work: pd.DataFrame, sheet: str) -> pd.Series:
 
 def run_iku_expectations(works: dict[str, pd.DataFrame]) -> dict[str, Any]:
     """One GX context, one batch per sheet; returns GX's validation result per sheet."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-    from great_expectations.expectations.expectation_configuration import (
-        ExpectationConfiguration,
-    )
-
-    import triwulan.tasks.check.gx_custom  # noqa: F401  (registers expect_column_values_to_be_true)
-
-    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    source = context.data_sources.add_pandas("iku")
-    out = {}
-    for sheet, work in works.items():
-        entries = [e for e in load_iku_suite() if e["lembar"] in ("*", sheet)]
-        suite = gx.ExpectationSuite(
-            name=f"iku_{sheet}",
-            expectations=[
-                ExpectationConfiguration(
-                    type=e["type"], kwargs=e["kwargs"], meta={**e["meta"], "lembar": sheet}
-                ).to_domain_obj()
-                for e in entries
-            ],
-        )
-        batch = (
-            source.add_dataframe_asset(sheet)
-            .add_batch_definition_whole_dataframe("semua")
-            .get_batch(batch_parameters={"dataframe": work})
-        )
-        out[sheet] = batch.validate(
-            suite,
-            result_format={
-                "result_format": "COMPLETE",
-                "unexpected_index_column_names": INDEX,
-                "return_unexpected_index_query": False,
-            },
-        )
-    return out
+    suite = load_iku_suite()
+    entries = {sheet: [e for e in suite if e["lembar"] in ("*", sheet)] for sheet in works}
+    return validate_sheets("iku", works, entries, INDEX)
 
 
 def _expected(rule: str, row: dict[str, Any], ref: Reference, period: Period, sheet: str) -> str:

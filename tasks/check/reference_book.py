@@ -10,8 +10,6 @@ Missing sheets and columns are found before GX, since its rules would only fail 
 from __future__ import annotations
 
 import json
-import logging
-import os
 from collections import defaultdict
 from functools import lru_cache
 from typing import Any
@@ -20,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from triwulan.paths import EXPECTATIONS_DIR
+from triwulan.tasks.check.gx_sheets import validate_sheets
 from triwulan.tasks.core.fmt import rupiah
 from triwulan.tasks.core.reference_book import Column, labels
 from triwulan.tasks.core.reference_checks import FILES, MONEY_COLS, TW_COLS, whole_rupiah
@@ -225,53 +224,14 @@ def _money_flags(ang: pd.DataFrame) -> None:
 
 def run_book_expectations(works: dict[str, pd.DataFrame]) -> dict[str, Any]:
     """One GX context, one batch per sheet that has rules; GX's validation result per sheet."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-    from great_expectations.expectations.expectation_configuration import (
-        ExpectationConfiguration,
-    )
-
-    import triwulan.tasks.check.gx_custom  # noqa: F401  (registers expect_column_values_to_be_true)
-
-    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    source = context.data_sources.add_pandas("referensi")
     by_sheet: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for entry in load_book_suite()["expectations"]:
         by_sheet[entry["lembar"]].append(entry)
-    out = {}
     for sheet, work in works.items():
-        entries = by_sheet.get(sheet, [])
-        if not entries or work.empty:
-            continue
-        lacking = {c for e in entries for c in _columns_of(e)} - set(work.columns)
-        if lacking:  # a rule naming a column nobody computes would silently never fire
+        lacking = {c for e in by_sheet.get(sheet, []) for c in _columns_of(e)} - set(work.columns)
+        if lacking and not work.empty:  # a rule naming a column nobody computes never fires
             raise ValueError(f"referensi.json lembar {sheet}: kolom tidak ada: {sorted(lacking)}")
-        suite = gx.ExpectationSuite(
-            name=f"referensi_{sheet}",
-            expectations=[
-                ExpectationConfiguration(
-                    type=e["type"], kwargs=e["kwargs"], meta={**e["meta"], "lembar": sheet}
-                ).to_domain_obj()
-                for e in entries
-            ],
-        )
-        batch = (
-            source.add_dataframe_asset(sheet)
-            .add_batch_definition_whole_dataframe("semua")
-            .get_batch(batch_parameters={"dataframe": work})
-        )
-        out[sheet] = batch.validate(
-            suite,
-            result_format={
-                "result_format": "COMPLETE",
-                "unexpected_index_column_names": INDEX,
-                "return_unexpected_index_query": False,
-            },
-        )
-    return out
+    return validate_sheets("referensi", works, by_sheet, INDEX)
 
 
 def _columns_of(entry: dict[str, Any]) -> set[str]:

@@ -84,28 +84,24 @@ def _plain(value: Any) -> Any:
     return int(value) if hasattr(value, "item") and not isinstance(value, str) else value
 
 
-def installs(engine: Engine, tahun: int) -> pd.DataFrame:
-    """The year's installations, oldest first."""
-    query = (
-        select(referensi_pasang)
-        .where(referensi_pasang.c.tahun == tahun)
-        .order_by(referensi_pasang.c.id)
-    )
+def _frame(engine: Engine, query: Any, columns: list[str]) -> pd.DataFrame:
     with engine.connect() as conn:
         frame = pd.DataFrame(conn.execute(query).mappings().all())
-    if frame.empty:
-        return pd.DataFrame(columns=[c.name for c in referensi_pasang.columns])
-    frame["pada"] = frame["pada"].map(as_utc)
+    return frame if not frame.empty else pd.DataFrame(columns=columns)
+
+
+def installs(engine: Engine, tahun: int) -> pd.DataFrame:
+    """The year's installations, oldest first."""
+    table = referensi_pasang
+    query = select(table).where(table.c.tahun == tahun).order_by(table.c.id)
+    frame = _frame(engine, query, [c.name for c in table.columns])
+    if not frame.empty:
+        frame["pada"] = frame["pada"].map(as_utc)
     return frame
 
 
 def changes_of(engine: Engine, pasang_id: int) -> pd.DataFrame:
     """A revision's change table as recorded."""
-    query = (
-        select(referensi_perubahan)
-        .where(referensi_perubahan.c.pasang_id == pasang_id)
-        .order_by(referensi_perubahan.c.id)
-    )
-    with engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(query).mappings().all())
-    return frame.reindex(columns=CHANGE_COLUMNS) if not frame.empty else frame
+    table = referensi_perubahan
+    query = select(table).where(table.c.pasang_id == pasang_id).order_by(table.c.id)
+    return _frame(engine, query, CHANGE_COLUMNS).reindex(columns=CHANGE_COLUMNS)

@@ -185,6 +185,8 @@ def test_the_revision_prints_what_changed_and_is_recorded(revised, year):
     history = _invoke("referensi", "lihat", "2025")
     assert "perubahan anggaran mulai TW III" in history and "perubahan.xlsx" in history
     assert "APBD Perubahan (mulai TW III)" in history
+    kept = history.split("Riwayat pemasangan:")[1]  # the change table, read back from the record
+    assert "pagu naik: pagu 90.000.000 → 100.000.000" in kept
 
 
 def test_tw3_uses_the_revised_budget_and_says_so(revised, year):
