@@ -25,7 +25,6 @@ from triwulan.tasks.core.reference_checks import (
     MONEY_COLS,
     QUARTERS,
     check_frames,
-    check_shared,
 )
 from triwulan.tasks.core.reference_form import (
     OPTIONAL_FILES,
@@ -33,6 +32,7 @@ from triwulan.tasks.core.reference_form import (
     empty,
     typed_form_frames,
 )
+from triwulan.tasks.core.reference_shared_checks import check_shared
 
 # Tables shared by every year, beside the year folders.
 SHARED_REFERENCE = (

@@ -16,6 +16,7 @@ import pytest
 from tests.tasks.core import frozen_reference_checks as frozen
 from triwulan.paths import PACKAGED_REFERENCE
 from triwulan.tasks.core import reference_checks as checks
+from triwulan.tasks.core import reference_shared_checks as shared_checks
 from triwulan.tasks.core.parse import parse_int
 from triwulan.tasks.core.reference import SHARED_REFERENCE
 
@@ -47,7 +48,7 @@ def _both(texts: Texts) -> tuple[list[str], list[str]]:
     year = {n: _numbered(texts[n]) for n in YEAR_FILES}
     shared = {n: _numbered(texts[n]) for n in SHARED_REFERENCE}
     old = frozen.check_frames(2024, year) + frozen.check_shared(shared)
-    new = checks.check_frames(2024, year) + checks.check_shared(shared)
+    new = checks.check_frames(2024, year) + shared_checks.check_shared(shared)
     return [m for m in old if not _changed(m)], [m for m in new if not _changed(m)]
 
 
