@@ -5,7 +5,6 @@ Split from triwulan/cli.py, which defines the commands.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,12 +50,10 @@ def friendly_errors() -> Iterator[None]:
 
 def latest_tahun() -> int:
     """The newest year folder under the reference root: the year people mean when they omit it."""
+    from triwulan.tasks.core.reference_folder import years_in
+
     root = reference_root()
-    years = (
-        sorted(int(p.name) for p in root.iterdir() if p.is_dir() and re.fullmatch(r"\d{4}", p.name))
-        if root.is_dir()
-        else []
-    )
+    years = years_in(root)
     if not years:
         raise TriwulanError(f"Tidak ada folder tahun (misalnya 2024) di data referensi {root}.")
     return years[-1]

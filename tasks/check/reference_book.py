@@ -107,6 +107,27 @@ def structure_problems(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
                 _problem(sheet, 1, column, "", "error", "kolom_ada",
                          f"Kolom '{column}' tidak ada di baris 1 lembar {sheet}.", spec, {})
             )  # fmt: skip
+    for name, frame in frames.items():  # what reading the sheet had to leave out or refuse
+        sheet = sheet_of.get(name, name)
+        letters = frame.attrs.get("huruf", {})
+        for column in frame.attrs.get("ganda", []):
+            out.append(
+                _problem(sheet, 1, column, "", "error", "kolom_ganda",
+                         f"Kolom '{column}' ada lebih dari sekali di baris 1 lembar {sheet}: "
+                         "hapus salinannya.", spec, letters)
+            )  # fmt: skip
+        for column in frame.attrs.get("lain", []):
+            out.append(
+                _problem(sheet, 1, None, column, "warning", "kolom_lain",
+                         f"Kolom '{column}' di lembar {sheet} tidak dikenal dan tidak ikut "
+                         "dipasang.", spec, {})
+            )  # fmt: skip
+        for row, column in frame.attrs.get("panjang", []):
+            out.append(
+                _problem(sheet, row, column, "", "error", "angka_panjang",
+                         "Angka lebih dari 15 digit dibulatkan Excel: tulis sebagai teks "
+                         "(awali dengan tanda petik ' atau format sel Teks).", spec, letters)
+            )  # fmt: skip
     return pd.DataFrame(out, columns=PROBLEM_COLUMNS)
 
 
@@ -289,7 +310,7 @@ def problems_from_results(
 def check_book(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Every problem of a workbook read by read_book, sorted by sheet order, row, rule."""
     problems = structure_problems(frames)
-    broken = set(problems.loc[problems["aturan"] == "kolom_ada", "lembar"])
+    broken = set(problems.loc[problems["aturan"].isin(["kolom_ada", "kolom_ganda"]), "lembar"])
     spec = labels()
     sheet_of = {file: sheet for sheet, (file, _) in spec.items()}
     works = prepare_sheets(frames, frozenset(broken))

@@ -19,6 +19,7 @@ import io
 import math
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -29,10 +30,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.protection import SheetProtection
 
-from triwulan.paths import PACKAGED_REFERENCE, reference_root
+from triwulan.paths import PACKAGED_REFERENCE
 from triwulan.tasks.core.errors import TriwulanError
-from triwulan.tasks.core.reference_checks import FILES, MONEY_COLS
+from triwulan.tasks.core.reference_checks import FILES, MONEY_COLS, SUB_KEY
 from triwulan.tasks.core.reference_form import OPTIONAL_FILES
+from triwulan.tasks.core.reference_revision import in_force_before, removed
 from triwulan.tasks.core.xlsx_safe import write_cell
 from triwulan.tasks.core.xlsx_style import (
     BORDER,
@@ -93,10 +95,11 @@ class Column:
     penjelasan: str
 
 
+@lru_cache(maxsize=1)
 def labels() -> dict[str, tuple[str, list[Column]]]:
-    """sheet -> (file, its columns in order) from kolom_referensi.csv (the root's, else ours)."""
-    path = reference_root() / LABELS_FILE
-    path = path if path.is_file() else PACKAGED_REFERENCE / LABELS_FILE
+    """sheet -> (file, its columns in order): the contract of kolom_referensi.csv, always the
+    package's own (a copy in a reference folder would go stale on the next upgrade)."""
+    path = PACKAGED_REFERENCE / LABELS_FILE
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     out: dict[str, tuple[str, list[Column]]] = {}
     for row in frame.itertuples(index=False):
@@ -123,23 +126,27 @@ def read_year_text(folder: Path) -> dict[str, pd.DataFrame]:
 def starting_point(
     frames: dict[str, pd.DataFrame], revision: bool = False
 ) -> dict[str, pd.DataFrame]:
-    """Where a workbook starts: a new year from the old one's APBD murni (no revisions, no
-    printed realisation); a revision of the same year from the budget in force at its end."""
+    """Where a workbook starts. A revision of a year: the budget in force at its end (what a
+    revision removed left out). A new year: the old one's APBD murni from TW I, a sub-kegiatan a
+    revision added with its revised budget, without last year's printed realisation and notes.
+    """
     out = dict(frames)
     budget = out.get("anggaran.csv")
-    if budget is not None and "versi" in budget.columns:
-        if revision:
-            start = pd.to_numeric(budget["berlaku_mulai_tw"], errors="coerce")
-            amounts = budget[MONEY_COLS].apply(pd.to_numeric, errors="coerce").sum(axis=1)
-            latest = budget.assign(_s=start).sort_values("_s", kind="stable")
-            latest = latest.drop_duplicates(["unit", "kode_sub_kegiatan"], keep="last")
-            removed = (latest["versi"] == "perubahan") & (amounts[latest.index] == 0)
-            out["anggaran.csv"] = latest[~removed].sort_index().drop(columns="_s")
-        else:
-            out["anggaran.csv"] = budget[budget["versi"] == "murni"].reset_index(drop=True)
-    iku = out.get("iku.csv")
-    if not revision and iku is not None and "realisasi_tahunan_seed" in iku.columns:
-        out["iku.csv"] = iku.assign(realisasi_tahunan_seed="")
+    if budget is not None and {"versi", "berlaku_mulai_tw", *MONEY_COLS} <= set(budget.columns):
+        latest = in_force_before(budget, 5)
+        latest = latest[~removed(latest)]
+        if not revision:
+            murni = budget[budget["versi"] == "murni"]
+            added = latest[~pd.MultiIndex.from_frame(latest[SUB_KEY]).isin(
+                pd.MultiIndex.from_frame(murni[SUB_KEY]))]  # fmt: skip
+            latest = pd.concat([murni, added.assign(versi="murni", berlaku_mulai_tw="1")])
+        out["anggaran.csv"] = latest.sort_index(kind="stable").reset_index(drop=True)
+    if not revision:
+        iku = out.get("iku.csv")
+        if iku is not None and "realisasi_tahunan_seed" in iku.columns:
+            out["iku.csv"] = iku.assign(realisasi_tahunan_seed="")
+        if "catatan_e81.csv" in out:
+            out["catatan_e81.csv"] = out["catatan_e81.csv"].iloc[0:0]
     return out
 
 
@@ -287,6 +294,9 @@ def _check_column(ws, keys: list[str], last: int, spare: int) -> None:  # type: 
 # --- reading back -------------------------------------------------------------------------------
 
 
+EXACT_DIGITS = 15  # Excel keeps 15 significant digits of a number exactly
+
+
 def _text(value: object) -> str:
     """A cell as the CSV files write it: whole numbers without '.0', decimals as typed."""
     if value is None:
@@ -302,11 +312,22 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
+def _too_long(value: object) -> bool:
+    """A number Excel may already have rounded (an 18-digit NIP typed as a number)."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and abs(value) >= 10**EXACT_DIGITS
+    )
+
+
 def read_book(path: Path) -> dict[str, pd.DataFrame]:
     """Each year file's rows (file name -> text frame, with `_baris`: the sheet's row number).
 
-    A frame's attrs name its sheet (`lembar`) and each key's column letter (`huruf`). A sheet
-    that is missing gives no entry.
+    Only the contract's keys (kolom_referensi.csv) are read back. A frame's attrs name its sheet
+    (`lembar`), each key's column letter (`huruf`), and what the checks must refuse or mention:
+    keys written twice (`ganda`), unknown keys left out (`lain`), numbers too long to be exact
+    (`panjang`: (row, key)). A sheet that is missing gives no entry.
     """
     try:
         book = load_workbook(path, read_only=True, data_only=False)
@@ -315,25 +336,36 @@ def read_book(path: Path) -> dict[str, pd.DataFrame]:
     spec = labels()
     frames: dict[str, pd.DataFrame] = {}
     try:
-        for sheet, (name, _columns) in spec.items():
+        for sheet, (name, columns) in spec.items():
             if sheet not in book.sheetnames:
                 continue
+            known = [c.key for c in columns]
             rows = book[sheet].iter_rows(values_only=True)
             header = [_text(v) for v in next(rows, ())]
             next(rows, None)  # the labels
-            keys = [k for k in header if k and k != CHECK]
-            records = []
+            first = {}  # key -> its first position: a second column of that key is refused
+            for j, key in enumerate(header):
+                first.setdefault(key, j)
+            keys = [k for k in known if k in first]
+            where = [first[k] for k in keys]
+            records, long_numbers = [], []
             for number, values in enumerate(rows, start=FIRST_ROW):
-                cells = dict(zip(header, (_text(v) for v in values), strict=False))
-                record = {k: cells.get(k, "") for k in keys}
-                if any(record.values()):
-                    records.append({**record, "_baris": str(number)})
+                cells = [values[j] if j < len(values) else None for j in where]
+                record = [_text(v) for v in cells]
+                if any(record):
+                    records.append([*record, str(number)])
+                    long_numbers += [
+                        (number, k) for k, v in zip(keys, cells, strict=True) if _too_long(v)
+                    ]
             frame = pd.DataFrame(records, columns=[*keys, "_baris"], dtype=str)
             # where each key sits, for messages naming the column as the sheet shows it
-            frame.attrs["huruf"] = {
-                k: get_column_letter(j) for j, k in enumerate(header, start=1) if k in keys
-            }
+            frame.attrs["huruf"] = {k: get_column_letter(first[k] + 1) for k in keys}
             frame.attrs["lembar"] = sheet
+            frame.attrs["ganda"] = sorted(
+                {k for j, k in enumerate(header) if k in first and first[k] != j and k in known}
+            )
+            frame.attrs["lain"] = [k for k in first if k and k not in known and k != CHECK]
+            frame.attrs["panjang"] = long_numbers
             frames[name] = frame
     finally:
         book.close()

@@ -10,6 +10,7 @@ revision) moves to `_arsip/<tahun>-<waktu>/` first.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -23,6 +24,8 @@ from triwulan.tasks.core.errors import TriwulanError
 ARCHIVE = "_arsip"
 STAGING_PREFIX = ".pasang-"
 YEAR_RE = re.compile(r"^\d{4}$")
+# the workbook's contract (sheet, file, keys) is the package's: never copied to go stale
+PACKAGE_ONLY = ("kolom_referensi.csv",)
 
 
 def writable_root() -> Path:
@@ -56,6 +59,8 @@ def seed_root(root: Path) -> list[str]:
     first = not years_in(root)
     for source in sorted(PACKAGED_REFERENCE.iterdir()):
         target = root / source.name
+        if source.name in PACKAGE_ONLY:
+            continue
         if source.is_file() and source.suffix in (".csv", ".toml") and not target.exists():
             shutil.copy2(source, target)
             copied.append(source.name)
@@ -68,6 +73,10 @@ def seed_root(root: Path) -> list[str]:
 def stage_year(root: Path, tahun: int, files: dict[str, bytes]) -> Path:
     """The year's files written and synced into a hidden folder beside its place."""
     staged = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{tahun}-", dir=root))
+    # mkdtemp makes it private (0700); a year folder is read by the service account too
+    umask = os.umask(0)
+    os.umask(umask)
+    staged.chmod(0o777 & ~umask)
     for name, data in files.items():
         with open(staged / name, "wb") as handle:
             handle.write(data)
@@ -80,28 +89,39 @@ def discard(staged: Path) -> None:
     shutil.rmtree(staged, ignore_errors=True)
 
 
-def swap_in(root: Path, tahun: int, staged: Path, when: dt.datetime) -> Path | None:
+def swap_in(
+    root: Path, tahun: int, staged: Path, when: dt.datetime, *, replace: bool
+) -> Path | None:
     """Rename the staged folder into place; an existing year first moves to the archive.
 
-    Returns where the replaced year now lives (None for a new year). Should the second rename
-    fail, the old year is put back.
+    Returns where the replaced year now lives (None for a new year). A year already there is
+    refused (FileExistsError) unless `replace`. Should the second rename fail, the old year is
+    put back and an archive folder made for it alone is removed.
     """
     target = root / str(tahun)
     archived = None
+    made_archive = False
     if target.exists():
+        if not replace:
+            raise FileExistsError(target)
         archive = root / ARCHIVE
+        made_archive = not archive.exists()
         archive.mkdir(exist_ok=True)
-        archived = archive / f"{tahun}-{when.strftime('%Y%m%d-%H%M%S')}"
+        stamp = when.strftime("%Y%m%d-%H%M%S")
+        archived = archive / f"{tahun}-{stamp}"
         n = 1
         while archived.exists():
             n += 1
-            archived = archive / f"{tahun}-{when.strftime('%Y%m%d-%H%M%S')}-{n}"
+            archived = archive / f"{tahun}-{stamp}-{n}"
         os.rename(target, archived)
     try:
         os.rename(staged, target)
     except OSError:
         if archived is not None:
             os.rename(archived, target)
+            if made_archive:
+                with contextlib.suppress(OSError):
+                    archived.parent.rmdir()
         raise
     _sync_dir(root)
     return archived

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from triwulan.tasks.core.fmt import rupiah
@@ -48,6 +49,12 @@ def in_force_before(anggaran: pd.DataFrame, mulai: int) -> pd.DataFrame:
     return earlier.drop_duplicates(SUB_KEY, keep="last").drop(columns="_mulai")
 
 
+def removed(anggaran: pd.DataFrame) -> pd.Series:
+    """Rows by which a revision removed a sub-kegiatan: a perubahan with every amount 0."""
+    zero = sum(whole_rupiah(anggaran[c].fillna(""))[1] for c in MONEY_COLS) == 0
+    return (anggaran["versi"] == "perubahan") & pd.Series(zero, index=anggaran.index)
+
+
 def _amounts(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {c: whole_rupiah(frame[c].fillna(""))[1] for c in MONEY_COLS}, index=frame.index
@@ -55,7 +62,7 @@ def _amounts(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _problem(baris: object, kolom: str, pesan: str, lembar: str = "anggaran") -> dict[str, Any]:
-    return {"lembar": lembar, "baris": baris, "kolom": kolom, "pesan": pesan}
+    return {"lembar": lembar, "baris": baris, "kolom": kolom, "huruf": "", "pesan": pesan}
 
 
 def revise(
@@ -66,7 +73,8 @@ def revise(
 ) -> Revision:
     """The year's files with a revision from TW `mulai`, or the problems that refuse it.
 
-    `realised`: unit, kode_sub_kegiatan, realisasi_keuangan (the year's accepted, summed).
+    `realised`: unit, kode_sub_kegiatan, triwulan, realisasi_keuangan (the year's accepted).
+    A row of the workbook with every amount 0 removes its sub-kegiatan, as leaving it out does.
     """
     out = Revision()
     ang = installed["anggaran.csv"]
@@ -81,8 +89,19 @@ def revise(
                      f"perubahan baru harus berlaku sesudahnya (--mulai-tw {latest + 1} atau lebih).")
         )  # fmt: skip
         return out
-    before = in_force_before(ang, mulai).reset_index(drop=True)
-    new = book["anggaran.csv"].drop_duplicates(SUB_KEY, keep="first").reset_index(drop=True)
+    before = in_force_before(ang, mulai)
+    before = before[~removed(before)].reset_index(drop=True)
+    sheet = book["anggaran.csv"]
+    twice = sheet.duplicated(SUB_KEY, keep="first")
+    for row in sheet[twice].to_dict("records"):
+        out.problems.append(
+            _problem(int(row["_baris"]), "kode_sub_kegiatan", f"Sub kegiatan "
+                     f"{row['kode_sub_kegiatan']} unit {row['unit']} tercatat lebih dari sekali "
+                     "di lembar anggaran: satu baris per sub kegiatan dalam perubahan.")
+        )  # fmt: skip
+    if out.problems:
+        return _with_letters(out, sheet)
+    new = sheet[~_zero(sheet)].reset_index(drop=True)
     names = _names(installed, book)
     merged = before.merge(
         new[[*SUB_KEY, *MONEY_COLS, "_baris"]],
@@ -98,13 +117,13 @@ def revise(
     old_amounts[added] = 0
     new_amounts[gone] = 0
     changed = (old_amounts != new_amounts).any(axis=1).to_numpy() | gone | added
+    _note_reported(out, realised, mulai)
     spent = merged[SUB_KEY].merge(
         realised.groupby(SUB_KEY, as_index=False)["realisasi_keuangan"].sum(),
         on=SUB_KEY,
         how="left",
     )["realisasi_keuangan"]
     spent = spent.fillna(0).astype("int64").to_numpy()
-    letters = book["anggaran.csv"].attrs.get("huruf", {})
 
     for i in range(len(merged)):
         if not changed[i]:
@@ -139,17 +158,41 @@ def revise(
                          f"untuk sub kegiatan {key} di bawah realisasi yang sudah diterima "
                          f"{rupiah(int(spent[i]))}.")
             )  # fmt: skip
-    for p in out.problems:
-        p["huruf"] = letters.get(p["kolom"], "")
+    _with_letters(out, sheet)
     out.changes = _change_table(merged, old_amounts, new_amounts, changed, gone, added, names)
     if out.problems:
         return out
-    out.files = _revised_files(installed, book, merged, new_amounts, changed, mulai)
     if not changed.any():
         out.notes.append(
-            "Tidak ada pagu atau alokasi yang berubah dibanding anggaran yang berlaku."
+            "Tidak ada pagu atau alokasi yang berubah dibanding anggaran yang berlaku: tidak ada "
+            "yang dipasang."
         )
+        return out
+    out.files = _revised_files(installed, book, merged, new_amounts, changed, mulai)
     return out
+
+
+def _zero(sheet: pd.DataFrame) -> np.ndarray:
+    return sum(whole_rupiah(sheet[c].fillna(""))[1] for c in MONEY_COLS) == 0
+
+
+def _with_letters(out: Revision, sheet: pd.DataFrame) -> Revision:
+    letters = sheet.attrs.get("huruf", {})
+    for p in out.problems:
+        p["huruf"] = letters.get(p["kolom"], "")
+    return out
+
+
+def _note_reported(out: Revision, realised: pd.DataFrame, mulai: int) -> None:
+    """Quarters from `mulai` already reported: their reports change on the next run."""
+    quarters = realised["triwulan"] if "triwulan" in realised.columns else []
+    reported = sorted({int(q) for q in quarters if int(q) >= mulai})
+    if reported:
+        named = ", ".join(f"TW {ROMAN[q]}" for q in reported)
+        out.notes.append(
+            f"{named} sudah punya realisasi yang diterima: jalankan ulang triwulan itu agar "
+            "laporannya memakai anggaran perubahan."
+        )
 
 
 def _names(

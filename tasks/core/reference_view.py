@@ -14,7 +14,8 @@ def _budget(ref: Reference) -> pd.DataFrame:
     """The budget in force at the year's end: per sub-kegiatan its latest version."""
     frame = ref.anggaran.sort_values("berlaku_mulai_tw")
     frame = frame.drop_duplicates(["unit", "kode_sub_kegiatan"], keep="last")
-    removed = (frame["versi"] == "perubahan") & (frame["pagu"] == 0)  # a revision removed it
+    zero = frame[["pagu", "tw1", "tw2", "tw3", "tw4"]].sum(axis=1) == 0
+    removed = (frame["versi"] == "perubahan") & zero  # a revision removed it
     return frame[~removed]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from triwulan.tasks.core.reference_folder import (
     writable_root,
 )
 from triwulan.tasks.core.reference_revision import CHANGE_COLUMNS, revise
+from triwulan.tasks.record.lock import quarter_lock
 from triwulan.tasks.record.reference_log import record_install
 from triwulan.tasks.record.store import now
 
@@ -100,32 +102,95 @@ def _loader_problems(error: ReferenceDataError, frames: dict[str, pd.DataFrame])
     return pd.DataFrame(out, columns=PROBLEM_COLUMNS)
 
 
+YEARS = range(2000, 2101)
+LOCK_WAIT_S = 30.0
+
+
 def check_workbook(path: Path, tahun: int | None = None) -> tuple[Outcome, dict[str, pd.DataFrame]]:
-    """The workbook's problems (nothing written) and its sheets as read."""
+    """The workbook's problems and its sheets as read; nothing is written where it matters.
+
+    The same verdict as pasang: the workbook's own checks, then (when they pass) the year as
+    a run would load it, from a throwaway folder.
+    """
     frames = read_book(path)
     year = book_year(path, tahun)
-    return Outcome(year, check_book(frames)), frames
+    if year not in YEARS:
+        raise TriwulanError(f"Tahun anggaran {year} tidak masuk akal (2000 sampai 2100).")
+    outcome = Outcome(year, check_book(frames))
+    if outcome.errors.empty:
+        with tempfile.TemporaryDirectory(prefix="triwulan-periksa-") as scratch:
+            root = _shared_root()
+            staged = Path(scratch) / str(year)
+            staged.mkdir()
+            for name, data in _year_files(frames).items():
+                (staged / name).write_bytes(data)
+            _load_into(outcome, year, root, staged, frames)
+    return outcome, frames
+
+
+def _shared_root() -> Path:
+    """Where the shared tables are read from: the configured root once it has them."""
+    from triwulan.paths import PACKAGED_REFERENCE, configured_reference_root
+
+    root = configured_reference_root()
+    return root if (root / "predikat.csv").is_file() else PACKAGED_REFERENCE
+
+
+def _load_into(
+    outcome: Outcome, year: int, root: Path, folder: Path, frames: dict[str, pd.DataFrame]
+) -> bool:
+    """Read `folder` as a run would; its problems, at their sheet rows, into `outcome`."""
+    try:
+        read_year_folder(year, root, folder)
+    except ReferenceDataError as error:
+        outcome.problems = sort_problems(
+            pd.concat([outcome.problems, _loader_problems(error, frames)], ignore_index=True),
+            list(labels()),
+        )
+        return False
+    return True
 
 
 def _stage_and_load(
     root: Path, tahun: int, frames: dict[str, pd.DataFrame], outcome: Outcome
 ) -> Path | None:
-    """Stage the year and read it as a run would; None (and the problems) when it fails."""
+    """Stage the year beside its place and read it as a run would; None when it fails."""
     staged = stage_year(root, tahun, _year_files(frames))
-    try:
-        read_year_folder(tahun, root, staged)
-    except ReferenceDataError as error:
+    if not _load_into(outcome, tahun, root, staged, frames):
         discard(staged)
-        outcome.problems = sort_problems(
-            pd.concat([outcome.problems, _loader_problems(error, frames)], ignore_index=True),
-            list(labels()),
-        )
         return None
     return staged
 
 
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _put_in_place(
+    root: Path, tahun: int, staged: Path, replace: bool
+) -> tuple[Path | None, dt.datetime]:
+    """Rename the staged year into place (the old one archived when `replace`)."""
+    when = now()
+    try:
+        return swap_in(root, tahun, staged, when, replace=replace), when
+    except FileExistsError:
+        discard(staged)
+        raise TriwulanError(_installed_already(root, tahun)) from None
+    except OSError as exc:
+        discard(staged)
+        raise TriwulanError(
+            f"Data referensi {tahun} tidak dapat dipindahkan ke {root / str(tahun)} "
+            f"({exc.strerror or exc}); yang lama tetap terpasang. Tutup berkas dari folder itu "
+            "yang sedang terbuka (misalnya di Excel), lalu ulangi."
+        ) from exc
+
+
+def _installed_already(root: Path, year: int) -> str:
+    return (
+        f"Data referensi {year} sudah terpasang di {root / str(year)}. Untuk menggantinya "
+        "(yang lama disimpan di _arsip), ulangi dengan --ganti; untuk perubahan anggaran "
+        "pertengahan tahun gunakan: triwulan referensi perubahan."
+    )
 
 
 def install_book(
@@ -137,42 +202,49 @@ def install_book(
     year = outcome.tahun
     if not outcome.errors.empty:
         return outcome
-    outcome.seeded = seed_root(root)
-    if (root / str(year)).exists() and not ganti:
-        raise TriwulanError(
-            f"Data referensi {year} sudah terpasang di {root / str(year)}. Untuk menggantinya "
-            "(yang lama disimpan di _arsip), ulangi dengan --ganti; untuk perubahan anggaran "
-            "pertengahan tahun gunakan: triwulan referensi perubahan."
+    with quarter_lock(engine, f"referensi-{year}", LOCK_WAIT_S):
+        outcome.seeded = seed_root(root)
+        if (root / str(year)).exists() and not ganti:
+            raise TriwulanError(_installed_already(root, year))
+        staged = _stage_and_load(root, year, frames, outcome)
+        if staged is None:
+            return outcome
+        outcome.archived, when = _put_in_place(root, year, staged, ganti)
+        outcome.installed = root / str(year)
+        record_install(
+            engine,
+            tahun=year,
+            jenis="ganti" if outcome.archived else "pasang",
+            berkas=path.name,
+            sha256=_digest(path),
+            oleh=oleh,
+            pada=when,
+            folder=str(outcome.installed),
+            arsip=str(outcome.archived) if outcome.archived else None,
         )
-    staged = _stage_and_load(root, year, frames, outcome)
-    if staged is None:
-        return outcome
-    when = now()
-    outcome.archived = swap_in(root, year, staged, when)
-    outcome.installed = root / str(year)
-    record_install(
-        engine,
-        tahun=year,
-        jenis="ganti" if outcome.archived else "pasang",
-        berkas=path.name,
-        sha256=_digest(path),
-        oleh=oleh,
-        pada=when,
-        folder=str(outcome.installed),
-        arsip=str(outcome.archived) if outcome.archived else None,
-    )
     return outcome
 
 
 def realised_to_date(engine: Engine, tahun: int) -> pd.DataFrame:
-    """The year's accepted realisation per sub-kegiatan, every quarter stored."""
+    """The year's accepted realisation per sub-kegiatan and quarter, every quarter stored."""
     from triwulan.tasks.record.store import load_realisasi
 
     stored = load_realisasi(engine, tahun, 4)
-    key = ["unit", "kode_sub_kegiatan"]
+    key = ["unit", "kode_sub_kegiatan", "triwulan"]
     if stored.empty:
         return pd.DataFrame(columns=[*key, "realisasi_keuangan"])
     return stored.groupby(key, as_index=False)["realisasi_keuangan"].sum()
+
+
+def _revision_problems(problems: list[dict[str, object]]) -> pd.DataFrame:
+    rows = pd.DataFrame(problems)
+    titles = {c.key: c.judul for c in labels()["anggaran"][1]}
+    return rows.assign(
+        judul=rows["kolom"].map(lambda k: titles.get(k, k) if k else ""),
+        nilai="",
+        tingkat="error",
+        aturan="perubahan_anggaran",
+    )[PROBLEM_COLUMNS]
 
 
 def revise_year(path: Path, tahun: int, mulai: int, engine: Engine, oleh: str) -> Outcome:
@@ -184,46 +256,45 @@ def revise_year(path: Path, tahun: int, mulai: int, engine: Engine, oleh: str) -
             f"Data referensi {tahun} belum terpasang di {root}: pasang dulu dengan "
             "triwulan referensi pasang."
         )
+    try:
+        named = book_year(path, None)
+    except TriwulanError:
+        named = tahun
+    if named != tahun:
+        raise TriwulanError(
+            f"Buku kerja {path.name} untuk tahun {named}, bukan {tahun}. Buat buku kerja "
+            f"perubahan dengan: triwulan referensi templat {tahun} --dari {tahun}."
+        )
     outcome, frames = check_workbook(path, tahun)
     if not outcome.errors.empty:
         return outcome
-    installed = read_year_text(folder)
-    revision = revise(installed, frames, mulai, realised_to_date(engine, tahun))
-    outcome.changes, outcome.notes = revision.changes, revision.notes
-    if revision.problems:
-        sheet_rows = pd.DataFrame(revision.problems)
-        titles = {c.key: c.judul for c in labels()["anggaran"][1]}
-        extra = sheet_rows.assign(
-            judul=sheet_rows["kolom"].map(lambda k: titles.get(k, k) if k else ""),
-            nilai="",
-            tingkat="error",
-            aturan="perubahan_anggaran",
+    with quarter_lock(engine, f"referensi-{tahun}", LOCK_WAIT_S):
+        installed = read_year_text(folder)  # read under the lock: no revision is lost
+        revision = revise(installed, frames, mulai, realised_to_date(engine, tahun))
+        outcome.changes, outcome.notes = revision.changes, revision.notes
+        if revision.problems:
+            outcome.problems = pd.concat(
+                [outcome.problems, _revision_problems(revision.problems)], ignore_index=True
+            ).astype(object)
+            return outcome
+        if not revision.files:  # nothing changed: nothing to install or record
+            return outcome
+        staged = _stage_and_load(root, tahun, revision.files, outcome)
+        if staged is None:
+            return outcome
+        outcome.archived, when = _put_in_place(root, tahun, staged, True)
+        outcome.installed = folder
+        record_install(
+            engine,
+            tahun=tahun,
+            jenis="perubahan",
+            mulai_tw=mulai,
+            berkas=path.name,
+            sha256=_digest(path),
+            oleh=oleh,
+            pada=when,
+            folder=str(folder),
+            arsip=str(outcome.archived) if outcome.archived else None,
+            changes=outcome.changes,
         )
-        outcome.problems = pd.concat(
-            [outcome.problems, extra[PROBLEM_COLUMNS]], ignore_index=True
-        ).astype(object)
-        return outcome
-    staged = _stage_and_load(root, tahun, revision.files, outcome)
-    if staged is None:
-        return outcome
-    when = now()
-    outcome.archived = swap_in(root, tahun, staged, when)
-    outcome.installed = folder
-    record_install(
-        engine,
-        tahun=tahun,
-        jenis="perubahan",
-        mulai_tw=mulai,
-        berkas=path.name,
-        sha256=_digest(path),
-        oleh=oleh,
-        pada=when,
-        folder=str(folder),
-        arsip=str(outcome.archived) if outcome.archived else None,
-        changes=outcome.changes,
-    )
     return outcome
-
-
-def stamp(when: dt.datetime) -> str:
-    return when.strftime("%Y-%m-%d %H:%M")

@@ -218,3 +218,64 @@ def test_a_sub_kegiatan_with_only_a_revision_had_nothing_before(year):
 def test_a_removal_with_every_amount_zero_is_allowed(year):
     row = _revision_row(year, LAPORAN, "3", pagu=0, tw1=0, tw2=0, tw3=0, tw4=0)
     assert check_frames(2024, _with_rows(year, row)) == []
+
+
+def test_a_row_with_every_amount_zero_removes_as_leaving_it_out_does(year):
+    zeroed, left_out = _book(year), _book(year)
+    _set(zeroed, LAPORAN, pagu=0, tw1=0, tw2=0, tw3=0, tw4=0)
+    left_out["anggaran.csv"] = left_out["anggaran.csv"].drop(index=_row(left_out, LAPORAN))
+    one = revise(year, zeroed, 3, _nothing_realised())
+    other = revise(year, left_out, 3, _nothing_realised())
+    assert one.problems == [] and other.problems == []
+    assert one.files["anggaran.csv"].equals(other.files["anggaran.csv"])
+    assert list(one.changes["status"]) == ["dihapus"]
+
+
+def test_a_sub_kegiatan_twice_in_the_revision_is_refused_at_the_second_row(year):
+    book = _book(year)
+    ang = book["anggaran.csv"]
+    again = ang.iloc[[_row(book, SUB)]].assign(_baris="90", versi="perubahan")
+    book["anggaran.csv"] = pd.concat([ang, again], ignore_index=True)
+    revision = revise(year, book, 3, _nothing_realised())
+    assert [(p["baris"], p["kolom"], p["huruf"]) for p in revision.problems] == [
+        (90, "kode_sub_kegiatan", "B")
+    ]
+    assert revision.files == {}
+
+
+def test_a_revision_that_changes_nothing_installs_nothing(year):
+    revision = revise(year, _book(year), 3, _nothing_realised())
+    assert revision.problems == [] and revision.files == {} and revision.changes.empty
+    assert "tidak ada yang dipasang" in revision.notes[0]
+
+
+def test_quarters_already_reported_from_the_revision_on_are_named(year):
+    book = _book(year)
+    _set(book, SUB, pagu=100_000_000, tw4=25_000_000)
+    realised = pd.DataFrame(
+        [["perwira", "7.01.03.2.02.0003", 3, 10], ["perwira", "7.01.03.2.02.0003", 1, 10]],
+        columns=["unit", "kode_sub_kegiatan", "triwulan", "realisasi_keuangan"],
+    )
+    revision = revise(year, book, 3, realised)
+    assert revision.files and any("TW III sudah punya realisasi" in n for n in revision.notes)
+
+
+def test_a_new_year_starts_with_the_sub_kegiatan_a_revision_added(year):
+    files = dict(year)
+    sub = year["sub_kegiatan.csv"]
+    new_code = "7.01.01.2.06.0096"
+    files["sub_kegiatan.csv"] = pd.concat(
+        [sub, sub[sub["kode_sub_kegiatan"] == SUB].assign(kode_sub_kegiatan=new_code)],
+        ignore_index=True,
+    )
+    row = _revision_row(year, SUB, "3", pagu=20, tw1=0, tw2=0, tw3=10, tw4=10)
+    row["kode_sub_kegiatan"] = new_code
+    files["anggaran.csv"] = pd.concat(
+        [year["anggaran.csv"], pd.DataFrame([row])], ignore_index=True
+    )
+    start = starting_point(files)
+    ang = start["anggaran.csv"]
+    added = ang[ang["kode_sub_kegiatan"] == new_code]
+    assert added[["versi", "berlaku_mulai_tw", "pagu"]].values.tolist() == [["murni", "1", "20"]]
+    assert set(ang["versi"]) == {"murni"} and len(ang) == len(year["anggaran.csv"]) + 1
+    assert check_frames(2025, _numbered(start)) == []
