@@ -213,6 +213,8 @@ def pasang(
             "Folder data referensi baru: disalin dari data bawaan paket: "
             + ", ".join(outcome.seeded)
         )
+    for note in outcome.notes:
+        typer.echo(note)
     done = f"Data referensi {outcome.tahun} terpasang di {outcome.installed}"
     if outcome.archived:
         done += f"; yang lama disimpan di {outcome.archived}"

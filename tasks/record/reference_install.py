@@ -211,6 +211,15 @@ def install_book(
             return outcome
         outcome.archived, when = _put_in_place(root, year, staged, ganti)
         outcome.installed = root / str(year)
+        reported = sorted(set(realised_to_date(engine, year)["triwulan"]))
+        if outcome.archived and reported:
+            outcome.notes.append(
+                f"Tahun {year} sudah punya realisasi yang diterima ("
+                + ", ".join(f"TW {int(q)}" for q in reported)
+                + "): laporan yang dijalankan ulang memakai data yang baru dipasang. Untuk "
+                "perubahan anggaran pertengahan tahun gunakan triwulan referensi perubahan, yang "
+                "menjaga triwulan yang sudah lewat."
+            )
         record_install(
             engine,
             tahun=year,
