@@ -31,6 +31,7 @@ from triwulan.tasks.measure import lkip as measure
 from triwulan.tasks.measure.summary import read_detail
 from triwulan.tasks.publish.level import latest_version
 from triwulan.tasks.publish.lkip_docx import Table, render
+from triwulan.tasks.publish.lkip_iku_tables import Counter, iku_sentences, iku_tables
 
 TEMPLATE = TEMPLATES_DIR / "lkip.docx"
 
@@ -117,7 +118,7 @@ def table_3_1(frame: pd.DataFrame, tahun: int) -> Table:
     )  # fmt: skip
 
 
-def table_3_11(frame: pd.DataFrame, tahun: int) -> Table:
+def table_3_11(frame: pd.DataFrame, tahun: int, nomor: str = "3.11") -> Table:
     rows, number = [], 0
     for r in frame.to_dict("records"):
         total = r["nama_program"] == "TOTAL"
@@ -125,14 +126,14 @@ def table_3_11(frame: pd.DataFrame, tahun: int) -> Table:
         rows.append(["" if total else str(number), r["nama_program"], _rp(r["pagu"]),
                      _rp(r["realisasi"]), _pc(r["persen"])])  # fmt: skip
     return Table(
-        "3.11", f"Pagu dan Realisasi per Program Tahun {tahun}",
+        nomor, f"Pagu dan Realisasi per Program Tahun {tahun}",
         ["No", "Program", "Pagu Anggaran (Rp)", "Realisasi Keuangan (Rp)", "%"], rows,
         bold={len(rows) - 1}, numeric={2, 3, 4}, sumber="realisasi kumulatif TW IV, diolah",
         widths_cm=(0.8, 7.4, 3.2, 3.2, 2.4),
     )  # fmt: skip
 
 
-def table_3_12(frame: pd.DataFrame, tahun: int) -> Table:
+def table_3_12(frame: pd.DataFrame, tahun: int, nomor: str = "3.12") -> Table:
     rows, bold = [], set()
     indent = {0: "", 1: "  ", 2: "    ", 3: "      ", -1: ""}
     for i, r in enumerate(frame.to_dict("records")):
@@ -143,22 +144,22 @@ def table_3_12(frame: pd.DataFrame, tahun: int) -> Table:
                      _rp(r["realisasi"]), _pc(r["persen"]),
                      _pc(fisik) if r["tingkat"] == 3 else ""])  # fmt: skip
     return Table(
-        "3.12", f"Realisasi Anggaran dan Realisasi Fisik per Unit, Program, Kegiatan dan Sub "
+        nomor, f"Realisasi Anggaran dan Realisasi Fisik per Unit, Program, Kegiatan dan Sub "
         f"Kegiatan Tahun Anggaran {tahun}",
         ["Kode", "Unit/Program/Kegiatan/Sub Kegiatan", "Pagu (Rp)", "Realisasi (Rp)",
          "Keuangan %", "Fisik %"], rows, bold=bold, numeric={2, 3, 4, 5},
-        sumber="realisasi kumulatif TW IV, diolah", widths_cm=(2.5, 5.4, 3.0, 3.0, 1.55, 1.55),
+        sumber="realisasi kumulatif TW IV, diolah", widths_cm=(2.9, 4.1, 3.1, 3.1, 1.9, 1.9),
     )  # fmt: skip
 
 
-def table_3_14(frame: pd.DataFrame) -> Table:
+def table_3_14(frame: pd.DataFrame, nomor: str = "3.14") -> Table:
     rows = [
         [str(r["no"]), r["sasaran"], r["iku"], _pc(r["capaian_persen"]),
          _pc(r["penyerapan_persen"]), _pc(r["efisiensi_persen"])]
         for r in frame.to_dict("records")
     ]  # fmt: skip
     return Table(
-        "3.14", "Analisis atas Efisiensi Penggunaan Sumber Daya",
+        nomor, "Analisis atas Efisiensi Penggunaan Sumber Daya",
         ["No", "Sasaran Strategis", "Indikator Kinerja Sasaran", "Capaian Kinerja (%)",
          "Penyerapan Anggaran (%)", "Tingkat Efisiensi (%)"], rows, numeric={3, 4, 5},
         widths_cm=(0.8, 5.0, 4.6, 2.2, 2.2, 2.2),
@@ -248,14 +249,15 @@ def write_lkip(
     efficiency = measure.supporting_uptake(t31, detail, ref)
     found = measure.shortfalls(detail, year.details)
     notes = correction_notes(year, ref)
+    number = Counter()  # per-IKU tables from 3.2; the budget's follow on (3.11 in the seed)
     tables: dict[str, Any] = {
         "tabel_3_1": table_3_1(t31, year.tahun),
-        "analisis_iku": _iku_tables(iku, ref, year.tahun),
-        "tabel_3_11": table_3_11(programs, year.tahun),
-        "tabel_3_12": table_3_12(tree, year.tahun),
-        "tabel_3_13": _belanja_table(ref, year.tahun),
-        "tabel_3_14": table_3_14(efficiency),
+        "analisis_iku": iku_tables(iku, ref, year.tahun, number),
     }
+    tables["tabel_3_11"] = table_3_11(programs, year.tahun, number.next())
+    tables["tabel_3_12"] = table_3_12(tree, year.tahun, number.next())
+    tables["tabel_3_13"] = _belanja_table(ref, year.tahun, number.next())
+    tables["tabel_3_14"] = table_3_14(efficiency, number.next())
     kec = ref.kecamatan_name
     reached = t31[t31["ket"] == "Tercapai"]
     texts = {
@@ -323,24 +325,11 @@ def _signature(ref: Reference, today: dt.date | None) -> dict[str, str]:
     }
 
 
-def _iku_tables(iku: list[dict[str, Any]], ref: Reference, tahun: int) -> list[Table]:
-    """The per-IKU analysis tables (tasks/measure/lkip_iku.py) as document tables."""
-    try:
-        from triwulan.tasks.publish.lkip_iku_tables import iku_tables
-    except ImportError:  # not built yet: the section says so
-        return []
-    return iku_tables(iku, ref, tahun)
-
-
 def _iku_sentences(iku: list[dict[str, Any]], ref: Reference, tahun: int) -> list[str]:
-    try:
-        from triwulan.tasks.measure.lkip_iku import iku_sentence
-    except ImportError:
-        return []
-    return [iku_sentence(item, ref, tahun) for item in iku]
+    return iku_sentences(iku, ref, tahun)
 
 
-def _belanja_table(ref: Reference, tahun: int) -> Table:
+def _belanja_table(ref: Reference, tahun: int, nomor: str = "3.13") -> Table:
     try:
         from triwulan.tasks.measure.lkip_belanja import jenis_belanja_table
     except ImportError:
@@ -349,7 +338,7 @@ def _belanja_table(ref: Reference, tahun: int) -> Table:
         frame = jenis_belanja_table(ref)
     rows = [[r["uraian"], _rp(r["pagu"])] for r in frame.to_dict("records")]
     bold = {i for i, r in enumerate(frame.to_dict("records")) if r["tingkat"] in (0, -1)}
-    return Table("3.13", f"Jenis Belanja pada Kecamatan dan Kelurahan Tahun {tahun}",
+    return Table(nomor, f"Jenis Belanja pada Kecamatan dan Kelurahan Tahun {tahun}",
                  ["Jenis Belanja", "Pagu (Rp)"], rows, bold=bold, numeric={1},
                  sumber="DPA per jenis belanja (data referensi jenis_belanja.csv)",
                  widths_cm=(10.0, 7.0))  # fmt: skip
