@@ -41,20 +41,31 @@ def lkip(
             "--draf", help="Buat rancangan walau belum semua triwulan dilaporkan (ditandai DRAF)."
         ),
     ] = False,
+    templat: Annotated[
+        Path | None,
+        typer.Option(
+            "--templat",
+            help="Templat Word sendiri (salinan templat bawaan yang gayanya diubah). Bawaan: "
+            "templat bawaan paket.",
+            exists=True,
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
     out: OutOption = None,
 ) -> None:
     from triwulan.paths import out_dir
     from triwulan.tasks.core.reference import load_reference
-    from triwulan.tasks.publish.lkip import read_year, write_lkip
+    from triwulan.tasks.publish.lkip import TEMPLATE, read_year, write_lkip
 
     with friendly_errors():
         ref = load_reference(tahun)
         year = read_year(out_dir(out), tahun, versi)
         target = output if output is not None else Path(f"lkip-{tahun}.docx")
-        written = write_lkip(year, ref, target, draf)
+        written = write_lkip(year, ref, target, draf, template=templat or TEMPLATE)
     typer.echo(f"LKIP {tahun} (Bab III dan Bab IV) disimpan di {written.docx.resolve()}")
     typer.echo(f"Tabel-tabelnya (satu lembar per tabel): {written.xlsx.resolve()}")
     if written.missing:
         typer.echo("DRAF: belum dilaporkan " + ", ".join(f"TW {q}" for q in written.missing))
     for note in written.notes:
-        typer.echo(f"Catatan: {note}")
+        typer.echo(note)

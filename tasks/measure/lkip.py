@@ -9,15 +9,31 @@ rows; every percentage from exact integers. The tables keep the seed's layout an
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 from num2words import num2words
 
+from triwulan.paths import PACKAGED_REFERENCE, reference_root
+from triwulan.tasks.core.errors import TriwulanError
 from triwulan.tasks.core.reference import Reference
 
-THRESHOLD_PERSEN = 50.0  # Bab IV: capaian keuangan or kinerja under this share of the target
+SETTINGS_FILE = "lkip.toml"
+
+
+def bab_iv_threshold() -> float:
+    """Bab IV's threshold (percent) from reference/lkip.toml: the root's, else the package's."""
+    path = reference_root() / SETTINGS_FILE
+    path = path if path.is_file() else PACKAGED_REFERENCE / SETTINGS_FILE
+    with path.open("rb") as handle:
+        value = tomllib.load(handle)["ambang_bab_iv_persen"]
+    if not isinstance(value, int | float) or not 0 <= value <= 100:
+        raise TriwulanError(
+            f"{path}: ambang_bab_iv_persen harus angka 0 sampai 100, bukan {value!r}."
+        )
+    return float(value)
 
 
 def _pct(part: int, whole: int) -> float | None:
@@ -140,7 +156,7 @@ class Shortfall:
 
 
 def shortfalls(
-    detail: pd.DataFrame, quarters: dict[int, pd.DataFrame], threshold: float = THRESHOLD_PERSEN
+    detail: pd.DataFrame, quarters: dict[int, pd.DataFrame], threshold: float
 ) -> list[Shortfall]:
     """Bab IV: sub-kegiatan whose money or output is under `threshold` % of the year's target,
     each with the kendala and tindak lanjut its unit wrote in the quarters (in quarter order)."""

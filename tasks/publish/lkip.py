@@ -208,8 +208,8 @@ def correction_notes(year: Year, ref: Reference) -> list[str]:
             version = year.summaries[q]["version"]
             names = ", ".join(ref.unit_name(u) for u in units)
             notes.append(
-                f"Realisasi TW {ROMAN[q]} {names} berbeda dari laporan pertama (versi 1); "
-                f"angka yang dipakai dari versi {version}."
+                f"Catatan: realisasi TW {ROMAN[q]} {names} berbeda dari laporan pertama (versi "
+                f"1); angka yang dipakai dari versi {version}."
             )
     return notes
 
@@ -226,7 +226,12 @@ class Written:
 
 
 def write_lkip(
-    year: Year, ref: Reference, docx_path: Path, draf: bool, today: dt.date | None = None
+    year: Year,
+    ref: Reference,
+    docx_path: Path,
+    draf: bool,
+    today: dt.date | None = None,
+    template: Path = TEMPLATE,
 ) -> Written:
     """The LKIP docx and its tables' xlsx; refused for an incomplete year unless `draf`."""
     if not year.folders:
@@ -247,7 +252,8 @@ def write_lkip(
     programs = measure.per_program(detail)
     tree = measure.per_unit_tree(detail, ref)
     efficiency = measure.supporting_uptake(t31, detail, ref)
-    found = measure.shortfalls(detail, year.details)
+    threshold = measure.bab_iv_threshold()
+    found = measure.shortfalls(detail, year.details, threshold)
     notes = correction_notes(year, ref)
     number = Counter()  # per-IKU tables from 3.2; the budget's follow on (3.11 in the seed)
     tables: dict[str, Any] = {
@@ -283,11 +289,11 @@ def write_lkip(
         ),
         "kalimat_bab_iv": (
             "Sub kegiatan yang tidak dilaksanakan atau jauh di bawah target (capaian keuangan "
-            f"atau kinerja di bawah {angka(measure.THRESHOLD_PERSEN)}%), dengan kendala dan tindak "
+            f"atau kinerja di bawah {_num(threshold)}%), dengan kendala dan tindak "
             "lanjut yang ditulis unit dalam laporan triwulan:"
             if found
             else "Semua sub kegiatan mencapai paling sedikit "
-            f"{angka(measure.THRESHOLD_PERSEN)}% target keuangan dan kinerjanya."
+            f"{_num(threshold)}% target keuangan dan kinerjanya."
         ),
         "bab_iv": shortfall_lines(found),
         "iku_tidak_tercapai": [
@@ -297,7 +303,7 @@ def write_lkip(
         ],
         "catatan": notes,
     }
-    docx = render(TEMPLATE, docx_path, texts, tables, _signature(ref, today))
+    docx = render(template, docx_path, texts, tables, _signature(ref, today))
     xlsx = write_tables_xlsx(docx_path.with_suffix(".xlsx"), tables)
     return Written(docx, xlsx, missing, notes)
 

@@ -58,10 +58,14 @@ SECTIONS: list[tuple[str, str]] = [
     ("{%p endfor %}", "p"),
     ("3.2 ANALISIS CAPAIAN INDIKATOR KINERJA UTAMA", "h2"),
     ("{{p analisis_iku }}", "t"),
+    (WRITE_HERE + " faktor keberhasilan dan penghambat tiap indikator, dan upaya ke depan.", "w"),
     ("3.3 REALISASI ANGGARAN", "h2"),
     ("{{ kalimat_anggaran }}", "p"),
     ("{{p tabel_3_11 }}", "t"),
     ("{{p tabel_3_12 }}", "t"),
+    ("{%p for c in catatan %}", "p"),
+    ("{{ c }}", "note"),
+    ("{%p endfor %}", "p"),
     ("{{ kalimat_realisasi }}", "p"),
     ("{{p tabel_3_13 }}", "t"),
     ("3.4 ANALISIS ATAS EFISIENSI PENGGUNAAN SUMBER DAYA", "h2"),
@@ -90,12 +94,6 @@ SECTIONS: list[tuple[str, str]] = [
     ("{%p endfor %}", "p"),
     ("{%p endif %}", "p"),
     ("{{p tanda_tangan }}", "t"),
-    ("{%p if catatan %}", "p"),
-    ("Catatan:", "p"),
-    ("{%p for c in catatan %}", "p"),
-    ("{{ c }}", "note"),
-    ("{%p endfor %}", "p"),
-    ("{%p endif %}", "p"),
 ]
 
 
