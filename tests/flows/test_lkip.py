@@ -179,3 +179,44 @@ def test_a_tw2_correction_changes_the_next_lkip_and_is_noted(year):
     assert "Kelurahan Perwira" not in next(
         x for x in first if x.startswith("Catatan: realisasi TW II ")
     )
+
+
+def test_the_lkip_prints_in_libreoffice_within_the_page(year):
+    """Writer's PDF: every page A4 portrait, no text beyond the right margin (tables fit), the
+    numbers Indonesian, the seed's headings."""
+    import os
+    import subprocess
+
+    from pypdf import PdfReader
+
+    from tests.tasks.publish.test_rekap_print import soffice
+
+    binary, root = soffice(), year["root"]
+    done = subprocess.run(
+        [binary, f"-env:UserInstallation=file://{root / 'lo-profile'}", "--headless",
+         "--convert-to", "pdf", "--outdir", str(root / "pdf"), str(root / "lkip-2024.docx")],
+        capture_output=True, timeout=300, text=True,
+        env={**os.environ, "LANG": "en_US.UTF-8", "LC_ALL": "en_US.UTF-8"},
+    )  # fmt: skip
+    pdf = root / "pdf" / "lkip-2024.pdf"
+    assert pdf.is_file(), f"LibreOffice Writer could not open the LKIP: {done.stdout}{done.stderr}"
+    pages = PdfReader(pdf).pages
+    assert 8 <= len(pages) <= 30
+    right_edges = []
+    text = []
+    for page in pages:
+        assert round(float(page.mediabox.width)) == 595  # A4 portrait, 210 mm
+        runs: list[float] = []
+
+        def visit(t, cm, tm, font, size, runs=runs) -> None:  # noqa: ANN001 (pypdf's)
+            if t.strip():
+                runs.append(tm[4] * cm[0] + tm[5] * cm[2] + cm[4])
+
+        text.append(page.extract_text(visitor_text=visit))
+        right_edges.append(max(runs, default=0))
+    assert max(right_edges) < 595 - 40  # every line starts inside the page, margins kept
+    whole = " ".join(" ".join(text).split())
+    for heading in ("3.1 CAPAIAN KINERJA ORGANISASI", "3.3 REALISASI ANGGARAN", "BAB IV PENUTUP",
+                    "4.2 RENCANA TINDAK"):  # fmt: skip
+        assert heading in whole
+    assert "44.704.453.656" in whole and "94,08%" in whole
