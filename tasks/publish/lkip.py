@@ -88,6 +88,11 @@ def _pc(value: Any) -> str:
     return "-" if value is None or pd.isna(value) else persen(float(value))
 
 
+def _num2(value: Any) -> str:
+    """95,43 (a percent in a column headed '%')."""
+    return "-" if value is None or pd.isna(value) else angka(float(value), 2)
+
+
 def _num(value: Any) -> str:
     """84,84 / 81 / 57: two decimals only where the value has them."""
     if value is None or pd.isna(value):
@@ -141,14 +146,14 @@ def table_3_12(frame: pd.DataFrame, tahun: int, nomor: str = "3.12") -> Table:
             bold.add(i)
         fisik = r.get("fisik")
         rows.append([r["kode"], indent[r["tingkat"]] + r["uraian"], _rp(r["pagu"]),
-                     _rp(r["realisasi"]), _pc(r["persen"]),
-                     _pc(fisik) if r["tingkat"] == 3 else ""])  # fmt: skip
+                     _rp(r["realisasi"]), _num2(r["persen"]),
+                     _num2(fisik) if r["tingkat"] == 3 else ""])  # fmt: skip
     return Table(
         nomor, f"Realisasi Anggaran dan Realisasi Fisik per Unit, Program, Kegiatan dan Sub "
         f"Kegiatan Tahun Anggaran {tahun}",
         ["Kode", "Unit/Program/Kegiatan/Sub Kegiatan", "Pagu (Rp)", "Realisasi (Rp)",
-         "Keuangan %", "Fisik %"], rows, bold=bold, numeric={2, 3, 4, 5},
-        sumber="realisasi kumulatif TW IV, diolah", widths_cm=(2.9, 4.1, 3.1, 3.1, 1.9, 1.9),
+         "Keuangan (%)", "Fisik (%)"], rows, bold=bold, numeric={2, 3, 4, 5},
+        sumber="realisasi kumulatif TW IV, diolah", widths_cm=(3.1, 4.2, 3.0, 3.0, 1.85, 1.85),
     )  # fmt: skip
 
 

@@ -11,6 +11,7 @@ never by the PC that opens the file.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,8 @@ from docx.shared import Cm, Pt, RGBColor
 TABLE_STYLE = "Tabel LKIP"
 TITLE_STYLE = "Judul LKIP"
 NOTE_STYLE = "Catatan LKIP"
+CELL_STYLE = "Isi Tabel LKIP"  # paragraph style of table cells (LibreOffice ignores a table
+# style's font, so the cells' size and spacing live here, restyled like any other)
 WRITE_HERE = "[Diisi sekretariat: …]"
 
 
@@ -121,6 +124,10 @@ def build_template(path: Path) -> Path:
         heading = styles[f"Heading {level}"]
         heading.font.name, heading.font.size, heading.font.bold = "Arial", Pt(size), True
         heading.font.color.rgb = RGBColor(0, 0, 0)
+    cell = styles.add_style(CELL_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+    cell.base_style = normal
+    cell.font.size = Pt(8)
+    cell.paragraph_format.space_after = Pt(0)
     table_style = styles.add_style(TABLE_STYLE, WD_STYLE_TYPE.TABLE)
     table_style.base_style = styles["Table Grid"]
     table_style.font.size = Pt(8)
@@ -164,6 +171,7 @@ def _table_subdoc(tpl: Any, table: Table) -> Any:
     for j, text in enumerate(table.header):
         cell = grid.rows[0].cells[j]
         cell.text = text
+        _cell_style(cell.paragraphs[0])
         cell.paragraphs[0].runs[0].bold = True
         cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
     for i, values in enumerate(table.rows, start=1):
@@ -171,6 +179,7 @@ def _table_subdoc(tpl: Any, table: Table) -> Any:
             cell = grid.rows[i].cells[j]
             cell.text = text
             para = cell.paragraphs[0]
+            _cell_style(para)
             if j in table.numeric:
                 para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
             if i - 1 in table.bold and para.runs:
@@ -186,6 +195,11 @@ def _table_subdoc(tpl: Any, table: Table) -> Any:
         source = sub.add_paragraph(f"Sumber: {table.sumber}")
         source.runs[0].font.size = Pt(8)
     return sub
+
+
+def _cell_style(paragraph: Any) -> None:
+    with contextlib.suppress(KeyError):  # a restyled template without it: the cell keeps Normal
+        paragraph.style = CELL_STYLE
 
 
 def _repeat_header(grid: Any) -> None:
@@ -226,6 +240,7 @@ def _signature_subdoc(tpl: Any, block: dict[str, str]) -> Any:
         para = sub.add_paragraph()
         para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         para.paragraph_format.space_after = Pt(0)
+        para.paragraph_format.keep_with_next = True  # the block never splits across pages
         run = para.add_run(text)
         run.bold = bold
     return sub
