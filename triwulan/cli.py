@@ -21,6 +21,7 @@ from triwulan.cli_common import (
     friendly_errors,
     latest_tahun,
 )
+from triwulan.cli_lkip import lkip
 from triwulan.cli_portal import PORTAL_HELP, akses, portal
 from triwulan.cli_referensi import referensi
 from triwulan.cli_run import RUN_HELP, run
@@ -154,6 +155,13 @@ app.command("run", help=RUN_HELP)(run)
 app.command("portal", help=PORTAL_HELP)(portal)
 app.add_typer(akses, name="akses")
 app.add_typer(referensi, name="referensi")
+app.command(
+    "lkip",
+    help=(
+        "Susun rancangan LKIP tahunan (Bab III dan Bab IV) sebagai dokumen Word dari keempat "
+        "triwulan, ditambah tabel-tabelnya dalam xlsx. Contoh: triwulan lkip 2024 -o lkip-2024.docx"
+    ),
+)(lkip)
 
 
 @app.command(

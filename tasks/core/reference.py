@@ -70,6 +70,12 @@ class Reference:
     iku_tahunan: pd.DataFrame = field(default_factory=lambda: _optional("iku_tahunan.csv"))
     pejabat: pd.DataFrame = field(default_factory=lambda: _optional("pejabat.csv"))
     catatan_e81: pd.DataFrame = field(default_factory=lambda: _optional("catatan_e81.csv"))
+    # unit, kode_sub_kegiatan, jenis, sub_jenis, pagu (int64): the TW IV pagu by jenis belanja
+    jenis_belanja: pd.DataFrame = field(default_factory=lambda: _optional("jenis_belanja.csv"))
+    # tahun (int), komponen, nilai (float): AKIP component scores of earlier years
+    akip_komponen_tahunan: pd.DataFrame = field(
+        default_factory=lambda: _optional("akip_komponen_tahunan.csv")
+    )
     # plan_for_quarter's results: every step of a run asks for the same quarter's plan
     _plans: dict[int, pd.DataFrame] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -292,7 +298,12 @@ def _load(tahun: int, root: Path, folder: Path) -> Reference:
         problems = [
             f"{tahun}/{p}"
             for p in check_form_files(
-                tahun, frames, frames["iku.csv"], frames["programs.csv"], codes
+                tahun,
+                frames,
+                frames["iku.csv"],
+                frames["programs.csv"],
+                codes,
+                shared["akip_komponen.csv"],
             )
         ]
     if problems:

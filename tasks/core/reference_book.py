@@ -78,13 +78,15 @@ GUIDE_LINES = [
     "Kode unit, program, kegiatan dan sub kegiatan ditulis persis, misalnya 7.01.01.2.01.0006.",
     "Rupiah diketik sebagai bilangan bulat tanpa titik atau koma (pemisah ribuan tampil sendiri); "
     "jumlah TW I sampai TW IV harus sama dengan pagu: lihat kolom cek di lembar anggaran.",
-    "Lembar sasaran, renstra, iku_tahunan, pejabat dan catatan_e81 boleh kosong.",
+    "Lembar sasaran, renstra, iku_tahunan, pejabat, catatan_e81, jenis_belanja dan akip_tahunan "
+    "boleh kosong.",
     "Setelah selesai: triwulan referensi periksa <berkas>, lalu triwulan referensi pasang "
     "<berkas>.",
     "Perubahan anggaran (APBD Perubahan): ubah pagu dan anggaran kas di lembar anggaran "
     "(triwulan yang sudah lewat tetap), tambahkan sub kegiatan baru bila ada, lalu triwulan "
     "referensi perubahan {tahun} --mulai-tw <n> <berkas>. Perubahan hanya membaca lembar "
-    "anggaran, sub_kegiatan, kegiatan dan program.",
+    "anggaran, sub_kegiatan, kegiatan, program dan jenis_belanja (pembagian pagu baru per jenis "
+    "belanja, bila diisi).",
 ]
 
 
@@ -145,8 +147,10 @@ def starting_point(
         iku = out.get("iku.csv")
         if iku is not None and "realisasi_tahunan_seed" in iku.columns:
             out["iku.csv"] = iku.assign(realisasi_tahunan_seed="")
-        if "catatan_e81.csv" in out:
-            out["catatan_e81.csv"] = out["catatan_e81.csv"].iloc[0:0]
+        # last year's notes, and its split of a budget the new year no longer has
+        for name in ("catatan_e81.csv", "jenis_belanja.csv"):
+            if name in out:
+                out[name] = out[name].iloc[0:0]
     return out
 
 

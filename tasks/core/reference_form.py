@@ -12,6 +12,10 @@ text and checked like the required ones, problems naming file and line.
 - `iku_tahunan.csv`: kode, tahun, target, realisasi: the IKU of earlier years (LKIP Tabel 3.3).
 - `pejabat.csv`: peran (penyusun, camat, evaluator), label, jabatan, nama, pangkat, nip, tempat.
 - `catatan_e81.csv`: triwulan, butir, teks: the closing rows the secretariat writes itself.
+- `jenis_belanja.csv`: unit, kode_sub_kegiatan, jenis, sub_jenis, pagu: each sub-kegiatan's pagu
+  in force at TW IV split by jenis belanja (LKIP Tabel 3.13); its rows add up to that pagu.
+- `akip_komponen_tahunan.csv`: tahun, komponen, nilai: the AKIP component scores of earlier
+  years' evaluations (LKIP Tabel 3.4), komponen as in the shared akip_komponen.csv.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ import re
 import numpy as np
 import pandas as pd
 
-from triwulan.tasks.core.reference_checks import missing_columns
+from triwulan.tasks.core.reference_checks import SUB_KEY, missing_columns, whole_rupiah
+from triwulan.tasks.core.reference_revision import in_force_before
 
 OPTIONAL_FILES: dict[str, list[str]] = {
     "sasaran.csv": ["no", "sasaran", "sasaran_rkpd", "iku", "kode_program"],
@@ -37,6 +42,8 @@ OPTIONAL_FILES: dict[str, list[str]] = {
     "iku_tahunan.csv": ["kode", "tahun", "target", "realisasi"],
     "pejabat.csv": ["peran", "label", "jabatan", "nama", "pangkat", "nip", "tempat"],
     "catatan_e81.csv": ["triwulan", "butir", "teks"],
+    "jenis_belanja.csv": ["unit", "kode_sub_kegiatan", "jenis", "sub_jenis", "pagu"],
+    "akip_komponen_tahunan.csv": ["tahun", "komponen", "nilai"],
 }
 PERAN = ("penyusun", "camat", "evaluator")
 BUTIR = {
@@ -44,6 +51,23 @@ BUTIR = {
     "faktor_penghambat": "Faktor penghambat pencapaian kinerja",
     "tindak_lanjut_triwulan": "Tindak lanjut yang diperlukan dalam triwulan berikutnya",
     "tindak_lanjut_renja": "Tindak lanjut yang diperlukan dalam Renja Perangkat Daerah berikutnya",
+}
+# Jenis belanja of the APBD (Permendagri 77/2020): key -> label, in the order reports list them.
+JENIS_BELANJA: dict[str, str] = {"operasi": "BELANJA OPERASI", "modal": "BELANJA MODAL"}
+# sub_jenis -> (its jenis, label)
+SUB_JENIS_BELANJA: dict[str, tuple[str, str]] = {
+    "pegawai": ("operasi", "Belanja Pegawai"),
+    "barang_jasa": ("operasi", "Belanja Barang dan Jasa"),
+    "bunga": ("operasi", "Belanja Bunga"),
+    "subsidi": ("operasi", "Belanja Subsidi"),
+    "hibah": ("operasi", "Belanja Hibah"),
+    "bantuan_sosial": ("operasi", "Belanja Bantuan Sosial"),
+    "modal_tanah": ("modal", "Belanja Modal Tanah"),
+    "modal_peralatan_mesin": ("modal", "Belanja Modal Peralatan dan Mesin"),
+    "modal_gedung_bangunan": ("modal", "Belanja Modal Gedung dan Bangunan"),
+    "modal_jalan_irigasi_jaringan": ("modal", "Belanja Modal Jalan, Irigasi dan Jaringan"),
+    "modal_aset_tetap_lainnya": ("modal", "Belanja Modal Aset Tetap Lainnya"),
+    "modal_aset_lainnya": ("modal", "Belanja Modal Aset Lainnya"),
 }
 # ASCII digits only: a full-width "１０００" would pass \d and then fail to parse
 NIP_RE = re.compile(r"^([0-9]{8} [0-9]{6} [0-9] [0-9]{3}|[0-9]{18})$")
@@ -63,6 +87,9 @@ FORMATS = (
     ("iku_tahunan.csv", "tahun", "tahun", YEAR_RE, True, _YEAR),
     ("iku_tahunan.csv", "target", "target", NUMBER_RE, False, _NUMBER),
     ("iku_tahunan.csv", "realisasi", "realisasi", NUMBER_RE, False, _NUMBER),
+    ("jenis_belanja.csv", "pagu", "pagu", MONEY_RE, True, _MONEY),
+    ("akip_komponen_tahunan.csv", "tahun", "tahun", YEAR_RE, True, _YEAR),
+    ("akip_komponen_tahunan.csv", "nilai", "nilai", NUMBER_RE, True, _NUMBER),
     (
         "pejabat.csv",
         "nip",
@@ -95,8 +122,13 @@ def check_form_files(
     iku: pd.DataFrame,
     programs: pd.DataFrame,
     codes: set[str],
+    akip_komponen: pd.DataFrame,
 ) -> list[str]:
-    """Problems of the optional files (missing columns, unknown codes, malformed numbers)."""
+    """Problems of the optional files (missing columns, unknown codes, malformed numbers).
+
+    `frames` holds the year's required files too (units, sub-kegiatan, anggaran: what
+    jenis_belanja.csv refers to); `akip_komponen` is the shared table of AKIP components.
+    """
     problems = missing_columns(OPTIONAL_FILES, frames)
     if problems:
         return problems
@@ -206,6 +238,156 @@ def check_form_files(
         "catatan_e81.csv",
         lambda r: f"triwulan '{r['triwulan']}' harus 1 sampai 4.",
     )
+    problems += _check_jenis_belanja(frames)
+    problems += _check_akip_tahunan(tahun, frames["akip_komponen_tahunan.csv"], akip_komponen)
+    return problems
+
+
+def _ribuan(value: int) -> str:
+    return f"{value:,}".replace(",", ".")
+
+
+def _check_jenis_belanja(frames: dict[str, pd.DataFrame]) -> list[str]:
+    """Known sub-kegiatan, jenis and sub_jenis; each sub-kegiatan's rows add up to its pagu.
+
+    The pagu is the one in force at TW IV (the latest anggaran.csv row: after the APBD
+    Perubahan), which the LKIP reports. A present file must split every sub-kegiatan whose pagu
+    is not 0; an absent one is no problem (the LKIP then says the split is not available).
+    """
+    name, belanja = "jenis_belanja.csv", frames["jenis_belanja.csv"]
+    units, sub = frames["units.csv"], frames["sub_kegiatan.csv"]
+    if belanja.empty:
+        return []
+    known_unit = belanja["unit"].isin(units["unit"]).to_numpy()
+    pairs = pd.MultiIndex.from_frame(belanja[SUB_KEY])
+    listed = pairs.isin(pd.MultiIndex.from_frame(sub[SUB_KEY]))
+    problems = _bad(
+        belanja, ~known_unit, name, lambda r: f"unit '{r['unit']}' tidak ada di units.csv."
+    )
+    problems += _bad(
+        belanja,
+        known_unit & ~listed,
+        name,
+        lambda r: (
+            f"sub kegiatan '{r['kode_sub_kegiatan']}' unit '{r['unit']}' tidak ada di "
+            "sub_kegiatan.csv."
+        ),
+    )
+    jenis_ok = belanja["jenis"].isin(list(JENIS_BELANJA)).to_numpy()
+    problems += _bad(
+        belanja,
+        ~jenis_ok,
+        name,
+        lambda r: f"jenis '{r['jenis']}' harus {' atau '.join(JENIS_BELANJA)}.",
+    )
+    owner = belanja["sub_jenis"].map({k: j for k, (j, _) in SUB_JENIS_BELANJA.items()})
+    problems += _bad(
+        belanja,
+        jenis_ok & (owner != belanja["jenis"]).to_numpy(),
+        name,
+        lambda r: (
+            f"sub_jenis '{r['sub_jenis']}' bukan belanja {r['jenis']}: pilih salah satu dari "
+            + ", ".join(k for k, (j, _) in SUB_JENIS_BELANJA.items() if j == r["jenis"])
+            + "."
+        ),
+    )
+    problems += _bad(
+        belanja,
+        belanja.duplicated([*SUB_KEY, "sub_jenis"]).to_numpy(),
+        name,
+        lambda r: (
+            f"sub_jenis '{r['sub_jenis']}' untuk '{r['kode_sub_kegiatan']}' unit '{r['unit']}' "
+            "sudah ada di baris sebelumnya: satu baris per sub_jenis."
+        ),
+    )
+    # each sub-kegiatan's rows against its pagu in force at TW IV (Python ints: exact sums),
+    # reported at its first row
+    readable = ~_not_matching(belanja["pagu"], MONEY_RE) & (belanja["pagu"] != "").to_numpy()
+    in_force = in_force_before(frames["anggaran.csv"], 5)
+    ceiling = pd.Series(
+        whole_rupiah(in_force["pagu"])[1].astype(object),
+        index=pd.MultiIndex.from_frame(in_force[SUB_KEY]),
+    )
+    work = belanja.assign(
+        _jumlah=pd.Series(whole_rupiah(belanja["pagu"])[1], index=belanja.index).astype(object),
+        _ok=readable & listed,
+    )
+    groups = work.groupby(SUB_KEY, sort=False)
+    work["_jumlah"] = groups["_jumlah"].transform("sum")
+    work["_pagu"] = ceiling.reindex(pairs).to_numpy()
+    judged = groups["_ok"].transform("all").to_numpy(dtype=bool) & work["_pagu"].notna().to_numpy()
+    first = ~work.duplicated(SUB_KEY).to_numpy()
+    wrong = judged & first & (work["_jumlah"] != work["_pagu"]).to_numpy()
+    problems += _bad(
+        work,
+        wrong,
+        name,
+        lambda r: (
+            f"baris sub kegiatan '{r['kode_sub_kegiatan']}' unit '{r['unit']}' berjumlah "
+            f"{_ribuan(r['_jumlah'])} tetapi pagu yang berlaku di TW IV (anggaran.csv) "
+            f"{_ribuan(r['_pagu'])} (selisih {_ribuan(r['_jumlah'] - r['_pagu'])})."
+        ),
+    )
+    missing = in_force[
+        (ceiling.to_numpy() != 0) & ~pd.MultiIndex.from_frame(in_force[SUB_KEY]).isin(pairs)
+    ]
+    problems += [
+        f"{name}: sub kegiatan '{k}' unit '{u}' berpagu {_ribuan(int(p))} di TW IV (anggaran.csv "
+        f"baris {b}) tetapi tidak punya baris: bagi pagu setiap sub kegiatan habis menurut jenis "
+        "belanja."
+        for u, k, p, b in zip(
+            missing["unit"],
+            missing["kode_sub_kegiatan"],
+            missing["pagu"],
+            missing["_baris"],
+            strict=True,
+        )
+    ]
+    return problems
+
+
+def _check_akip_tahunan(tahun: int, frame: pd.DataFrame, akip_komponen: pd.DataFrame) -> list[str]:
+    """Earlier years only; komponen of akip_komponen.csv, once per year, within its bobot."""
+    name = "akip_komponen_tahunan.csv"
+    proper = ~_not_matching(frame["tahun"], YEAR_RE) & (frame["tahun"] != "").to_numpy()
+    year = frame["tahun"].where(proper, "0").astype(int).to_numpy()
+    problems = _bad(
+        frame,
+        proper & (year >= tahun),
+        name,
+        lambda r: (
+            f"tahun {r['tahun']} harus sebelum {tahun}: berkas ini memuat nilai evaluasi "
+            "tahun-tahun lalu."
+        ),
+    )
+    bobot = akip_komponen.set_index("komponen")["bobot"]
+    known = frame["komponen"].isin(bobot.index).to_numpy()
+    problems += _bad(
+        frame,
+        ~known,
+        name,
+        lambda r: (
+            f"komponen '{r['komponen']}' tidak ada di akip_komponen.csv (pilih "
+            f"{', '.join(bobot.index)})."
+        ),
+    )
+    most = _numbers(frame["komponen"].map(bobot).fillna("").astype(str))
+    value = _numbers(frame["nilai"].where(~_not_matching(frame["nilai"], NUMBER_RE), ""))
+    problems += _bad(
+        frame.assign(_bobot=frame["komponen"].map(bobot)),
+        known & (value > most).to_numpy(),
+        name,
+        lambda r: f"nilai {r['nilai']} melebihi bobot komponen {r['komponen']} ({r['_bobot']}).",
+    )
+    problems += _bad(
+        frame,
+        frame.duplicated(["tahun", "komponen"]).to_numpy(),
+        name,
+        lambda r: (
+            f"komponen '{r['komponen']}' tahun {r['tahun']} sudah ada di baris sebelumnya: satu "
+            "nilai per komponen dan tahun."
+        ),
+    )
     return problems
 
 
@@ -232,10 +414,17 @@ def typed_form_frames(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame
         tahunan[col] = _numbers(tahunan[col])
     catatan = frames["catatan_e81.csv"].drop(columns="_baris").copy()
     catatan["triwulan"] = catatan["triwulan"].astype("int64")
+    belanja = frames["jenis_belanja.csv"].drop(columns="_baris").copy()
+    belanja["pagu"] = belanja["pagu"].astype("int64")
+    akip = frames["akip_komponen_tahunan.csv"].drop(columns="_baris").copy()
+    akip["tahun"] = akip["tahun"].astype("int64")
+    akip["nilai"] = _numbers(akip["nilai"]).astype(float)
     return {
         "sasaran": frames["sasaran.csv"].drop(columns="_baris").reset_index(drop=True),
         "renstra": renstra.reset_index(drop=True),
         "iku_tahunan": tahunan.reset_index(drop=True),
         "pejabat": frames["pejabat.csv"].drop(columns="_baris").reset_index(drop=True),
         "catatan_e81": catatan.reset_index(drop=True),
+        "jenis_belanja": belanja.reset_index(drop=True),
+        "akip_komponen_tahunan": akip.reset_index(drop=True),
     }

@@ -20,7 +20,13 @@ from triwulan.tasks.core.fmt import rupiah
 from triwulan.tasks.core.period import ROMAN
 from triwulan.tasks.core.reference_checks import MONEY_COLS, SUB_KEY, TW_COLS, whole_rupiah
 
-READ_SHEETS = ("anggaran.csv", "sub_kegiatan.csv", "kegiatan.csv", "programs.csv")
+READ_SHEETS = (
+    "anggaran.csv",
+    "sub_kegiatan.csv",
+    "kegiatan.csv",
+    "programs.csv",
+    "jenis_belanja.csv",
+)
 CHANGE_COLUMNS = [
     "unit",
     "kode_sub_kegiatan",
@@ -260,6 +266,9 @@ def _revised_files(
     )
     ang = installed["anggaran.csv"]
     files["anggaran.csv"] = pd.concat([ang, rows[ang.columns]], ignore_index=True)
+    split = book.get("jenis_belanja.csv")
+    if split is not None and not split.empty:  # the split of the revised pagu, from the workbook
+        files["jenis_belanja.csv"] = split.drop(columns=["_baris"], errors="ignore")
     for name, key in (
         ("sub_kegiatan.csv", SUB_KEY),
         ("kegiatan.csv", ["kode_kegiatan"]),

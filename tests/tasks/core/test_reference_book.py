@@ -19,7 +19,7 @@ from triwulan.tasks.core.reference_book import (
 
 def test_a_year_goes_out_and_comes_back_as_the_same_text(tmp_path: Path) -> None:
     year = read_year_text(reference_dir(2024))
-    assert len(year) == 13  # eight required files and the five optional ones of 2024
+    assert len(year) == 15  # eight required files and the seven optional ones of 2024
 
     back = read_book(write_book(year, 2025, tmp_path / "r.xlsx"))
 

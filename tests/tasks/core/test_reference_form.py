@@ -50,6 +50,8 @@ def test_a_year_without_the_optional_files_loads_with_empty_frames(
         "iku_tahunan.csv": ref.iku_tahunan,
         "pejabat.csv": ref.pejabat,
         "catatan_e81.csv": ref.catatan_e81,
+        "jenis_belanja.csv": ref.jenis_belanja,
+        "akip_komponen_tahunan.csv": ref.akip_komponen_tahunan,
     }
     assert set(frames) == set(OPTIONAL_FILES)
     for name, frame in frames.items():

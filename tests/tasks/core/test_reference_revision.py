@@ -279,3 +279,18 @@ def test_a_new_year_starts_with_the_sub_kegiatan_a_revision_added(year):
     assert added[["versi", "berlaku_mulai_tw", "pagu"]].values.tolist() == [["murni", "1", "20"]]
     assert set(ang["versi"]) == {"murni"} and len(ang) == len(year["anggaran.csv"]) + 1
     assert check_frames(2025, _numbered(start)) == []
+
+
+def test_a_revision_takes_the_new_split_by_jenis_belanja_from_its_workbook(year):
+    book = _book(year)
+    _set(book, SUB, pagu=100_000_000, tw4=25_000_000)
+    split = pd.DataFrame(
+        [["kecamatan", SUB, "operasi", "barang_jasa", "100000000", "7"]],
+        columns=["unit", "kode_sub_kegiatan", "jenis", "sub_jenis", "pagu", "_baris"],
+    )
+    book["jenis_belanja.csv"] = split
+    revision = revise(year, book, 3, _nothing_realised())
+    assert revision.files["jenis_belanja.csv"].equals(split.drop(columns="_baris"))
+    book.pop("jenis_belanja.csv")
+    kept = revise(year, book, 3, _nothing_realised()).files["jenis_belanja.csv"]
+    assert kept.equals(year["jenis_belanja.csv"])  # without the sheet: the installed split
