@@ -20,13 +20,6 @@ from triwulan.tasks.core.fmt import rupiah
 from triwulan.tasks.core.period import ROMAN
 from triwulan.tasks.core.reference_checks import MONEY_COLS, SUB_KEY, TW_COLS, whole_rupiah
 
-READ_SHEETS = (
-    "anggaran.csv",
-    "sub_kegiatan.csv",
-    "kegiatan.csv",
-    "programs.csv",
-    "jenis_belanja.csv",
-)
 CHANGE_COLUMNS = [
     "unit",
     "kode_sub_kegiatan",
